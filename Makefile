@@ -1,0 +1,33 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing
+# and start a local RabbitMQ on 127.0.0.1 when none answers.
+SWIFT ?= swift
+
+.PHONY: run test build setup broker broker-stop bench-amqp bench-store compose-check
+
+setup:
+	scripts/setup
+
+broker: setup
+	scripts/broker start
+
+build: setup
+	$(SWIFT) build -c release --product switchboard
+	$(SWIFT) build -c release --product switchboardctl
+
+run: broker build
+	.build/release/switchboard
+
+test: broker
+	$(SWIFT) test
+
+broker-stop:
+	scripts/broker stop
+
+bench-amqp: broker
+	$(SWIFT) run -c release amqp-bench
+
+bench-store: setup
+	$(SWIFT) run -c release store-bench
+
+compose-check:
+	docker-compose config -q

@@ -1,0 +1,48 @@
+import Testing
+@testable import AMQP
+
+@Suite struct AMQPURLTests {
+    @Test func defaultsFillEverythingLeftOut() throws {
+        let url = try AMQPURL(parsing: "amqp://")
+        #expect(url == AMQPURL(tls: false, user: "guest", password: "guest", host: "127.0.0.1", port: 5672, vhost: "/"))
+    }
+
+    @Test func readsEveryPart() throws {
+        let url = try AMQPURL(parsing: "amqps://ops:s%40cret@broker.local:5999/prod%2fsupport")
+        #expect(url.tls)
+        #expect(url.user == "ops")
+        #expect(url.password == "s@cret")
+        #expect(url.host == "broker.local")
+        #expect(url.port == 5999)
+        #expect(url.vhost == "prod/support")
+    }
+
+    @Test func percent2fIsTheDefaultVhost() throws {
+        #expect(try AMQPURL(parsing: "amqp://guest:guest@127.0.0.1:5672/%2f").vhost == "/")
+        #expect(try AMQPURL(parsing: "amqp://guest:guest@127.0.0.1:5672/%2F").vhost == "/")
+        #expect(try AMQPURL(parsing: "amqp://h").vhost == "/")
+    }
+
+    @Test func tlsDefaultsToPort5671() throws {
+        #expect(try AMQPURL(parsing: "amqps://h").port == 5671)
+    }
+
+    @Test func ipv6HostInBrackets() throws {
+        let url = try AMQPURL(parsing: "amqp://[::1]:5673/")
+        #expect(url.host == "::1")
+        #expect(url.port == 5673)
+        #expect(url.vhost == "")
+    }
+
+    @Test(arguments: ["http://h", "amqp://h:0", "amqp://h:99999", "amqp://h:port", "amqp://h/%zz"])
+    func rejectsBadURLs(_ text: String) {
+        #expect(throws: AMQPError.self) { try AMQPURL(parsing: text) }
+    }
+
+    @Test func descriptionHidesThePassword() throws {
+        let url = try AMQPURL(parsing: "amqp://ops:hunter2@h:5672/v")
+        #expect(!url.description.contains("hunter2"))
+        #expect(url.description == "amqp://ops:***@h:5672/v")
+        #expect(AMQPURL.redacting("amqp://ops:hunter2@h") == "amqp://ops:***@h")
+    }
+}

@@ -1,0 +1,54 @@
+import AMQP
+import Testing
+import Foundation
+
+/// The real local broker the scripts start (scripts/broker), and unique names so tests
+/// running in parallel never share a queue.
+enum Broker {
+    static let url: AMQPURL = {
+        let text = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
+        return try! AMQPURL(parsing: text)
+    }()
+
+    static func connect(_ name: String = "amqp-tests") throws -> AMQPConnection {
+        let connection = try AMQPConnection(url: url, options: .init(connectionName: name))
+        try connection.openChannel(1)
+        return connection
+    }
+
+    static func uniqueName(_ label: String) -> String {
+        "test.\(label).\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Runs rabbitmqctl (as the broker script does) and returns its standard output.
+    @discardableResult
+    static func rabbitmqctl(_ arguments: String...) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOME"] = "/var/lib/rabbitmq"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The AMQPError `body` throws, or nil if it returns (or throws something else, which the
+/// test then reports as a wrong error).
+func amqpError(_ body: () throws -> Void) -> AMQPError? {
+    do {
+        try body()
+        return nil
+    } catch let error as AMQPError {
+        return error
+    } catch {
+        Issue.record("unexpected error \(error)")
+        return nil
+    }
+}
