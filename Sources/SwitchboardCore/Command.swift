@@ -1,0 +1,181 @@
+import Foundation
+
+public struct RequestFilter: Sendable, Equatable {
+    public var status: RequestStatus?
+    public var operatorId: Int64?
+    public var sourceId: Int64?
+    public var limit: Int
+    public var afterId: Int64?
+
+    public init(status: RequestStatus? = nil, operatorId: Int64? = nil, sourceId: Int64? = nil,
+                limit: Int = Limits.defaultListLimit, afterId: Int64? = nil) {
+        self.status = status
+        self.operatorId = operatorId
+        self.sourceId = sourceId
+        self.limit = limit
+        self.afterId = afterId
+    }
+}
+
+/// A control command of the contract, validated: every value in it is within its limits.
+/// Checks that need the database (does id 7 exist? is the identifier taken?) come later, in
+/// the store.
+public enum Command: Sendable, Equatable {
+    case operatorCreate(name: String, maxLoadLimit: Int, isActive: Bool)
+    case operatorList
+    case operatorGet(id: Int64)
+    case operatorUpdate(id: Int64, name: String?, maxLoadLimit: Int?, isActive: Bool?)
+    case operatorToggleActive(id: Int64)
+    case operatorDelete(id: Int64)
+    case sourceCreate(name: String, identifier: String)
+    case sourceList
+    case sourceGet(id: Int64)
+    case sourceSetWeights(sourceId: Int64, weights: [Weight])
+    case requestGet(id: Int64)
+    case requestList(RequestFilter)
+    case requestAssign(id: Int64, operatorId: Int64?)
+    case requestClose(id: Int64)
+    case statsOperatorsLoad
+    case statsRequestsDistribution
+    case serviceStatus
+
+    /// Every command name the contract defines, as sent in `"command"`.
+    public static let names = [
+        "operator.create", "operator.list", "operator.get", "operator.update", "operator.toggle_active",
+        "operator.delete", "source.create", "source.list", "source.get", "source.set_weights", "request.get",
+        "request.list", "request.assign", "request.close", "stats.operators_load", "stats.requests_distribution",
+        "service.status",
+    ]
+
+    public var name: String {
+        switch self {
+        case .operatorCreate: "operator.create"
+        case .operatorList: "operator.list"
+        case .operatorGet: "operator.get"
+        case .operatorUpdate: "operator.update"
+        case .operatorToggleActive: "operator.toggle_active"
+        case .operatorDelete: "operator.delete"
+        case .sourceCreate: "source.create"
+        case .sourceList: "source.list"
+        case .sourceGet: "source.get"
+        case .sourceSetWeights: "source.set_weights"
+        case .requestGet: "request.get"
+        case .requestList: "request.list"
+        case .requestAssign: "request.assign"
+        case .requestClose: "request.close"
+        case .statsOperatorsLoad: "stats.operators_load"
+        case .statsRequestsDistribution: "stats.requests_distribution"
+        case .serviceStatus: "service.status"
+        }
+    }
+
+    /// Whether the command only reads. Read-only commands need no write transaction.
+    public var isReadOnly: Bool {
+        switch self {
+        case .operatorList, .operatorGet, .sourceList, .sourceGet, .requestGet, .requestList, .statsOperatorsLoad,
+             .statsRequestsDistribution, .serviceStatus: true
+        default: false
+        }
+    }
+
+    /// Parses a command message body: `{"command": "...", "args": {...}}`.
+    public static func parse(_ body: [UInt8]) -> Result<Command, CommandError> {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
+            return .failure(CommandError(.badRequest, "the command is not valid JSON"))
+        }
+        guard case let .object(envelope) = value else {
+            return .failure(CommandError(.badRequest, "the command must be a JSON object"))
+        }
+        guard case let .string(name)? = envelope["command"] else {
+            return .failure(CommandError(.badRequest, "the command has no \"command\" string",
+                                         details: [FieldProblem(field: "command", problem: "is required")]))
+        }
+        let args: [String: JSONValue]
+        switch envelope["args"] {
+        case nil, .null?: args = [:]
+        case let .object(object)?: args = object
+        case let other?:
+            return .failure(.validation([FieldProblem(field: "args", problem: "must be an object, got \(other.kindName)")]))
+        }
+        return parse(name: name, args: args)
+    }
+
+    public static func parse(name: String, args: [String: JSONValue]) -> Result<Command, CommandError> {
+        var r = FieldReader(args)
+        let command: Command?
+        switch name {
+        case "operator.create":
+            let name = r.text("name", maxLength: Limits.nameLength)
+            let limit = r.integer("max_load_limit", in: Limits.maxLoadLimit)
+            let active = r.bool("is_active") ?? true
+            command = name.flatMap { n in limit.map { .operatorCreate(name: n, maxLoadLimit: $0, isActive: active) } }
+        case "operator.list": command = .operatorList
+        case "operator.get": command = r.id("id").map { .operatorGet(id: $0) }
+        case "operator.update":
+            let id = r.id("id")
+            let name = r.text("name", maxLength: Limits.nameLength, required: false)
+            let limit = r.integer("max_load_limit", in: Limits.maxLoadLimit, required: false)
+            let active = r.bool("is_active")
+            command = id.map { .operatorUpdate(id: $0, name: name, maxLoadLimit: limit, isActive: active) }
+        case "operator.toggle_active": command = r.id("id").map { .operatorToggleActive(id: $0) }
+        case "operator.delete": command = r.id("id").map { .operatorDelete(id: $0) }
+        case "source.create":
+            let name = r.text("name", maxLength: Limits.nameLength)
+            let identifier = r.identifier("identifier")
+            command = name.flatMap { n in identifier.map { .sourceCreate(name: n, identifier: $0) } }
+        case "source.list": command = .sourceList
+        case "source.get": command = r.id("id").map { .sourceGet(id: $0) }
+        case "source.set_weights":
+            let sourceId = r.id("source_id")
+            let weights = r.array("weights").map { parseWeights($0, into: &r) }
+            command = sourceId.flatMap { id in weights.map { .sourceSetWeights(sourceId: id, weights: $0) } }
+        case "request.get": command = r.id("id").map { .requestGet(id: $0) }
+        case "request.list":
+            let filter = RequestFilter(
+                status: r.enumeration("status", RequestStatus.self), operatorId: r.id("operator_id", required: false),
+                sourceId: r.id("source_id", required: false),
+                limit: r.integer("limit", in: Limits.listLimit, required: false) ?? Limits.defaultListLimit,
+                afterId: r.id("after_id", required: false))
+            command = .requestList(filter)
+        case "request.assign":
+            let id = r.id("id")
+            let operatorId = r.id("operator_id", required: false)
+            command = id.map { .requestAssign(id: $0, operatorId: operatorId) }
+        case "request.close": command = r.id("id").map { .requestClose(id: $0) }
+        case "stats.operators_load": command = .statsOperatorsLoad
+        case "stats.requests_distribution": command = .statsRequestsDistribution
+        case "service.status": command = .serviceStatus
+        default:
+            return .failure(CommandError(
+                .badRequest, "unknown command \"\(name)\"",
+                details: [FieldProblem(field: "command", problem: "must be one of \(names.joined(separator: ", "))")]))
+        }
+        r.rejectUnknownFields()
+        guard r.problems.isEmpty, let command else { return .failure(.validation(r.problems)) }
+        return .success(command)
+    }
+
+    private static func parseWeights(_ items: [JSONValue], into r: inout FieldReader) -> [Weight] {
+        var weights: [Weight] = []
+        var seen: Set<Int64> = []
+        for (index, item) in items.enumerated() {
+            let field = "weights[\(index)]"
+            guard case let .object(object) = item else {
+                r.problem(field, "must be an object, got \(item.kindName)")
+                continue
+            }
+            var w = FieldReader(object, prefix: "\(field).")
+            let operatorId = w.id("operator_id")
+            let weight = w.integer("weight", in: Limits.weight)
+            w.rejectUnknownFields()
+            r.merge(w)
+            guard let operatorId, let weight else { continue }
+            if !seen.insert(operatorId).inserted {
+                r.problem("\(field).operator_id", "operator \(operatorId) appears more than once")
+                continue
+            }
+            weights.append(Weight(operatorId: operatorId, weight: weight))
+        }
+        return weights
+    }
+}

@@ -1,0 +1,57 @@
+/// An operator as the distribution sees it for one source.
+public struct Candidate: Sendable, Equatable {
+    public var operatorId: Int64
+    public var weight: Int
+    public var isActive: Bool
+    public var currentLoad: Int
+    public var maxLoadLimit: Int
+
+    public init(operatorId: Int64, weight: Int, isActive: Bool = true, currentLoad: Int = 0, maxLoadLimit: Int = 1) {
+        self.operatorId = operatorId
+        self.weight = weight
+        self.isActive = isActive
+        self.currentLoad = currentLoad
+        self.maxLoadLimit = maxLoadLimit
+    }
+
+    /// Active, under its limit, and weighted for the source.
+    public var isEligible: Bool { isActive && currentLoad < maxLoadLimit && weight > 0 }
+}
+
+public enum Distribution {
+    /// Picks one eligible candidate with probability weight / (sum of eligible weights):
+    /// draw r in [0, sum) and take the candidate whose cumulative range holds r. Returns nil
+    /// when nobody is eligible. The random source is injected so tests are reproducible.
+    public static func pick<R: RandomNumberGenerator>(from candidates: [Candidate], using random: inout R) -> Int64? {
+        var total = 0
+        for candidate in candidates where candidate.isEligible { total += candidate.weight }
+        guard total > 0 else { return nil }
+        var remaining = Int.random(in: 0..<total, using: &random)
+        for candidate in candidates where candidate.isEligible {
+            if remaining < candidate.weight { return candidate.operatorId }
+            remaining -= candidate.weight
+        }
+        return nil  // unreachable: remaining < total
+    }
+}
+
+/// A small, fast, seedable generator (SplitMix64): reproducible distributions in tests and
+/// benchmarks; production seeds it from the system generator.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public init() {
+        var system = SystemRandomNumberGenerator()
+        state = system.next()
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// How an intake message names its source: by `source_id` or by `source` (the identifier).
+public enum SourceReference: Sendable, Equatable, Hashable {
+    case id(Int64)
+    case identifier(String)
+}
+
+/// A new customer request as an upstream bot publishes it, validated.
+public struct IntakeMessage: Sendable, Equatable {
+    public var userIdentifier: String
+    public var source: SourceReference
+    public var message: String
+
+    public init(userIdentifier: String, source: SourceReference, message: String) {
+        self.userIdentifier = userIdentifier
+        self.source = source
+        self.message = message
+    }
+
+    /// Parses and validates an intake body. A failure says why in the terms dead-letter
+    /// headers carry (`x-switchboard-error`, `x-switchboard-reason`).
+    public static func parse(_ body: [UInt8]) -> Result<IntakeMessage, IntakeRejection> {
+        guard String(validating: body, as: UTF8.self) != nil else {
+            return .failure(IntakeRejection(.invalidJSON, "the body is not valid UTF-8"))
+        }
+        guard let value = try? JSON.decoder.decode(JSONValue.self, from: Data(body)) else {
+            return .failure(IntakeRejection(.invalidJSON, "the body is not valid JSON"))
+        }
+        guard case let .object(object) = value else {
+            return .failure(IntakeRejection(.invalidJSON, "the body must be a JSON object, got \(value.kindName)"))
+        }
+        var r = FieldReader(object)
+        let user = r.text("user_identifier", maxLength: Limits.userIdentifierLength)
+        let message = r.text("message", maxLength: Limits.messageLength)
+        let source: SourceReference?
+        switch (object["source_id"], object["source"]) {
+        case (nil, nil), (.null?, nil), (nil, .null?), (.null?, .null?):
+            r.problem("source_id", "is required (or give \"source\", the source's identifier)")
+            source = nil
+        case (let id?, _) where id != .null:
+            source = r.id("source_id").map(SourceReference.id)
+        default:
+            source = r.identifier("source").map(SourceReference.identifier)
+        }
+        guard r.problems.isEmpty, let user, let source, let message else {
+            return .failure(rejection(for: r.problems))
+        }
+        return .success(IntakeMessage(userIdentifier: user, source: source, message: message))
+    }
+
+    /// The first problem decides the code; the reason lists them all.
+    private static func rejection(for problems: [FieldProblem]) -> IntakeRejection {
+        let first = problems.first?.problem ?? ""
+        let code: IntakeRejection.Code = first.hasPrefix("is required") ? .missingField
+            : first.hasPrefix("must be at most") ? .fieldTooLong : .invalidField
+        return IntakeRejection(code, problems.map { "\($0.field) \($0.problem)" }.joined(separator: "; "))
+    }
+}
+
+/// Why an intake message was dead-lettered.
+public struct IntakeRejection: Error, Sendable, Equatable {
+    public enum Code: String, Sendable, CaseIterable {
+        case invalidJSON = "invalid_json"
+        case missingField = "missing_field"
+        case invalidField = "invalid_field"
+        case fieldTooLong = "field_too_long"
+        case unknownSource = "unknown_source"
+    }
+
+    public var code: Code
+    public var reason: String
+
+    public init(_ code: Code, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+}

@@ -1,0 +1,274 @@
+/// The contract's shapes (../shared/CONTRACT.md, "Shapes"). Ids are positive integers;
+/// times are ``Timestamp``s. Optional fields are written as explicit `null`, as the contract
+/// shows them, which is why several types spell out `encode(to:)`.
+
+public struct Operator: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var name: String
+    public var isActive: Bool
+    public var maxLoadLimit: Int
+    public var currentLoad: Int
+    public var createdAt: Timestamp
+
+    public init(id: Int64, name: String, isActive: Bool, maxLoadLimit: Int, currentLoad: Int, createdAt: Timestamp) {
+        self.id = id
+        self.name = name
+        self.isActive = isActive
+        self.maxLoadLimit = maxLoadLimit
+        self.currentLoad = currentLoad
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, isActive = "is_active", maxLoadLimit = "max_load_limit", currentLoad = "current_load"
+        case createdAt = "created_at"
+    }
+}
+
+public struct Weight: Sendable, Equatable, Hashable, Codable {
+    public var operatorId: Int64
+    public var weight: Int
+
+    public init(operatorId: Int64, weight: Int) {
+        self.operatorId = operatorId
+        self.weight = weight
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case operatorId = "operator_id", weight
+    }
+}
+
+public struct Source: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var name: String
+    public var identifier: String
+    public var createdAt: Timestamp
+    public var weights: [Weight]
+
+    public init(id: Int64, name: String, identifier: String, createdAt: Timestamp, weights: [Weight]) {
+        self.id = id
+        self.name = name
+        self.identifier = identifier
+        self.createdAt = createdAt
+        self.weights = weights
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, identifier, createdAt = "created_at", weights
+    }
+}
+
+public struct User: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var identifier: String
+
+    public init(id: Int64, identifier: String) {
+        self.id = id
+        self.identifier = identifier
+    }
+}
+
+public enum RequestStatus: String, Sendable, Codable, CaseIterable {
+    case waiting, assigned, closed
+}
+
+public struct Request: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var userId: Int64
+    public var sourceId: Int64
+    public var operatorId: Int64?
+    public var message: String
+    public var status: RequestStatus
+    public var createdAt: Timestamp
+    public var assignedAt: Timestamp?
+    public var closedAt: Timestamp?
+
+    public init(
+        id: Int64, userId: Int64, sourceId: Int64, operatorId: Int64?, message: String, status: RequestStatus,
+        createdAt: Timestamp, assignedAt: Timestamp?, closedAt: Timestamp?
+    ) {
+        self.id = id
+        self.userId = userId
+        self.sourceId = sourceId
+        self.operatorId = operatorId
+        self.message = message
+        self.status = status
+        self.createdAt = createdAt
+        self.assignedAt = assignedAt
+        self.closedAt = closedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, userId = "user_id", sourceId = "source_id", operatorId = "operator_id", message, status
+        case createdAt = "created_at", assignedAt = "assigned_at", closedAt = "closed_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(userId, forKey: .userId)
+        try c.encode(sourceId, forKey: .sourceId)
+        try c.encode(operatorId, forKey: .operatorId)
+        try c.encode(message, forKey: .message)
+        try c.encode(status, forKey: .status)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(assignedAt, forKey: .assignedAt)
+        try c.encode(closedAt, forKey: .closedAt)
+    }
+}
+
+/// `request.get`'s result: the request with its user, source and operator spelled out.
+public struct RequestDetail: Sendable, Equatable, Codable {
+    public struct SourceRef: Sendable, Equatable, Codable {
+        public var id: Int64
+        public var name: String
+        public var identifier: String
+        public init(id: Int64, name: String, identifier: String) {
+            self.id = id
+            self.name = name
+            self.identifier = identifier
+        }
+    }
+
+    public struct OperatorRef: Sendable, Equatable, Codable {
+        public var id: Int64
+        public var name: String
+        public init(id: Int64, name: String) {
+            self.id = id
+            self.name = name
+        }
+    }
+
+    public var request: Request
+    public var user: User
+    public var source: SourceRef
+    public var `operator`: OperatorRef?
+
+    public init(request: Request, user: User, source: SourceRef, operator: OperatorRef?) {
+        self.request = request
+        self.user = user
+        self.source = source
+        self.operator = `operator`
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case user, source, `operator`
+    }
+
+    public init(from decoder: any Decoder) throws {
+        request = try Request(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        user = try c.decode(User.self, forKey: .user)
+        source = try c.decode(SourceRef.self, forKey: .source)
+        `operator` = try c.decodeIfPresent(OperatorRef.self, forKey: .operator)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try request.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(user, forKey: .user)
+        try c.encode(source, forKey: .source)
+        try c.encode(`operator`, forKey: .operator)
+    }
+}
+
+public struct OperatorLoad: Sendable, Equatable, Codable {
+    public var operatorId: Int64
+    public var operatorName: String
+    public var currentLoad: Int
+    public var maxLoadLimit: Int
+    /// current/max × 100, rounded to 2 places.
+    public var loadPercentage: Double
+    public var isActive: Bool
+
+    public init(operatorId: Int64, operatorName: String, currentLoad: Int, maxLoadLimit: Int, isActive: Bool) {
+        self.operatorId = operatorId
+        self.operatorName = operatorName
+        self.currentLoad = currentLoad
+        self.maxLoadLimit = maxLoadLimit
+        self.loadPercentage = maxLoadLimit > 0 ? (Double(currentLoad) * 10_000 / Double(maxLoadLimit)).rounded() / 100 : 0
+        self.isActive = isActive
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case operatorId = "operator_id", operatorName = "operator_name", currentLoad = "current_load"
+        case maxLoadLimit = "max_load_limit", loadPercentage = "load_percentage", isActive = "is_active"
+    }
+}
+
+public struct OperatorsLoad: Sendable, Equatable, Codable {
+    public var operators: [OperatorLoad]
+    public init(operators: [OperatorLoad]) { self.operators = operators }
+}
+
+public struct RequestsDistribution: Sendable, Equatable, Codable {
+    public struct ByOperator: Sendable, Equatable, Codable {
+        public var operatorId: Int64
+        public var operatorName: String
+        public var requestCount: Int
+        public init(operatorId: Int64, operatorName: String, requestCount: Int) {
+            self.operatorId = operatorId
+            self.operatorName = operatorName
+            self.requestCount = requestCount
+        }
+        enum CodingKeys: String, CodingKey {
+            case operatorId = "operator_id", operatorName = "operator_name", requestCount = "request_count"
+        }
+    }
+
+    public struct BySource: Sendable, Equatable, Codable {
+        public var sourceId: Int64
+        public var sourceName: String
+        public var requestCount: Int
+        public init(sourceId: Int64, sourceName: String, requestCount: Int) {
+            self.sourceId = sourceId
+            self.sourceName = sourceName
+            self.requestCount = requestCount
+        }
+        enum CodingKeys: String, CodingKey {
+            case sourceId = "source_id", sourceName = "source_name", requestCount = "request_count"
+        }
+    }
+
+    public var byOperator: [ByOperator]
+    public var bySource: [BySource]
+    /// Requests with no operator: waiting ones, and closed ones that never had one.
+    public var unassignedCount: Int
+
+    public init(byOperator: [ByOperator], bySource: [BySource], unassignedCount: Int) {
+        self.byOperator = byOperator
+        self.bySource = bySource
+        self.unassignedCount = unassignedCount
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case byOperator = "by_operator", bySource = "by_source", unassignedCount = "unassigned_count"
+    }
+}
+
+public struct ServiceStatus: Sendable, Equatable, Codable {
+    public var status: String
+    public var version: String
+    public var uptimeSeconds: Double
+    public var waitingCount: Int
+    public var outboxPending: Int
+
+    public init(status: String = "ok", version: String, uptimeSeconds: Double, waitingCount: Int, outboxPending: Int) {
+        self.status = status
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.waitingCount = waitingCount
+        self.outboxPending = outboxPending
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, version, uptimeSeconds = "uptime_seconds", waitingCount = "waiting_count"
+        case outboxPending = "outbox_pending"
+    }
+}
+
+public struct Deleted: Sendable, Equatable, Codable {
+    public var deleted: Int64
+    public init(deleted: Int64) { self.deleted = deleted }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// What a successful command returns, one case per result shape of the contract.
+public enum CommandResult: Sendable, Equatable, Encodable {
+    case `operator`(Operator)
+    case operators([Operator])
+    case source(Source)
+    case sources([Source])
+    case request(Request)
+    case requests([Request])
+    case requestDetail(RequestDetail)
+    case deleted(Deleted)
+    case operatorsLoad(OperatorsLoad)
+    case distribution(RequestsDistribution)
+    case status(ServiceStatus)
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case let .operator(v): try c.encode(v)
+        case let .operators(v): try c.encode(v)
+        case let .source(v): try c.encode(v)
+        case let .sources(v): try c.encode(v)
+        case let .request(v): try c.encode(v)
+        case let .requests(v): try c.encode(v)
+        case let .requestDetail(v): try c.encode(v)
+        case let .deleted(v): try c.encode(v)
+        case let .operatorsLoad(v): try c.encode(v)
+        case let .distribution(v): try c.encode(v)
+        case let .status(v): try c.encode(v)
+        }
+    }
+}
+
+/// The reply envelope: `{"ok": true, "result": ...}` or `{"ok": false, "error": {...}}`.
+public struct Reply: Sendable, Encodable {
+    public var outcome: Result<CommandResult, CommandError>
+
+    public init(_ outcome: Result<CommandResult, CommandError>) { self.outcome = outcome }
+
+    enum CodingKeys: String, CodingKey { case ok, result, error }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch outcome {
+        case let .success(result):
+            try c.encode(true, forKey: .ok)
+            try c.encode(result, forKey: .result)
+        case let .failure(error):
+            try c.encode(false, forKey: .ok)
+            try c.encode(error, forKey: .error)
+        }
+    }
+
+    public func jsonBytes() -> [UInt8] {
+        (try? Array(JSON.encoder.encode(self))) ?? Array(#"{"ok":false,"error":{"code":"internal_error","message":"reply could not be encoded","details":[]}}"#.utf8)
+    }
+}
+
+/// Shared JSON coders. Both are thread-safe for concurrent use.
+public enum JSON {
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+
+    public static let decoder = JSONDecoder()
+}

@@ -1,0 +1,156 @@
+/// The contract's limits in one place.
+public enum Limits {
+    public static let nameLength = 200
+    public static let messageLength = 10_000
+    public static let userIdentifierLength = 255
+    public static let maxLoadLimit = 1...10_000
+    public static let weight = 1...100
+    public static let listLimit = 1...1_000
+    public static let defaultListLimit = 100
+
+    /// `^[a-z0-9][a-z0-9_.-]{0,63}$`
+    public static func isValidIdentifier(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...64).contains(bytes.count) else { return false }
+        func lowerOrDigit(_ b: UInt8) -> Bool { (0x61...0x7A).contains(b) || (0x30...0x39).contains(b) }
+        return lowerOrDigit(bytes[0]) && bytes.dropFirst().allSatisfy { lowerOrDigit($0) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D }
+    }
+}
+
+/// Reads typed fields out of a JSON object, collecting a ``FieldProblem`` for every field
+/// that is missing or wrong instead of stopping at the first, so one reply names them all.
+public struct FieldReader {
+    public private(set) var problems: [FieldProblem] = []
+    private let object: [String: JSONValue]
+    private let prefix: String
+    private var seen: Set<String> = []
+
+    public init(_ object: [String: JSONValue], prefix: String = "") {
+        self.object = object
+        self.prefix = prefix
+    }
+
+    public mutating func problem(_ field: String, _ text: String) {
+        problems.append(FieldProblem(field: prefix + field, problem: text))
+    }
+
+    private mutating func value(_ key: String, required: Bool) -> JSONValue? {
+        seen.insert(key)
+        switch object[key] {
+        case nil, .null?:
+            if required { problem(key, "is required") }
+            return nil
+        case let value?:
+            return value
+        }
+    }
+
+    /// Text that must not be blank; returned trimmed.
+    public mutating func text(_ key: String, maxLength: Int, required: Bool = true) -> String? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case let .string(raw) = value else {
+            problem(key, "must be a string, got \(value.kindName)")
+            return nil
+        }
+        let trimmed = raw.trimmingWhitespace()
+        if trimmed.isEmpty {
+            problem(key, "must not be empty")
+            return nil
+        }
+        if raw.count > maxLength {
+            problem(key, "must be at most \(maxLength) characters, got \(raw.count)")
+            return nil
+        }
+        return trimmed
+    }
+
+    public mutating func identifier(_ key: String, required: Bool = true) -> String? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case let .string(text) = value else {
+            problem(key, "must be a string, got \(value.kindName)")
+            return nil
+        }
+        guard Limits.isValidIdentifier(text) else {
+            problem(key, "must match ^[a-z0-9][a-z0-9_.-]{0,63}$")
+            return nil
+        }
+        return text
+    }
+
+    public mutating func integer(_ key: String, in range: ClosedRange<Int>, required: Bool = true) -> Int? {
+        guard let value = value(key, required: required) else { return nil }
+        guard let number = Self.integer(value) else {
+            problem(key, "must be an integer, got \(value.kindName)")
+            return nil
+        }
+        guard number >= Int64(range.lowerBound), number <= Int64(range.upperBound) else {
+            problem(key, "must be between \(range.lowerBound) and \(range.upperBound)")
+            return nil
+        }
+        return Int(number)
+    }
+
+    public mutating func id(_ key: String, required: Bool = true) -> Int64? {
+        guard let value = value(key, required: required) else { return nil }
+        guard let number = Self.integer(value), number > 0 else {
+            problem(key, "must be a positive integer")
+            return nil
+        }
+        return number
+    }
+
+    public mutating func bool(_ key: String, required: Bool = false) -> Bool? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case let .bool(flag) = value else {
+            problem(key, "must be true or false, got \(value.kindName)")
+            return nil
+        }
+        return flag
+    }
+
+    public mutating func array(_ key: String, required: Bool = true) -> [JSONValue]? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case let .array(items) = value else {
+            problem(key, "must be an array, got \(value.kindName)")
+            return nil
+        }
+        return items
+    }
+
+    public mutating func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type) -> E?
+    where E.RawValue == String {
+        guard let value = value(key, required: false) else { return nil }
+        guard case let .string(text) = value, let parsed = E(rawValue: text) else {
+            problem(key, "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+            return nil
+        }
+        return parsed
+    }
+
+    /// Reports keys nobody asked for: a misspelt optional field would otherwise be a silent no-op.
+    public mutating func rejectUnknownFields() {
+        for key in object.keys.sorted() where !seen.contains(key) {
+            problem(key, "is not a known field")
+        }
+    }
+
+    public mutating func merge(_ other: FieldReader) { problems += other.problems }
+
+    /// Integers may arrive as JSON integers or as whole doubles (`10.0`); anything else is wrong.
+    static func integer(_ value: JSONValue) -> Int64? {
+        switch value {
+        case let .integer(i): i
+        case let .number(d) where d.rounded() == d && abs(d) < 9e15: Int64(d)
+        default: nil
+        }
+    }
+}
+
+extension String {
+    public func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(scalars[first...last])
+    }
+}

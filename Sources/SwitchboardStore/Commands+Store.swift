@@ -1,0 +1,185 @@
+import GRDB
+import SwitchboardCore
+
+extension SwitchboardStore {
+    /// One command against the database. Throws ``CommandError`` for what the caller got
+    /// wrong; the savepoint around it (``execute(_:_:events:)``) undoes any partial change.
+    func run(_ command: Command, _ db: Database, events: inout [OutboxEvent]) throws -> CommandResult {
+        switch command {
+        case let .operatorCreate(name, maxLoadLimit, isActive):
+            try db.execute(
+                sql: "INSERT INTO operators (name, is_active, max_load_limit, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [name, isActive, maxLoadLimit, now().milliseconds])
+            return .operator(try Records.fetchOperator(db.lastInsertedRowID, db)!)
+
+        case .operatorList:
+            return .operators(try Row.fetchAll(db, sql: "SELECT \(Records.operatorColumns) FROM operators ORDER BY id")
+                .map(Records.makeOperator))
+
+        case let .operatorGet(id):
+            return .operator(try Records.requireOperator(id, field: "id", db))
+
+        case let .operatorUpdate(id, name, maxLoadLimit, isActive):
+            var updated = try Records.requireOperator(id, field: "id", db)
+            if let name { updated.name = name }
+            if let maxLoadLimit { updated.maxLoadLimit = maxLoadLimit }
+            if let isActive { updated.isActive = isActive }
+            try db.execute(sql: "UPDATE operators SET name = ?, max_load_limit = ?, is_active = ? WHERE id = ?",
+                           arguments: [updated.name, updated.maxLoadLimit, updated.isActive, id])
+            try drainWaiting(db, events: &events)
+            return .operator(try Records.fetchOperator(id, db)!)
+
+        case let .operatorToggleActive(id):
+            let current = try Records.requireOperator(id, field: "id", db)
+            try db.execute(sql: "UPDATE operators SET is_active = ? WHERE id = ?", arguments: [!current.isActive, id])
+            try drainWaiting(db, events: &events)
+            return .operator(try Records.fetchOperator(id, db)!)
+
+        case let .operatorDelete(id):
+            let current = try Records.requireOperator(id, field: "id", db)
+            guard current.currentLoad == 0 else {
+                throw CommandError(.conflict, "operator \(id) still has \(current.currentLoad) assigned request(s); close or reassign them first")
+            }
+            try db.execute(sql: "DELETE FROM operators WHERE id = ?", arguments: [id])
+            return .deleted(Deleted(deleted: id))
+
+        case let .sourceCreate(name, identifier):
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE identifier = ?)", arguments: [identifier]) == true {
+                throw CommandError(.conflict, "a source with identifier \"\(identifier)\" already exists",
+                                   details: [FieldProblem(field: "identifier", problem: "is already taken")])
+            }
+            try db.execute(sql: "INSERT INTO sources (name, identifier, created_at) VALUES (?, ?, ?)",
+                           arguments: [name, identifier, now().milliseconds])
+            return .source(try Records.fetchSource(db.lastInsertedRowID, db)!)
+
+        case .sourceList:
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM sources ORDER BY id")
+            return .sources(try ids.map { try Records.fetchSource($0, db)! })
+
+        case let .sourceGet(id):
+            guard let source = try Records.fetchSource(id, db) else { throw CommandError.notFound("source", id, field: "id") }
+            return .source(source)
+
+        case let .sourceSetWeights(sourceId, weights):
+            guard try Records.fetchSource(sourceId, db) != nil else {
+                throw CommandError.notFound("source", sourceId, field: "source_id")
+            }
+            let missing = try weights.enumerated().filter { try Records.fetchOperator($0.element.operatorId, db) == nil }
+            if !missing.isEmpty {
+                let ids = missing.map { String($0.element.operatorId) }.joined(separator: ", ")
+                throw CommandError(.notFound, "no operator with id \(ids)", details: missing.map {
+                    FieldProblem(field: "weights[\($0.offset)].operator_id", problem: "no operator with id \($0.element.operatorId)")
+                })
+            }
+            try db.execute(sql: "DELETE FROM weights WHERE source_id = ?", arguments: [sourceId])
+            for weight in weights {
+                try db.execute(sql: "INSERT INTO weights (source_id, operator_id, weight) VALUES (?, ?, ?)",
+                               arguments: [sourceId, weight.operatorId, weight.weight])
+            }
+            try drainWaiting(db, events: &events)
+            return .source(try Records.fetchSource(sourceId, db)!)
+
+        case let .requestGet(id):
+            return .requestDetail(try requestDetail(id, db))
+
+        case let .requestList(filter):
+            return .requests(try listRequests(filter, db))
+
+        case let .requestAssign(id, operatorId):
+            return .request(try assignByHand(id, operatorId: operatorId, db, events: &events))
+
+        case let .requestClose(id):
+            let request = try Records.requireRequest(id, db)
+            guard request.status != .closed else { throw CommandError(.conflict, "request \(id) is already closed") }
+            if request.status == .assigned, let operatorId = request.operatorId {
+                try db.execute(sql: "UPDATE operators SET current_load = current_load - 1 WHERE id = ?", arguments: [operatorId])
+            }
+            try db.execute(sql: "UPDATE requests SET status = 'closed', closed_at = ? WHERE id = ?",
+                           arguments: [now().milliseconds, id])
+            events.append(try requestEvent(.requestClosed, id, db))
+            try drainWaiting(db, events: &events)
+            return .request(try Records.fetchRequest(id, db)!)
+
+        case .statsOperatorsLoad:
+            return .operatorsLoad(try operatorsLoad(db))
+
+        case .statsRequestsDistribution:
+            return .distribution(try distribution(db))
+
+        case .serviceStatus:
+            return .status(try status(db))
+        }
+    }
+
+    private func assignByHand(_ id: Int64, operatorId: Int64?, _ db: Database, events: inout [OutboxEvent]) throws -> Request {
+        let request = try Records.requireRequest(id, db)
+        guard request.status != .closed else { throw CommandError(.conflict, "request \(id) is closed") }
+        let target: Int64
+        if let operatorId {
+            let chosen = try Records.requireOperator(operatorId, field: "operator_id", db)
+            if request.operatorId == operatorId { return request }
+            guard chosen.isActive else {
+                throw CommandError(.conflict, "operator \(operatorId) is inactive",
+                                   details: [FieldProblem(field: "operator_id", problem: "operator is inactive")])
+            }
+            guard chosen.currentLoad < chosen.maxLoadLimit else {
+                throw CommandError(.conflict, "operator \(operatorId) is at its load limit (\(chosen.maxLoadLimit))",
+                                   details: [FieldProblem(field: "operator_id", problem: "operator is at its load limit")])
+            }
+            target = operatorId
+        } else {
+            guard request.status == .waiting else {
+                throw CommandError(.conflict, "request \(id) is already assigned; give operator_id to reassign it")
+            }
+            guard let picked = Distribution.pick(from: try Records.candidates(for: request.sourceId, db), using: &random) else {
+                throw CommandError(.conflict, "no operator is eligible for request \(id) now; it stays waiting")
+            }
+            target = picked
+        }
+        events.append(try assign(id, to: target, db))
+        // A reassignment freed a slot on the previous operator.
+        if request.status == .assigned { try drainWaiting(db, events: &events) }
+        return try Records.fetchRequest(id, db)!
+    }
+
+    private func requestDetail(_ id: Int64, _ db: Database) throws -> RequestDetail {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
+                   u.identifier, s.name, s.identifier, o.name
+            FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
+            LEFT JOIN operators o ON o.id = r.operator_id
+            WHERE r.id = ?
+            """, arguments: [id])
+        else { throw CommandError.notFound("request", id, field: "id") }
+        let request = Records.makeRequest(row)
+        return RequestDetail(
+            request: request, user: User(id: request.userId, identifier: row[9]),
+            source: .init(id: request.sourceId, name: row[10], identifier: row[11]),
+            operator: request.operatorId.map { RequestDetail.OperatorRef(id: $0, name: row[12]) })
+    }
+
+    private func listRequests(_ filter: RequestFilter, _ db: Database) throws -> [Request] {
+        var conditions = ["id > ?"]
+        var arguments: StatementArguments = [filter.afterId ?? 0]
+        if let status = filter.status {
+            conditions.append("status = ?")
+            _ = arguments.append(contentsOf: [status.rawValue])
+        }
+        if let operatorId = filter.operatorId {
+            conditions.append("operator_id = ?")
+            _ = arguments.append(contentsOf: [operatorId])
+        }
+        if let sourceId = filter.sourceId {
+            conditions.append("source_id = ?")
+            _ = arguments.append(contentsOf: [sourceId])
+        }
+        _ = arguments.append(contentsOf: [filter.limit])
+        return try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT \(Records.requestColumns) FROM requests WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY id LIMIT ?
+                """),
+            arguments: arguments
+        ).map { Records.makeRequest($0) }
+    }
+}

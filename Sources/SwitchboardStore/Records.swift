@@ -1,0 +1,91 @@
+import GRDB
+import SwitchboardCore
+
+// Row → model mapping and the lookups every unit of work shares.
+
+extension Timestamp {
+    init?(_ value: Int64?) {
+        guard let value else { return nil }
+        self.init(milliseconds: value)
+    }
+}
+
+enum Records {
+    static let operatorColumns = "id, name, is_active, max_load_limit, current_load, created_at"
+    static let requestColumns = "id, user_id, source_id, operator_id, message, status, created_at, assigned_at, closed_at"
+
+    static func makeOperator(_ row: Row) -> Operator {
+        Operator(id: row[0], name: row[1], isActive: row[2], maxLoadLimit: row[3], currentLoad: row[4],
+                 createdAt: Timestamp(milliseconds: row[5]))
+    }
+
+    static func makeRequest(_ row: Row, offset: Int = 0) -> Request {
+        Request(
+            id: row[offset], userId: row[offset + 1], sourceId: row[offset + 2], operatorId: row[offset + 3],
+            message: row[offset + 4], status: RequestStatus(rawValue: row[offset + 5]) ?? .waiting,
+            createdAt: Timestamp(milliseconds: row[offset + 6]), assignedAt: Timestamp(row[offset + 7] as Int64?),
+            closedAt: Timestamp(row[offset + 8] as Int64?))
+    }
+
+    static func fetchOperator(_ id: Int64, _ db: Database) throws -> Operator? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(operatorColumns) FROM operators WHERE id = ?"), arguments: [id])
+            .map(makeOperator)
+    }
+
+    static func requireOperator(_ id: Int64, field: String, _ db: Database) throws -> Operator {
+        guard let found = try fetchOperator(id, db) else { throw CommandError.notFound("operator", id, field: field) }
+        return found
+    }
+
+    static func fetchSource(_ id: Int64, _ db: Database) throws -> Source? {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT id, name, identifier, created_at FROM sources WHERE id = ?"), arguments: [id])
+        else { return nil }
+        return Source(id: row[0], name: row[1], identifier: row[2], createdAt: Timestamp(milliseconds: row[3]),
+                      weights: try weights(of: id, db))
+    }
+
+    static func weights(of sourceId: Int64, _ db: Database) throws -> [Weight] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT operator_id, weight FROM weights WHERE source_id = ? ORDER BY operator_id"),
+            arguments: [sourceId]
+        ).map { Weight(operatorId: $0[0], weight: $0[1]) }
+    }
+
+    static func fetchRequest(_ id: Int64, _ db: Database) throws -> Request? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(requestColumns) FROM requests WHERE id = ?"), arguments: [id])
+            .map { makeRequest($0) }
+    }
+
+    static func requireRequest(_ id: Int64, _ db: Database) throws -> Request {
+        guard let found = try fetchRequest(id, db) else { throw CommandError.notFound("request", id, field: "id") }
+        return found
+    }
+
+    /// The operators that could take a request from `sourceId` right now, with their weights.
+    static func candidates(for sourceId: Int64, _ db: Database) throws -> [Candidate] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT o.id, w.weight, o.current_load, o.max_load_limit
+                FROM weights w JOIN operators o ON o.id = w.operator_id
+                WHERE w.source_id = ? AND o.is_active AND o.current_load < o.max_load_limit
+                ORDER BY o.id
+                """),
+            arguments: [sourceId]
+        ).map { Candidate(operatorId: $0[0], weight: $0[1], isActive: true, currentLoad: $0[2], maxLoadLimit: $0[3]) }
+    }
+
+    /// Names an event needs beside the request: the user's and source's identifiers and the
+    /// operator's name.
+    static func eventNames(for request: Request, _ db: Database) throws -> (user: String, source: String, operator: String?, messageId: String?) {
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT u.identifier, s.identifier, o.name, r.message_id
+                FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
+                LEFT JOIN operators o ON o.id = r.operator_id
+                WHERE r.id = ?
+                """),
+            arguments: [request.id])!
+        return (row[0], row[1], row[2], row[3])
+    }
+}

@@ -1,0 +1,87 @@
+import GRDB
+
+/// The database schema as named migrations. A migration, once shipped, never changes: new
+/// needs get a new migration, so any older file upgrades in order on open.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-initial") { db in
+            try db.execute(sql: """
+                CREATE TABLE operators (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL,
+                    is_active BOOLEAN NOT NULL DEFAULT 1,
+                    max_load_limit INTEGER NOT NULL CHECK (max_load_limit BETWEEN 1 AND 10000),
+                    current_load INTEGER NOT NULL DEFAULT 0 CHECK (current_load >= 0),
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX operators_active_load ON operators(is_active, current_load);
+
+                CREATE TABLE sources (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL,
+                    identifier TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL
+                );
+
+                CREATE TABLE weights (
+                    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+                    operator_id INTEGER NOT NULL REFERENCES operators(id) ON DELETE CASCADE,
+                    weight INTEGER NOT NULL CHECK (weight BETWEEN 1 AND 100),
+                    PRIMARY KEY (source_id, operator_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX weights_operator ON weights(operator_id);
+
+                CREATE TABLE users (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    identifier TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL
+                );
+
+                CREATE TABLE requests (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    user_id INTEGER NOT NULL REFERENCES users(id),
+                    source_id INTEGER NOT NULL REFERENCES sources(id),
+                    operator_id INTEGER REFERENCES operators(id) ON DELETE SET NULL,
+                    message TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('waiting', 'assigned', 'closed')),
+                    message_id TEXT,
+                    created_at INTEGER NOT NULL,
+                    assigned_at INTEGER,
+                    closed_at INTEGER
+                );
+                CREATE INDEX requests_operator_status ON requests(operator_id, status);
+                CREATE INDEX requests_source_status ON requests(source_id, status);
+                CREATE INDEX requests_user ON requests(user_id);
+
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event_id TEXT NOT NULL,
+                    routing_key TEXT NOT NULL,
+                    correlation_id TEXT,
+                    body BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+
+                CREATE TABLE processed_messages (
+                    message_id TEXT PRIMARY KEY,
+                    request_id INTEGER NOT NULL,
+                    processed_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        // Statistics and the waiting line must not cost a scan of all requests: per-operator
+        // and per-source counters kept in the same transactions that change requests, and a
+        // partial index holding only the waiting ones, oldest first.
+        migrator.registerMigration("v2-counters-and-waiting-index") { db in
+            try db.execute(sql: """
+                ALTER TABLE operators ADD COLUMN request_count INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE sources ADD COLUMN request_count INTEGER NOT NULL DEFAULT 0;
+                UPDATE operators SET request_count = (SELECT COUNT(*) FROM requests WHERE operator_id = operators.id);
+                UPDATE sources SET request_count = (SELECT COUNT(*) FROM requests WHERE source_id = sources.id);
+                CREATE INDEX requests_waiting ON requests(id) WHERE status = 'waiting';
+                """)
+        }
+        return migrator
+    }
+}

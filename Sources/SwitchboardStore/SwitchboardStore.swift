@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+import SwitchboardCore
+
+/// One unit of work for the single writer: an intake message or a control command.
+public enum WorkItem: Sendable {
+    case intake(IntakeMessage, messageId: String?)
+    case command(Command)
+}
+
+public enum IntakeOutcome: Sendable, Equatable {
+    case assigned(requestId: Int64, operatorId: Int64)
+    case waiting(requestId: Int64)
+    /// The message id was processed before; nothing was created.
+    case duplicate(requestId: Int64)
+    case rejected(IntakeRejection)
+}
+
+public enum WorkResult: Sendable, Equatable {
+    case intake(IntakeOutcome)
+    case command(Result<CommandResult, CommandError>)
+}
+
+/// What one write transaction did: a result per item, in order, and the events it wrote to
+/// the outbox, in the order they happened.
+public struct Applied: Sendable {
+    public var results: [WorkResult]
+    public var events: [OutboxEvent]
+}
+
+/// Switchboard's durable state in SQLite (WAL, `synchronous=FULL`, foreign keys on).
+///
+/// Every change happens in ``apply(_:)``: one write transaction for a whole batch, with a
+/// savepoint per item so one bad command undoes only itself. The type is not `Sendable`: it
+/// has one owner, the service's single writer loop, which also keeps the random source.
+public final class SwitchboardStore {
+    let pool: DatabasePool
+    var random: SplitMix64
+    let now: () -> Timestamp
+    let makeEventId: () -> String
+    let openedAt = ContinuousClock.now
+    public static let version = "0.1.0"
+
+    public init(
+        path: String, random: SplitMix64 = SplitMix64(), now: @escaping () -> Timestamp = Timestamp.now,
+        makeEventId: @escaping () -> String = { UUID().uuidString.lowercased() }
+    ) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            // A commit returns only once the WAL is on disk: an acked delivery is never lost.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        self.random = random
+        self.now = now
+        self.makeEventId = makeEventId
+        try Schema.migrator.migrate(pool)
+    }
+
+    /// Applies a batch in one transaction and returns what each item did. Throws only when
+    /// the database itself fails, and then nothing of the batch was written.
+    public func apply(_ items: [WorkItem]) throws -> Applied {
+        try pool.write { db in
+            var applied = Applied(results: [], events: [])
+            applied.results.reserveCapacity(items.count)
+            for item in items {
+                switch item {
+                case let .intake(message, messageId):
+                    applied.results.append(.intake(try intake(message, messageId: messageId, db, events: &applied.events)))
+                case let .command(command):
+                    applied.results.append(.command(try execute(command, db, events: &applied.events)))
+                }
+            }
+            return applied
+        }
+    }
+
+    /// Runs one command in a savepoint: a ``CommandError`` rolls back exactly its changes.
+    func execute(_ command: Command, _ db: Database, events: inout [OutboxEvent]) throws -> Result<CommandResult, CommandError> {
+        var produced: [OutboxEvent] = []
+        var result: CommandResult?
+        do {
+            try db.inSavepoint {
+                result = try run(command, db, events: &produced)
+                return .commit
+            }
+        } catch let error as CommandError {
+            return .failure(error)
+        }
+        events += produced
+        return .success(result!)
+    }
+
+    // Conveniences for tests, tools and benchmarks: one item, one transaction.
+
+    public func execute(_ command: Command) throws -> (Result<CommandResult, CommandError>, [OutboxEvent]) {
+        let applied = try apply([.command(command)])
+        guard case let .command(result) = applied.results[0] else { fatalError("one command in, one result out") }
+        return (result, applied.events)
+    }
+
+    public func intake(_ message: IntakeMessage, messageId: String? = nil) throws -> (IntakeOutcome, [OutboxEvent]) {
+        let applied = try apply([.intake(message, messageId: messageId)])
+        guard case let .intake(outcome) = applied.results[0] else { fatalError("one intake in, one result out") }
+        return (outcome, applied.events)
+    }
+
+    /// Reads with a fresh snapshot, outside the writer (for tests and inspection).
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+}
