@@ -169,12 +169,12 @@ public enum Command: Sendable, Equatable {
             let weight = w.integer("weight", in: Limits.weight)
             w.rejectUnknownFields()
             r.merge(w)
-            guard let operatorId, let weight else { continue }
+            guard let operatorId else { continue }
             if !seen.insert(operatorId).inserted {
                 r.problem("\(field).operator_id", "operator \(operatorId) appears more than once")
                 continue
             }
-            weights.append(Weight(operatorId: operatorId, weight: weight))
+            if let weight { weights.append(Weight(operatorId: operatorId, weight: weight)) }
         }
         return weights
     }

@@ -22,7 +22,15 @@ extension SwitchboardStore {
         case let .operatorUpdate(id, name, maxLoadLimit, isActive):
             var updated = try Records.requireOperator(id, field: "id", db)
             if let name { updated.name = name }
-            if let maxLoadLimit { updated.maxLoadLimit = maxLoadLimit }
+            if let maxLoadLimit {
+                // Lowering a limit below the requests in hand would leave the operator over it.
+                guard maxLoadLimit >= updated.currentLoad else {
+                    throw CommandError(
+                        .conflict, "operator \(id) has \(updated.currentLoad) assigned request(s), more than \(maxLoadLimit)",
+                        details: [FieldProblem(field: "max_load_limit", problem: "is below the current load \(updated.currentLoad)")])
+                }
+                updated.maxLoadLimit = maxLoadLimit
+            }
             if let isActive { updated.isActive = isActive }
             try db.execute(sql: "UPDATE operators SET name = ?, max_load_limit = ?, is_active = ? WHERE id = ?",
                            arguments: [updated.name, updated.maxLoadLimit, updated.isActive, id])

@@ -1,0 +1,126 @@
+import Foundation
+import PropertyBased
+import Testing
+@testable import SwitchboardCore
+
+func parse(_ json: String) -> Result<Command, CommandError> { Command.parse(Array(json.utf8)) }
+
+func problems(_ json: String) -> [FieldProblem] {
+    guard case let .failure(error) = parse(json) else { return [] }
+    return error.details
+}
+
+@Suite struct CommandParsingTests {
+    @Test func parsesEveryContractCommand() throws {
+        let cases: [(String, Command)] = [
+            (#"{"command":"operator.create","args":{"name":"  Иван Петров ","max_load_limit":10}}"#,
+             .operatorCreate(name: "Иван Петров", maxLoadLimit: 10, isActive: true)),
+            (#"{"command":"operator.create","args":{"name":"A","max_load_limit":1,"is_active":false}}"#,
+             .operatorCreate(name: "A", maxLoadLimit: 1, isActive: false)),
+            (#"{"command":"operator.list"}"#, .operatorList),
+            (#"{"command":"operator.get","args":{"id":3}}"#, .operatorGet(id: 3)),
+            (#"{"command":"operator.update","args":{"id":3,"max_load_limit":20}}"#,
+             .operatorUpdate(id: 3, name: nil, maxLoadLimit: 20, isActive: nil)),
+            (#"{"command":"operator.toggle_active","args":{"id":3}}"#, .operatorToggleActive(id: 3)),
+            (#"{"command":"operator.delete","args":{"id":3}}"#, .operatorDelete(id: 3)),
+            (#"{"command":"source.create","args":{"name":"Telegram Bot","identifier":"telegram"}}"#,
+             .sourceCreate(name: "Telegram Bot", identifier: "telegram")),
+            (#"{"command":"source.list","args":{}}"#, .sourceList),
+            (#"{"command":"source.get","args":{"id":1}}"#, .sourceGet(id: 1)),
+            (#"{"command":"source.set_weights","args":{"source_id":1,"weights":[{"operator_id":1,"weight":50},{"operator_id":2,"weight":30}]}}"#,
+             .sourceSetWeights(sourceId: 1, weights: [Weight(operatorId: 1, weight: 50), Weight(operatorId: 2, weight: 30)])),
+            (#"{"command":"request.get","args":{"id":9}}"#, .requestGet(id: 9)),
+            (#"{"command":"request.list","args":{"status":"waiting","limit":5,"after_id":10}}"#,
+             .requestList(RequestFilter(status: .waiting, limit: 5, afterId: 10))),
+            (#"{"command":"request.list"}"#, .requestList(RequestFilter())),
+            (#"{"command":"request.assign","args":{"id":9}}"#, .requestAssign(id: 9, operatorId: nil)),
+            (#"{"command":"request.assign","args":{"id":9,"operator_id":2}}"#, .requestAssign(id: 9, operatorId: 2)),
+            (#"{"command":"request.close","args":{"id":9}}"#, .requestClose(id: 9)),
+            (#"{"command":"stats.operators_load"}"#, .statsOperatorsLoad),
+            (#"{"command":"stats.requests_distribution"}"#, .statsRequestsDistribution),
+            (#"{"command":"service.status"}"#, .serviceStatus),
+        ]
+        for (json, expected) in cases {
+            #expect(try parse(json).get() == expected, "\(json)")
+        }
+        #expect(Set(cases.map { $0.1.name }) == Set(Command.names))
+    }
+
+    @Test func notJSONIsABadRequest() {
+        #expect(throws: CommandError(.badRequest, "the command is not valid JSON")) { try parse("{nope").get() }
+        guard case let .failure(error) = parse("[1,2]") else { Issue.record("array accepted"); return }
+        #expect(error.code == .badRequest)
+    }
+
+    @Test func unknownCommandIsABadRequestNamingTheField() {
+        guard case let .failure(error) = parse(#"{"command":"operator.fire"}"#) else { Issue.record("accepted"); return }
+        #expect(error.code == .badRequest)
+        #expect(error.details.map(\.field) == ["command"])
+        #expect(error.message.contains("operator.fire"))
+    }
+
+    @Test func weightsErrorsNameTheirIndex() {
+        let found = problems(#"{"command":"source.set_weights","args":{"source_id":0,"weights":[{"operator_id":1,"weight":101},{"operator_id":1,"weight":5},"x"]}}"#)
+        #expect(found.contains(FieldProblem(field: "source_id", problem: "must be a positive integer")))
+        #expect(found.contains(FieldProblem(field: "weights[0].weight", problem: "must be between 1 and 100")))
+        #expect(found.contains { $0.field == "weights[1].operator_id" && $0.problem.contains("more than once") })
+        #expect(found.contains { $0.field == "weights[2]" })
+    }
+
+    @Test func everyBadFieldIsNamedAtOnce() {
+        let found = problems(#"{"command":"operator.create","args":{"name":"   ","max_load_limit":0,"is_active":"yes","colour":"red"}}"#)
+        #expect(Set(found.map(\.field)) == ["name", "max_load_limit", "is_active", "colour"])
+    }
+
+    @Test(arguments: [
+        (#"{"name":"x","identifier":"Telegram"}"#, "identifier"),
+        (#"{"name":"x","identifier":"-tg"}"#, "identifier"),
+        (#"{"name":"x","identifier":""}"#, "identifier"),
+        (#"{"name":"","identifier":"tg"}"#, "name"),
+        (#"{"identifier":"tg"}"#, "name"),
+    ])
+    func sourceCreateValidation(_ args: String, _ field: String) {
+        let found = problems(#"{"command":"source.create","args":"# + args + "}")
+        #expect(found.map(\.field) == [field])
+    }
+
+    @Test func nameLengthIsCountedInCharacters() {
+        let ok = String(repeating: "Ж", count: 200)
+        #expect((try? parse(#"{"command":"operator.create","args":{"name":"\#(ok)","max_load_limit":1}}"#).get()) != nil)
+        let long = ok + "Ж"
+        #expect(problems(#"{"command":"operator.create","args":{"name":"\#(long)","max_load_limit":1}}"#).map(\.field) == ["name"])
+    }
+
+    @Test func blankNamesAreRejectedWhateverTheWhitespace() async {
+        let blank = Gen.element(of: [" ", "\t", "\n", "\u{00A0}", "\u{2003}"]).compactMap { $0 }.array(of: 0...8).map { $0.joined() }
+        await propertyCheck(count: 100, input: blank) { name in
+            let body = try JSONEncoder().encode(["command": JSONValue.string("operator.create"),
+                                                 "args": .object(["name": .string(name), "max_load_limit": .integer(3)])])
+            guard case let .failure(error) = Command.parse(Array(body)) else {
+                Issue.record("blank name \(name.debugDescription) accepted")
+                return
+            }
+            #expect(error.code == .validationError)
+            #expect(error.details.map(\.field) == ["name"])
+        }
+    }
+
+    @Test func limitsAreEnforcedAtTheirEdges() async {
+        await propertyCheck(count: 200, input: Gen.int(in: -5...10_010)) { limit in
+            let result = parse(#"{"command":"operator.create","args":{"name":"a","max_load_limit":\#(limit)}}"#)
+            if (1...10_000).contains(limit) {
+                #expect((try? result.get()) != nil)
+            } else {
+                #expect(problems(#"{"command":"operator.create","args":{"name":"a","max_load_limit":\#(limit)}}"#).map(\.field) == ["max_load_limit"])
+            }
+        }
+    }
+
+    @Test func identifierPatternMatchesTheContractRegex() async throws {
+        let regex = try Regex("^[a-z0-9][a-z0-9_.-]{0,63}$")
+        let chars = Gen.element(of: Array("az09_.-A ЖZ")).compactMap { $0 }.array(of: 0...70).map { String($0) }
+        await propertyCheck(count: 500, input: chars) { text in
+            #expect(Limits.isValidIdentifier(text) == (text.wholeMatch(of: regex) != nil), "\(text)")
+        }
+    }
+}

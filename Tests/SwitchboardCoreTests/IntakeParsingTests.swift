@@ -1,0 +1,45 @@
+import Testing
+@testable import SwitchboardCore
+
+func intake(_ json: String) -> Result<IntakeMessage, IntakeRejection> { IntakeMessage.parse(Array(json.utf8)) }
+
+@Suite struct IntakeParsingTests {
+    @Test func acceptsSourceIdOrIdentifier() throws {
+        #expect(try intake(#"{"user_identifier":"user123@telegram","source_id":1,"message":"Здравствуйте!"}"#).get()
+            == IntakeMessage(userIdentifier: "user123@telegram", source: .id(1), message: "Здравствуйте!"))
+        #expect(try intake(#"{"user_identifier":"u","source":"telegram","message":"hi","extra":1}"#).get().source
+            == .identifier("telegram"))
+    }
+
+    @Test(arguments: [
+        ("not json", IntakeRejection.Code.invalidJSON),
+        ("[]", .invalidJSON),
+        (#"{"source_id":1,"message":"m"}"#, .missingField),
+        (#"{"user_identifier":"u","message":"m"}"#, .missingField),
+        (#"{"user_identifier":"u","source_id":1}"#, .missingField),
+        (#"{"user_identifier":"  ","source_id":1,"message":"m"}"#, .invalidField),
+        (#"{"user_identifier":"u","source_id":-1,"message":"m"}"#, .invalidField),
+        (#"{"user_identifier":"u","source_id":"1","message":"m"}"#, .invalidField),
+        (#"{"user_identifier":"u","source":"Bad Source","message":"m"}"#, .invalidField),
+    ])
+    func rejectsWithACode(_ body: String, _ code: IntakeRejection.Code) {
+        guard case let .failure(rejection) = intake(body) else { Issue.record("accepted \(body)"); return }
+        #expect(rejection.code == code, "\(body): \(rejection.reason)")
+        #expect(!rejection.reason.isEmpty)
+    }
+
+    @Test func invalidUTF8IsInvalidJSON() {
+        guard case let .failure(rejection) = IntakeMessage.parse([0x7B, 0xFF, 0xFE, 0x7D]) else { Issue.record("accepted"); return }
+        #expect(rejection.code == .invalidJSON)
+        #expect(rejection.reason.contains("UTF-8"))
+    }
+
+    @Test func overLongMessageSaysSo() {
+        let long = String(repeating: "я", count: 10_001)
+        guard case let .failure(rejection) = intake(#"{"user_identifier":"u","source_id":1,"message":"\#(long)"}"#) else {
+            Issue.record("accepted"); return
+        }
+        #expect(rejection.code == .fieldTooLong)
+        #expect(rejection.reason.contains("message"))
+    }
+}
