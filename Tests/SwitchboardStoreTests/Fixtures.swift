@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import Testing
+import SwitchboardCore
+@testable import SwitchboardStore
+
+/// A store on a fresh temporary file, with a fixed random seed and a clock that ticks 1 ms
+/// per reading, so every run is reproducible.
+func makeStore(seed: UInt64 = 1, path: String? = nil) throws -> SwitchboardStore {
+    let file = path ?? temporaryDatabasePath()
+    let clock = Clock()
+    return try SwitchboardStore(path: file, random: SplitMix64(seed: seed), now: { clock.tick() })
+}
+
+func temporaryDatabasePath() -> String {
+    FileManager.default.temporaryDirectory
+        .appendingPathComponent("switchboard-tests-\(UUID().uuidString)")
+        .appendingPathComponent("db.sqlite").path
+}
+
+final class Clock: @unchecked Sendable {
+    private var ms: Int64 = 1_795_600_000_000
+    func tick() -> Timestamp {
+        ms += 1
+        return Timestamp(milliseconds: ms)
+    }
+}
+
+extension SwitchboardStore {
+    /// Runs a command that must succeed.
+    @discardableResult
+    func ok(_ command: Command) throws -> CommandResult {
+        let (result, _) = try execute(command)
+        return try result.get()
+    }
+
+    func failure(_ command: Command) throws -> CommandError? {
+        let (result, events) = try execute(command)
+        guard case let .failure(error) = result else { return nil }
+        #expect(events.isEmpty, "a failed command wrote events")
+        return error
+    }
+
+    @discardableResult
+    func createOperator(_ name: String, limit: Int, active: Bool = true) throws -> Int64 {
+        guard case let .operator(created) = try ok(.operatorCreate(name: name, maxLoadLimit: limit, isActive: active)) else {
+            throw TestFailure("not an operator")
+        }
+        return created.id
+    }
+
+    @discardableResult
+    func createSource(_ identifier: String) throws -> Int64 {
+        guard case let .source(created) = try ok(.sourceCreate(name: identifier.capitalized, identifier: identifier)) else {
+            throw TestFailure("not a source")
+        }
+        return created.id
+    }
+
+    func operatorNow(_ id: Int64) throws -> Operator {
+        guard case let .operator(found) = try ok(.operatorGet(id: id)) else { throw TestFailure("not an operator") }
+        return found
+    }
+
+    func requestNow(_ id: Int64) throws -> Request {
+        guard case let .requestDetail(detail) = try ok(.requestGet(id: id)) else { throw TestFailure("not a request") }
+        return detail.request
+    }
+
+    @discardableResult
+    func send(_ user: String, source: SourceReference, _ text: String = "help", messageId: String? = nil) throws -> IntakeOutcome {
+        try intake(IntakeMessage(userIdentifier: user, source: source, message: text), messageId: messageId).0
+    }
+
+    /// Every row of every table, as text: equal snapshots mean nothing changed.
+    func snapshot() throws -> String {
+        try read { db in
+            var out = ""
+            for table in ["operators", "sources", "weights", "users", "requests", "outbox", "processed_messages"] {
+                out += "# \(table)\n"
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2") { out += "\(row)\n" }
+            }
+            return out
+        }
+    }
+
+    /// The invariants that hold after any sequence of units of work.
+    func checkInvariants(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try read { db in
+            let mismatched = try Row.fetchAll(db, sql: """
+                SELECT o.id, o.current_load, o.max_load_limit,
+                       (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status = 'assigned') AS assigned,
+                       o.request_count, (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id) AS counted
+                FROM operators o
+                """)
+            for row in mismatched {
+                let (load, limit, assigned): (Int, Int, Int) = (row[1], row[2], row[3])
+                #expect(load == assigned, "operator \(row[0] as Int64): load \(load) but \(assigned) assigned", sourceLocation: sourceLocation)
+                #expect(load <= limit, "operator \(row[0] as Int64): load \(load) over limit \(limit)", sourceLocation: sourceLocation)
+                #expect(row[4] as Int == row[5] as Int, "operator request_count drifted", sourceLocation: sourceLocation)
+            }
+            // A waiting request never has an eligible operator: the line drains at once.
+            let stuck = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM requests r WHERE r.status = 'waiting' AND EXISTS (
+                    SELECT 1 FROM weights w JOIN operators o ON o.id = w.operator_id
+                    WHERE w.source_id = r.source_id AND o.is_active AND o.current_load < o.max_load_limit)
+                """) ?? -1
+            #expect(stuck == 0, "\(stuck) waiting request(s) could have been assigned", sourceLocation: sourceLocation)
+            let inconsistent = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM requests WHERE
+                    (status = 'waiting' AND (operator_id IS NOT NULL OR assigned_at IS NOT NULL))
+                    OR (status = 'assigned' AND (operator_id IS NULL OR assigned_at IS NULL))
+                    OR (status = 'closed' AND closed_at IS NULL)
+                """) ?? -1
+            #expect(inconsistent == 0, "requests whose fields contradict their status", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+import Testing
+import SwitchboardCore
+@testable import SwitchboardStore
+
+@Suite struct IntakeTests {
+    @Test func unknownSourceIsRejectedAndStoresNothing() throws {
+        let store = try makeStore()
+        try store.createSource("telegram")
+        let before = try store.snapshot()
+        for reference in [SourceReference.id(9), .identifier("fax")] {
+            guard case let .rejected(rejection) = try store.send("u", source: reference, messageId: "x") else {
+                Issue.record("accepted \(reference)"); continue
+            }
+            #expect(rejection.code == .unknownSource)
+        }
+        #expect(try store.snapshot() == before, "a rejected message records nothing, not even its id")
+    }
+
+    @Test func eventsCarryTheContractFields() throws {
+        let store = try makeStore()
+        let op = try store.createOperator("Иван Петров", limit: 5)
+        let tg = try store.createSource("telegram")
+        try store.ok(.sourceSetWeights(sourceId: tg, weights: [Weight(operatorId: op, weight: 10)]))
+        let (_, events) = try store.intake(IntakeMessage(userIdentifier: "user123@telegram", source: .id(tg), message: "Здравствуйте!"), messageId: "m-1")
+        let event = try #require(events.first)
+        #expect(event.routingKey == "request.assigned")
+        #expect(event.correlationId == "m-1")
+        let decoded = try JSONDecoder().decode(Event.self, from: Data(event.body))
+        #expect(decoded.eventId == event.eventId)
+        #expect(decoded.request.operatorName == "Иван Петров")
+        #expect(decoded.request.sourceIdentifier == "telegram")
+        #expect(decoded.request.userIdentifier == "user123@telegram")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(event.body)) as? [String: Any])
+        let request = try #require(json["request"] as? [String: Any])
+        #expect(request["closed_at"] is NSNull, "null fields are written, not left out")
+        #expect((json["occurred_at"] as? String)?.hasSuffix("Z") == true)
+    }
+
+    @Test func outboxKeepsEventsUntilMarkedSent() throws {
+        let store = try makeStore()
+        let tg = try store.createSource("telegram")
+        for n in 0..<5 { try store.send("u\(n)", source: .id(tg)) }
+        let unsent = try store.unsentEvents()
+        #expect(unsent.count == 5)
+        #expect(unsent.map(\.id) == unsent.map(\.id).sorted())
+        try store.markSent(Array(unsent.prefix(3).map(\.id)))
+        #expect(try store.unsentEvents().map(\.id) == unsent.dropFirst(3).map(\.id))
+    }
+}
+
+@Suite struct MigrationTests {
+    @Test func anEmptyFileMigratesToTheLatestSchema() throws {
+        let store = try makeStore()
+        let applied = try store.read { try Schema.migrator.appliedMigrations($0) }
+        #expect(applied == ["v1-initial", "v2-counters-and-waiting-index"])
+        let mode = try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let sync = try store.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        #expect(sync == 2, "synchronous=FULL")
+        let fk = try store.read { try Int.fetchOne($0, sql: "PRAGMA foreign_keys") }
+        #expect(fk == 1)
+    }
+
+    @Test func aFileFromTheFirstMigrationUpgradesWithItsData() throws {
+        let path = temporaryDatabasePath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        do {
+            let old = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(old, upTo: "v1-initial")
+            try old.write { db in
+                try db.execute(sql: """
+                    INSERT INTO operators (name, max_load_limit, current_load, created_at) VALUES ('Old', 5, 1, 0);
+                    INSERT INTO sources (name, identifier, created_at) VALUES ('TG', 'telegram', 0);
+                    INSERT INTO users (identifier, created_at) VALUES ('u', 0);
+                    INSERT INTO requests (user_id, source_id, operator_id, message, status, created_at, assigned_at)
+                        VALUES (1, 1, 1, 'hi', 'assigned', 0, 0);
+                    INSERT INTO requests (user_id, source_id, message, status, created_at) VALUES (1, 1, 'later', 'waiting', 0);
+                    """)
+            }
+        }
+        let store = try makeStore(path: path)
+        guard case let .distribution(dist) = try store.ok(.statsRequestsDistribution) else { throw TestFailure("dist") }
+        #expect(dist.byOperator.map(\.requestCount) == [1], "counters backfilled from the old rows")
+        #expect(dist.bySource.map(\.requestCount) == [2])
+        #expect(dist.unassignedCount == 1)
+        #expect(try store.operatorNow(1).name == "Old")
+        try store.checkInvariants()
+    }
+}
