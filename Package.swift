@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(name: "amqp-bench", dependencies: ["AMQP"], path: "Benchmarks/amqp-bench", swiftSettings: strict),
         .executableTarget(
             name: "store-bench",
-            dependencies: ["SwitchboardCore", "SwitchboardStore"],
+            dependencies: ["SwitchboardCore", "SwitchboardStore", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/store-bench",
             swiftSettings: strict
         ),

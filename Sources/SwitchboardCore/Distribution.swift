@@ -23,13 +23,23 @@ public enum Distribution {
     /// draw r in [0, sum) and take the candidate whose cumulative range holds r. Returns nil
     /// when nobody is eligible. The random source is injected so tests are reproducible.
     public static func pick<R: RandomNumberGenerator>(from candidates: [Candidate], using random: inout R) -> Int64? {
+        pick(from: candidates, using: &random) { $0.isEligible ? $0.weight : 0 }?.operatorId
+    }
+
+    /// The same draw over any collection, with `weight` giving 0 for an ineligible element:
+    /// the store walks its in-memory operator table with it, allocating nothing per request.
+    @inlinable
+    public static func pick<C: Collection, R: RandomNumberGenerator>(
+        from items: C, using random: inout R, weight: (C.Element) -> Int
+    ) -> C.Element? {
         var total = 0
-        for candidate in candidates where candidate.isEligible { total += candidate.weight }
+        for item in items { total += weight(item) }
         guard total > 0 else { return nil }
         var remaining = Int.random(in: 0..<total, using: &random)
-        for candidate in candidates where candidate.isEligible {
-            if remaining < candidate.weight { return candidate.operatorId }
-            remaining -= candidate.weight
+        for item in items {
+            let w = weight(item)
+            if remaining < w { return item }
+            remaining -= w
         }
         return nil  // unreachable: remaining < total
     }

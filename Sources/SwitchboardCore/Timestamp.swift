@@ -15,23 +15,38 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.milliseconds < b.milliseconds }
 
     /// Formats by hand: Foundation's ISO8601DateFormatter is slow and not Sendable, and this
-    /// runs once per field of every event.
+    /// runs for three fields of every event.
     public var description: String {
-        let ms = Int(milliseconds.remainderReportingOverflow(dividingBy: 1000).partialValue + 1000) % 1000
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        write(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `YYYY-MM-DDTHH:MM:SS.mmmZ` to `bytes`.
+    public func write(to bytes: inout [UInt8]) {
+        let ms = Int((milliseconds % 1000 + 1000) % 1000)
         let totalSeconds = (milliseconds - Int64(ms)) / 1000
         let days = Int(totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400)
         let secondsOfDay = Int(totalSeconds - Int64(days) * 86_400)
         let (year, month, day) = Self.civil(fromDays: days)
-        var out = ""
-        out.reserveCapacity(24)
-        Self.append(year, width: 4, to: &out); out += "-"
-        Self.append(month, width: 2, to: &out); out += "-"
-        Self.append(day, width: 2, to: &out); out += "T"
-        Self.append(secondsOfDay / 3600, width: 2, to: &out); out += ":"
-        Self.append(secondsOfDay / 60 % 60, width: 2, to: &out); out += ":"
-        Self.append(secondsOfDay % 60, width: 2, to: &out); out += "."
-        Self.append(ms, width: 3, to: &out); out += "Z"
-        return out
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(year, 4); bytes.append(UInt8(ascii: "-"))
+        digits(month, 2); bytes.append(UInt8(ascii: "-"))
+        digits(day, 2); bytes.append(UInt8(ascii: "T"))
+        digits(secondsOfDay / 3600, 2); bytes.append(UInt8(ascii: ":"))
+        digits(secondsOfDay / 60 % 60, 2); bytes.append(UInt8(ascii: ":"))
+        digits(secondsOfDay % 60, 2); bytes.append(UInt8(ascii: "."))
+        digits(ms, 3); bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Parses the RFC 3339 forms clients send: `Z` or a numeric offset, with or without
@@ -70,11 +85,5 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    private static func append(_ value: Int, width: Int, to out: inout String) {
-        let digits = String(value)
-        if digits.count < width { out += String(repeating: "0", count: width - digits.count) }
-        out += digits
     }
 }

@@ -139,7 +139,7 @@ extension SwitchboardStore {
             guard request.status == .waiting else {
                 throw CommandError(.conflict, "request \(id) is already assigned; give operator_id to reassign it")
             }
-            guard let picked = Distribution.pick(from: try Records.candidates(for: request.sourceId, db), using: &random) else {
+            guard let picked = try pick(for: request.sourceId, db) else {
                 throw CommandError(.conflict, "no operator is eligible for request \(id) now; it stays waiting")
             }
             target = picked

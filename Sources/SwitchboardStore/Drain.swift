@@ -7,10 +7,7 @@ extension SwitchboardStore {
     /// a reassignment.
     func drainWaiting(_ db: Database, events: inout [OutboxEvent]) throws {
         // Cheap exit for the common case: nobody has room at all.
-        let anyRoom = try Bool.fetchOne(db.cachedStatement(sql: """
-            SELECT EXISTS (SELECT 1 FROM operators WHERE is_active AND current_load < max_load_limit)
-            """)) ?? false
-        guard anyRoom else { return }
+        guard try routingTable(db).anyoneHasRoom else { return }
         // Eligibility only shrinks while draining, so a source found without candidates stays so.
         var exhausted: Set<Int64> = []
         var afterId: Int64 = 0
@@ -22,7 +19,7 @@ extension SwitchboardStore {
             let sourceId: Int64 = row[1]
             afterId = requestId
             guard !exhausted.contains(sourceId) else { continue }
-            guard let operatorId = Distribution.pick(from: try Records.candidates(for: sourceId, db), using: &random) else {
+            guard let operatorId = try pick(for: sourceId, db) else {
                 exhausted.insert(sourceId)
                 continue
             }
@@ -41,6 +38,7 @@ extension SwitchboardStore {
             try db.cachedStatement(sql: """
                 UPDATE operators SET current_load = current_load - 1, request_count = request_count - 1 WHERE id = ?
                 """).execute(arguments: [previous])
+            routing?.adjustLoad(of: previous, by: -1)
         }
         try db.cachedStatement(sql: """
             UPDATE requests SET operator_id = ?, status = 'assigned', assigned_at = ? WHERE id = ?
@@ -48,6 +46,7 @@ extension SwitchboardStore {
         try db.cachedStatement(sql: """
             UPDATE operators SET current_load = current_load + 1, request_count = request_count + 1 WHERE id = ?
             """).execute(arguments: [operatorId])
+        routing?.adjustLoad(of: operatorId, by: 1)
         return try requestEvent(.requestAssigned, requestId, db)
     }
 

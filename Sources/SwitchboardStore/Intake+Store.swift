@@ -10,7 +10,7 @@ extension SwitchboardStore {
         {
             return .duplicate(requestId: existing)
         }
-        guard let (sourceId, sourceIdentifier) = try resolveSource(message.source, db) else {
+        guard let (sourceId, sourceIdentifier) = try routingTable(db).resolve(message.source) else {
             let named = switch message.source {
             case let .id(id): "source_id \(id)"
             case let .identifier(identifier): "source \"\(identifier)\""
@@ -18,7 +18,7 @@ extension SwitchboardStore {
             return .rejected(IntakeRejection(.unknownSource, "no source matches \(named)"))
         }
         let userId = try findOrCreateUser(message.userIdentifier, db)
-        let operatorId = Distribution.pick(from: try Records.candidates(for: sourceId, db), using: &random)
+        let operatorId = try pick(for: sourceId, db)
         let time = now()
         try db.cachedStatement(sql: """
             INSERT INTO requests (user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at)
@@ -32,15 +32,12 @@ extension SwitchboardStore {
             id: db.lastInsertedRowID, userId: userId, sourceId: sourceId, operatorId: operatorId, message: message.message,
             status: operatorId == nil ? .waiting : .assigned, createdAt: time, assignedAt: operatorId == nil ? nil : time,
             closedAt: nil)
-        try db.cachedStatement(sql: "UPDATE sources SET request_count = request_count + 1 WHERE id = ?")
-            .execute(arguments: [sourceId])
+        counters.sourceRequests[sourceId, default: 0] += 1
         var operatorName: String?
         if let operatorId {
-            operatorName = try String.fetchOne(
-                db.cachedStatement(sql: """
-                    UPDATE operators SET current_load = current_load + 1, request_count = request_count + 1
-                    WHERE id = ? RETURNING name
-                    """), arguments: [operatorId])
+            counters.operatorLoad[operatorId, default: 0] += 1
+            routing?.adjustLoad(of: operatorId, by: 1)
+            operatorName = routing?.name(of: operatorId)
         }
         if let messageId {
             try db.cachedStatement(sql: "INSERT INTO processed_messages (message_id, request_id, processed_at) VALUES (?, ?, ?)")
@@ -54,23 +51,18 @@ extension SwitchboardStore {
         return .waiting(requestId: request.id)
     }
 
-    private func resolveSource(_ reference: SourceReference, _ db: Database) throws -> (Int64, String)? {
-        let row: Row? = switch reference {
-        case let .id(id):
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT id, identifier FROM sources WHERE id = ?"), arguments: [id])
-        case let .identifier(identifier):
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT id, identifier FROM sources WHERE identifier = ?"),
-                             arguments: [identifier])
-        }
-        return row.map { ($0[0], $0[1]) }
-    }
-
     private func findOrCreateUser(_ identifier: String, _ db: Database) throws -> Int64 {
-        if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM users WHERE identifier = ?"), arguments: [identifier]) {
-            return id
+        if let cached = userIds[identifier] { return cached }
+        let id: Int64
+        if let found = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM users WHERE identifier = ?"), arguments: [identifier]) {
+            id = found
+        } else {
+            try db.cachedStatement(sql: "INSERT INTO users (identifier, created_at) VALUES (?, ?)")
+                .execute(arguments: [identifier, now().milliseconds])
+            id = db.lastInsertedRowID
         }
-        try db.cachedStatement(sql: "INSERT INTO users (identifier, created_at) VALUES (?, ?)")
-            .execute(arguments: [identifier, now().milliseconds])
-        return db.lastInsertedRowID
+        if userIds.count >= Self.userCacheLimit { userIds.removeAll(keepingCapacity: true) }
+        userIds[identifier] = id
+        return id
     }
 }

@@ -48,7 +48,7 @@ extension SwitchboardStore {
             event: name, eventId: makeEventId(), occurredAt: now(),
             request: EventRequest(request: request, userIdentifier: userIdentifier, sourceIdentifier: sourceIdentifier,
                                   operatorName: operatorName))
-        let body = try [UInt8](JSON.encoder.encode(event))
+        let body = event.jsonBytes()
         try db.cachedStatement(sql: """
             INSERT INTO outbox (event_id, routing_key, correlation_id, body, created_at) VALUES (?, ?, ?, ?, ?)
             """).execute(arguments: [event.eventId, name.rawValue, correlationId, Data(body), event.occurredAt.milliseconds])

@@ -62,19 +62,6 @@ enum Records {
         return found
     }
 
-    /// The operators that could take a request from `sourceId` right now, with their weights.
-    static func candidates(for sourceId: Int64, _ db: Database) throws -> [Candidate] {
-        try Row.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT o.id, w.weight, o.current_load, o.max_load_limit
-                FROM weights w JOIN operators o ON o.id = w.operator_id
-                WHERE w.source_id = ? AND o.is_active AND o.current_load < o.max_load_limit
-                ORDER BY o.id
-                """),
-            arguments: [sourceId]
-        ).map { Candidate(operatorId: $0[0], weight: $0[1], isActive: true, currentLoad: $0[2], maxLoadLimit: $0[3]) }
-    }
-
     /// Names an event needs beside the request: the user's and source's identifiers and the
     /// operator's name.
     static func eventNames(for request: Request, _ db: Database) throws -> (user: String, source: String, operator: String?, messageId: String?) {

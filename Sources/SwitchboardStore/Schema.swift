@@ -52,7 +52,6 @@ enum Schema {
                 );
                 CREATE INDEX requests_operator_status ON requests(operator_id, status);
                 CREATE INDEX requests_source_status ON requests(source_id, status);
-                CREATE INDEX requests_user ON requests(user_id);
 
                 CREATE TABLE outbox (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -39,6 +39,14 @@ public final class SwitchboardStore {
     let now: () -> Timestamp
     let makeEventId: () -> String
     let openedAt = ContinuousClock.now
+    /// nil until first needed, and again after anything that may have changed operators or
+    /// weights behind its back (a command, a failed transaction).
+    var routing: RoutingTable?
+    var counters = PendingCounters()
+    /// Users seen lately, by identifier. Users are only ever created by intake, so an entry
+    /// stays right unless its transaction fails, and then the whole cache goes.
+    var userIds: [String: Int64] = [:]
+    static let userCacheLimit = 50_000
     public static let version = "0.1.0"
 
     public init(
@@ -63,6 +71,17 @@ public final class SwitchboardStore {
     /// Applies a batch in one transaction and returns what each item did. Throws only when
     /// the database itself fails, and then nothing of the batch was written.
     public func apply(_ items: [WorkItem]) throws -> Applied {
+        do {
+            return try write(items)
+        } catch {
+            routing = nil
+            counters = PendingCounters()
+            userIds.removeAll()
+            throw error
+        }
+    }
+
+    private func write(_ items: [WorkItem]) throws -> Applied {
         try pool.write { db in
             var applied = Applied(results: [], events: [])
             applied.results.reserveCapacity(items.count)
@@ -71,9 +90,11 @@ public final class SwitchboardStore {
                 case let .intake(message, messageId):
                     applied.results.append(.intake(try intake(message, messageId: messageId, db, events: &applied.events)))
                 case let .command(command):
+                    try counters.flush(db)
                     applied.results.append(.command(try execute(command, db, events: &applied.events)))
                 }
             }
+            try counters.flush(db)
             return applied
         }
     }
@@ -82,6 +103,10 @@ public final class SwitchboardStore {
     func execute(_ command: Command, _ db: Database, events: inout [OutboxEvent]) throws -> Result<CommandResult, CommandError> {
         var produced: [OutboxEvent] = []
         var result: CommandResult?
+        // Commands change operators and weights with SQL and may roll back: drop the table
+        // before (so drains read the command's changes) and after (so a rollback is seen).
+        if !command.isReadOnly { routing = nil }
+        defer { if !command.isReadOnly { routing = nil } }
         do {
             try db.inSavepoint {
                 result = try run(command, db, events: &produced)

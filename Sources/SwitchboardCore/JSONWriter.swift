@@ -1,0 +1,111 @@
+/// Writes JSON bytes directly. Events are encoded once per request on the hot path, where
+/// Foundation's `JSONEncoder` cost a quarter of all intake time; this writes the same JSON
+/// (a test holds the two together) at a fraction of the cost.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+    private var needsComma = false
+
+    public init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
+
+    public mutating func beginObject() {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    public mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        needsComma = false
+    }
+
+    public mutating func string(_ value: String) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    public mutating func string(_ value: String?) {
+        if let value { string(value) } else { null() }
+    }
+
+    public mutating func integer(_ value: Int64) {
+        separate()
+        bytes.append(contentsOf: String(value).utf8)
+        needsComma = true
+    }
+
+    public mutating func integer(_ value: Int64?) {
+        if let value { integer(value) } else { null() }
+    }
+
+    public mutating func timestamp(_ value: Timestamp?) {
+        guard let value else { return null() }
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        value.write(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    public mutating func null() {
+        separate()
+        bytes.append(contentsOf: "null".utf8)
+        needsComma = true
+    }
+
+    private mutating func separate() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = false
+    }
+}
+
+extension Event {
+    /// The event as JSON: the same document `JSONEncoder` makes of it, written directly.
+    public func jsonBytes() -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("event"); w.string(event.rawValue)
+        w.key("event_id"); w.string(eventId)
+        w.key("occurred_at"); w.timestamp(occurredAt)
+        w.key("request")
+        let r = request.request
+        w.beginObject()
+        w.key("id"); w.integer(r.id)
+        w.key("user_id"); w.integer(r.userId)
+        w.key("user_identifier"); w.string(request.userIdentifier)
+        w.key("source_id"); w.integer(r.sourceId)
+        w.key("source_identifier"); w.string(request.sourceIdentifier)
+        w.key("operator_id"); w.integer(r.operatorId)
+        w.key("operator_name"); w.string(request.operatorName)
+        w.key("message"); w.string(r.message)
+        w.key("status"); w.string(r.status.rawValue)
+        w.key("created_at"); w.timestamp(r.createdAt)
+        w.key("assigned_at"); w.timestamp(r.assignedAt)
+        w.key("closed_at"); w.timestamp(r.closedAt)
+        w.endObject()
+        w.endObject()
+        return w.bytes
+    }
+}
