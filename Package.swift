@@ -5,7 +5,7 @@ let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "Switchboard",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
         .executable(name: "switchboardctl", targets: ["switchboardctl"]),
@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         .library(name: "SwitchboardStore", targets: ["SwitchboardStore"]),
         .library(name: "SwitchboardService", targets: ["SwitchboardService"]),
+        .library(name: "SwitchboardClient", targets: ["SwitchboardClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -44,6 +45,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "SwitchboardClient", dependencies: ["AMQP", "SwitchboardCore"], swiftSettings: strict),
         .executableTarget(
             name: "switchboard",
             dependencies: [
@@ -55,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "switchboardctl",
             dependencies: [
-                "AMQP", "SwitchboardCore",
+                "AMQP", "SwitchboardCore", "SwitchboardClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -84,7 +86,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardServiceTests",
-            dependencies: ["SwitchboardService", "AMQP", "SwitchboardCore", "SwitchboardStore"],
+            dependencies: ["SwitchboardService", "SwitchboardClient", "AMQP", "SwitchboardCore", "SwitchboardStore"],
             swiftSettings: strict
         ),
     ]

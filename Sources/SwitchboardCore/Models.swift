@@ -253,18 +253,23 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
     public var uptimeSeconds: Double
     public var waitingCount: Int
     public var outboxPending: Int
+    /// Running totals since start (an extension of the contract): accepted requests,
+    /// duplicates, dead letters, commands, batches, events published, reconnects.
+    public var counters: [String: Int]?
 
-    public init(status: String = "ok", version: String, uptimeSeconds: Double, waitingCount: Int, outboxPending: Int) {
+    public init(status: String = "ok", version: String, uptimeSeconds: Double, waitingCount: Int, outboxPending: Int,
+                counters: [String: Int]? = nil) {
         self.status = status
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.waitingCount = waitingCount
         self.outboxPending = outboxPending
+        self.counters = counters
     }
 
     enum CodingKeys: String, CodingKey {
         case status, version, uptimeSeconds = "uptime_seconds", waitingCount = "waiting_count"
-        case outboxPending = "outbox_pending"
+        case outboxPending = "outbox_pending", counters
     }
 }
 

@@ -70,9 +70,12 @@ public final class SwitchboardStore {
 
     /// Applies a batch in one transaction and returns what each item did. Throws only when
     /// the database itself fails, and then nothing of the batch was written.
-    public func apply(_ items: [WorkItem]) throws -> Applied {
+    ///
+    /// `markingSent` names outbox events the broker has confirmed since the last batch; they
+    /// are deleted in this same transaction, which saves a commit of their own.
+    public func apply(_ items: [WorkItem], markingSent sent: [Int64] = []) throws -> Applied {
         do {
-            return try write(items)
+            return try write(items, markingSent: sent)
         } catch {
             routing = nil
             counters = PendingCounters()
@@ -81,8 +84,9 @@ public final class SwitchboardStore {
         }
     }
 
-    private func write(_ items: [WorkItem]) throws -> Applied {
+    private func write(_ items: [WorkItem], markingSent sent: [Int64]) throws -> Applied {
         try pool.write { db in
+            if !sent.isEmpty { try Self.deleteOutbox(sent, db) }
             var applied = Applied(results: [], events: [])
             applied.results.reserveCapacity(items.count)
             for item in items {

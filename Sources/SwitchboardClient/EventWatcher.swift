@@ -1,0 +1,46 @@
+import AMQP
+import Foundation
+import SwitchboardCore
+
+/// An event as a console receives it: the AMQP envelope and the decoded body.
+public struct ReceivedEvent: Sendable {
+    public var routingKey: String
+    public var properties: AMQPProperties
+    public var event: Event
+    public var body: [UInt8]
+}
+
+/// Subscribes to the events exchange through an exclusive, auto-delete queue of its own, as
+/// an operator console does.
+public final class EventWatcher {
+    private let connection: AMQPConnection
+    public let queue: String
+
+    public init(url: AMQPURL, exchange: String, pattern: String = "#") throws(AMQPError) {
+        connection = try AMQPConnection(url: url, options: .init(connectionName: "switchboard watcher"))
+        try connection.openChannel()
+        queue = try connection.declareQueue("", durable: false, exclusive: true, autoDelete: true).name
+        try connection.bindQueue(queue, exchange: exchange, routingKey: pattern)
+        try connection.setPrefetch(1_000)
+        try connection.consume(queue: queue, noAck: true, exclusive: true)
+    }
+
+    /// The next event, or nil if none arrives in time.
+    public func next(timeout: Duration) throws -> ReceivedEvent? {
+        guard let delivery = try connection.nextDelivery(timeout: timeout) else { return nil }
+        let event = try JSONDecoder().decode(Event.self, from: Data(delivery.body))
+        return ReceivedEvent(routingKey: delivery.routingKey, properties: delivery.properties, event: event, body: delivery.body)
+    }
+
+    /// Collects events until `count` have arrived or `timeout` has passed.
+    public func collect(_ count: Int, timeout: Duration) throws -> [ReceivedEvent] {
+        let deadline = ContinuousClock.now + timeout
+        var events: [ReceivedEvent] = []
+        while events.count < count, ContinuousClock.now < deadline {
+            if let event = try next(timeout: deadline - ContinuousClock.now) { events.append(event) }
+        }
+        return events
+    }
+
+    public func close() { connection.close() }
+}

@@ -1,0 +1,99 @@
+import AMQP
+import Foundation
+import Logging
+
+/// Everything the service can be told, from the environment (the contract's variables) with
+/// defaults that make a local run work with nothing set.
+public struct SwitchboardServiceConfiguration: Sendable {
+    public enum QueueType: String, Sendable, CaseIterable {
+        case quorum, classic
+    }
+
+    public var amqpURL: AMQPURL
+    public var databasePath: String
+    public var prefix: String
+    public var queueType: QueueType
+    /// Most deliveries applied in one transaction.
+    public var batchSize: Int
+    /// Unacked deliveries the broker may send ahead; at least the batch size.
+    public var prefetch: Int
+    public var heartbeatSeconds: Int32
+    public var logLevel: Logger.Level
+    /// Longest pause between reconnection attempts.
+    public var maxReconnectDelay: Duration
+
+    public init(
+        amqpURL: AMQPURL = AMQPURL(), databasePath: String = "./data/switchboard.sqlite", prefix: String = "switchboard",
+        queueType: QueueType = .quorum, batchSize: Int = 256, prefetch: Int = 512, heartbeatSeconds: Int32 = 30,
+        logLevel: Logger.Level = .info, maxReconnectDelay: Duration = .seconds(5)
+    ) {
+        self.amqpURL = amqpURL
+        self.databasePath = databasePath
+        self.prefix = prefix
+        self.queueType = queueType
+        self.batchSize = batchSize
+        self.prefetch = max(prefetch, batchSize)
+        self.heartbeatSeconds = heartbeatSeconds
+        self.logLevel = logLevel
+        self.maxReconnectDelay = maxReconnectDelay
+    }
+
+    /// The variables, their defaults and meanings, as `--help` lists them.
+    public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
+        ("SWITCHBOARD_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f", "broker; amqps:// means TLS"),
+        ("SWITCHBOARD_DB", "./data/switchboard.sqlite", "SQLite database file (created, migrated on start)"),
+        ("SWITCHBOARD_PREFIX", "switchboard", "prefix of every queue and exchange name"),
+        ("SWITCHBOARD_QUEUE_TYPE", "quorum", "type of the two consumed queues: quorum or classic"),
+        ("SWITCHBOARD_BATCH_SIZE", "256", "most deliveries applied in one transaction"),
+        ("SWITCHBOARD_PREFETCH", "512", "unacked deliveries the broker may send ahead (at least the batch size)"),
+        ("SWITCHBOARD_HEARTBEAT", "30", "AMQP heartbeat in seconds (0 disables)"),
+        ("SWITCHBOARD_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error or critical"),
+    ]
+
+    /// Reads the environment; a bad value is an error naming the variable.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SwitchboardServiceConfiguration {
+        var configuration = SwitchboardServiceConfiguration()
+        func value(_ name: String) -> String? {
+            environment[name].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func integer(_ name: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let text = value(name) else { return nil }
+            guard let number = Int(text), range.contains(number) else {
+                throw ConfigurationError(variable: name, problem: "must be an integer from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+            }
+            return number
+        }
+        if let url = value("SWITCHBOARD_AMQP_URL") {
+            do {
+                configuration.amqpURL = try AMQPURL(parsing: url)
+            } catch {
+                throw ConfigurationError(variable: "SWITCHBOARD_AMQP_URL", problem: error.description)
+            }
+        }
+        if let path = value("SWITCHBOARD_DB") { configuration.databasePath = path }
+        if let prefix = value("SWITCHBOARD_PREFIX") { configuration.prefix = prefix }
+        if let type = value("SWITCHBOARD_QUEUE_TYPE") {
+            guard let parsed = QueueType(rawValue: type) else {
+                throw ConfigurationError(variable: "SWITCHBOARD_QUEUE_TYPE", problem: "must be quorum or classic, got \"\(type)\"")
+            }
+            configuration.queueType = parsed
+        }
+        if let batch = try integer("SWITCHBOARD_BATCH_SIZE", 1...10_000) { configuration.batchSize = batch }
+        if let prefetch = try integer("SWITCHBOARD_PREFETCH", 1...65_535) { configuration.prefetch = prefetch }
+        configuration.prefetch = max(configuration.prefetch, configuration.batchSize)
+        if let heartbeat = try integer("SWITCHBOARD_HEARTBEAT", 0...3_600) { configuration.heartbeatSeconds = Int32(heartbeat) }
+        if let level = value("SWITCHBOARD_LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: level) else {
+                throw ConfigurationError(variable: "SWITCHBOARD_LOG_LEVEL", problem: "unknown level \"\(level)\"")
+            }
+            configuration.logLevel = parsed
+        }
+        return configuration
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var variable: String
+    public var problem: String
+    public var description: String { "\(variable) \(problem)" }
+}

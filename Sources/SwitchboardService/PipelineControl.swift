@@ -1,0 +1,77 @@
+import Foundation
+import Synchronization
+
+/// What the async world shares with the pipeline thread: a stop request, readiness, and
+/// the end of the thread. Everything else stays on the thread.
+final class PipelineControl: Sendable {
+    private struct State {
+        var stopRequested = false
+        var ready = false
+        var finished = false
+        var failure: String?
+        var finishWaiters: [CheckedContinuation<Void, Never>] = []
+        var readyWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    private let wakeUp = NSCondition()
+
+    var isStopRequested: Bool { state.withLock { $0.stopRequested } }
+    var isReady: Bool { state.withLock { $0.ready } }
+    var failure: String? { state.withLock { $0.failure } }
+
+    func requestStop() {
+        state.withLock { $0.stopRequested = true }
+        wakeUp.broadcast()
+    }
+
+    func markReady() {
+        let waiters = state.withLock { state in
+            state.ready = true
+            defer { state.readyWaiters = [] }
+            return state.readyWaiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    func markFinished(failure: String? = nil) {
+        let waiters = state.withLock { state in
+            state.finished = true
+            state.failure = failure
+            state.ready = true  // release anyone waiting for readiness too
+            defer { state.finishWaiters = []; state.readyWaiters = [] }
+            return state.finishWaiters + state.readyWaiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    func waitUntilFinished() async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state in
+                if state.finished { return true }
+                state.finishWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    func waitUntilReady() async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state in
+                if state.ready { return true }
+                state.readyWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Sleeps on the pipeline thread, waking early if a stop is requested.
+    func sleep(_ duration: Duration) {
+        let deadline = Date().addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        wakeUp.lock()
+        while !isStopRequested, wakeUp.wait(until: deadline) {}
+        wakeUp.unlock()
+    }
+}

@@ -1,0 +1,36 @@
+import Synchronization
+
+/// Running totals since start, readable from any thread; `service.status` reports them.
+public final class ServiceMetrics: Sendable {
+    public enum Counter: String, CaseIterable, Sendable {
+        case requestsAccepted = "requests_accepted"
+        case requestsAssigned = "requests_assigned"
+        case requestsWaiting = "requests_waiting"
+        case duplicates
+        case deadLettered = "dead_lettered"
+        case commands
+        case commandErrors = "command_errors"
+        case batches
+        case eventsPublished = "events_published"
+        case reconnects
+    }
+
+    private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))
+
+    public init() {}
+
+    public func add(_ counter: Counter, _ amount: Int = 1) {
+        guard amount != 0 else { return }
+        let index = Counter.allCases.firstIndex(of: counter)!
+        values.withLock { $0[index] += amount }
+    }
+
+    public subscript(_ counter: Counter) -> Int {
+        let index = Counter.allCases.firstIndex(of: counter)!
+        return values.withLock { $0[index] }
+    }
+
+    public func snapshot() -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: Counter.allCases.map { ($0.rawValue, self[$0]) })
+    }
+}

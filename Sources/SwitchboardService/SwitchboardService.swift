@@ -1,0 +1,69 @@
+import AMQP
+import Foundation
+import Logging
+import ServiceLifecycle
+import SwitchboardStore
+
+/// The Switchboard service as a swift-service-lifecycle `Service`: opens the database, runs
+/// the pipeline on a thread of its own (rabbitmq-c blocks; the concurrency pool must not),
+/// and on graceful shutdown (SIGTERM/SIGINT through the ServiceGroup) lets the batch in hand
+/// finish and be acked before returning.
+public final class SwitchboardService: Service, Sendable {
+    public let configuration: SwitchboardServiceConfiguration
+    public let metrics = ServiceMetrics()
+    private let control = PipelineControl()
+    private let logger: Logger
+
+    public init(configuration: SwitchboardServiceConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        start()
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await control.waitUntilFinished()
+        } onCancelOrGracefulShutdown: {
+            self.logger.info("shutting down: finishing the batch in hand")
+            self.control.requestStop()
+        }
+        if let failure = control.failure { throw ServiceFailure(description: failure) }
+    }
+
+    /// Starts the pipeline thread (``run()`` does this; tests may drive it directly).
+    public func start() {
+        let configuration = configuration, control = control, metrics = metrics, logger = logger
+        let thread = Thread {
+            do {
+                let store = try SwitchboardStore(path: configuration.databasePath)
+                logger.info("database open", metadata: ["path": "\(configuration.databasePath)"])
+                Pipeline(configuration: configuration, store: store, control: control, metrics: metrics, logger: logger).run()
+                control.markFinished()
+            } catch {
+                logger.critical("cannot open the database", metadata: ["path": "\(configuration.databasePath)", "error": "\(error)"])
+                control.markFinished(failure: "cannot open database \(configuration.databasePath): \(error)")
+            }
+        }
+        thread.name = "switchboard-pipeline"
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    public func stop() { control.requestStop() }
+    public func waitUntilReady() async { await control.waitUntilReady() }
+    public func waitUntilFinished() async { await control.waitUntilFinished() }
+}
+
+public struct ServiceFailure: Error, CustomStringConvertible {
+    public var description: String
+}
+
+extension SwitchboardService {
+    public typealias Configuration = SwitchboardServiceConfiguration
+    public static let version = SwitchboardStore.version
+}
+
+/// The process environment as a dictionary (a seam for the executable's flags).
+public enum ProcessEnvironment {
+    public static var current: [String: String] { ProcessInfo.processInfo.environment }
+}

@@ -1,0 +1,33 @@
+import AMQP
+
+/// The contract's queue and exchange names under a prefix, and their idempotent declaration.
+public struct Topology: Sendable {
+    public let prefix: String
+    public var requests: String { "\(prefix).requests" }
+    public var control: String { "\(prefix).control" }
+    public var events: String { "\(prefix).events" }
+    public var dead: String { "\(prefix).dead" }
+    public var deadQueue: String { "\(prefix).requests.dead" }
+
+    public init(prefix: String) { self.prefix = prefix }
+
+    /// Declares everything; safe to repeat on every start and reconnect.
+    public func declare(on connection: AMQPConnection, queueType: SwitchboardServiceConfiguration.QueueType) throws(AMQPError) {
+        try connection.declareExchange(events, type: .topic, durable: true)
+        try connection.declareExchange(dead, type: .fanout, durable: true)
+        try connection.declareQueue(deadQueue, durable: true, arguments: ["x-queue-type": .string(queueType.rawValue)])
+        try connection.bindQueue(deadQueue, exchange: dead)
+        var arguments: AMQPTable = ["x-queue-type": .string(queueType.rawValue), "x-dead-letter-exchange": .string(dead)]
+        // A message that keeps failing (the service crashes on it) is dead-lettered by the
+        // broker after five deliveries instead of looping forever. Only quorum queues count.
+        if queueType == .quorum { arguments["x-delivery-limit"] = .int(5) }
+        try connection.declareQueue(requests, durable: true, arguments: arguments)
+        try connection.declareQueue(control, durable: true, arguments: arguments)
+    }
+
+    /// Removes everything (tests and tools that use a throwaway prefix).
+    public func delete(on connection: AMQPConnection) throws(AMQPError) {
+        for queue in [requests, control, deadQueue] { try connection.deleteQueue(queue) }
+        for exchange in [events, dead] { try connection.deleteExchange(exchange) }
+    }
+}

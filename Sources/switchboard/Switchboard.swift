@@ -1,0 +1,57 @@
+import AMQP
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import SwitchboardService
+
+@main
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "Routes customer requests from RabbitMQ to operators by weighted random choice.",
+        discussion: """
+            Configuration comes from the environment; the flags below override it.
+
+            \(SwitchboardService.Configuration.variables.map { "  \($0.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \($0.meaning) (default: \($0.defaultValue))" }.joined(separator: "\n"))
+
+            Ready once it answers a control command (service.status). SIGTERM or SIGINT: the
+            batch in hand is finished and acked, the connections close, exit status 0.
+            """)
+
+    @Option(name: .long, help: "Broker URL (SWITCHBOARD_AMQP_URL).") var amqpURL: String?
+    @Option(name: .long, help: "SQLite database file (SWITCHBOARD_DB).") var db: String?
+    @Option(name: .long, help: "Queue and exchange name prefix (SWITCHBOARD_PREFIX).") var prefix: String?
+    @Option(name: .long, help: "quorum or classic (SWITCHBOARD_QUEUE_TYPE).") var queueType: String?
+    @Option(name: .long, help: "Most deliveries in one transaction (SWITCHBOARD_BATCH_SIZE).") var batchSize: Int?
+    @Option(name: .long, help: "Log level (SWITCHBOARD_LOG_LEVEL).") var logLevel: String?
+
+    func run() async throws {
+        var environment = ProcessEnvironment.current
+        environment["SWITCHBOARD_AMQP_URL"] = amqpURL ?? environment["SWITCHBOARD_AMQP_URL"]
+        environment["SWITCHBOARD_DB"] = db ?? environment["SWITCHBOARD_DB"]
+        environment["SWITCHBOARD_PREFIX"] = prefix ?? environment["SWITCHBOARD_PREFIX"]
+        environment["SWITCHBOARD_QUEUE_TYPE"] = queueType ?? environment["SWITCHBOARD_QUEUE_TYPE"]
+        environment["SWITCHBOARD_BATCH_SIZE"] = batchSize.map(String.init) ?? environment["SWITCHBOARD_BATCH_SIZE"]
+        environment["SWITCHBOARD_LOG_LEVEL"] = logLevel ?? environment["SWITCHBOARD_LOG_LEVEL"]
+        let configuration: SwitchboardService.Configuration
+        do {
+            configuration = try .fromEnvironment(environment)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "switchboard")
+        logger.info("starting", metadata: [
+            "version": "\(SwitchboardService.version)", "broker": "\(configuration.amqpURL)", "db": "\(configuration.databasePath)",
+        ])
+        let service = SwitchboardService(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
