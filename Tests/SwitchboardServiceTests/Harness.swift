@@ -1,0 +1,141 @@
+import AMQP
+import Foundation
+import Logging
+import SwitchboardClient
+import SwitchboardCore
+import SwitchboardService
+import Testing
+
+let brokerURL: AMQPURL = {
+    let text = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
+    return try! AMQPURL(parsing: text)
+}()
+
+func uniquePrefix(_ label: String) -> String { "t-\(label)-\(UUID().uuidString.prefix(8).lowercased())" }
+
+func temporaryDatabase() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-service-tests/\(UUID().uuidString)/db.sqlite").path
+}
+
+/// A Switchboard running in this process with its own prefix and database, the way a test
+/// scenario needs it; `finish()` stops it and removes its queues and exchanges.
+final class RunningService: Sendable {
+    let prefix: String
+    let databasePath: String
+    let service: SwitchboardService
+
+    init(label: String, prefix: String? = nil, databasePath: String? = nil, batchSize: Int = 64) async {
+        self.prefix = prefix ?? uniquePrefix(label)
+        self.databasePath = databasePath ?? temporaryDatabase()
+        var logger = Logger(label: "test.\(label)")
+        logger.logLevel = .warning
+        let configuration = SwitchboardServiceConfiguration(
+            amqpURL: brokerURL, databasePath: self.databasePath, prefix: self.prefix, batchSize: batchSize,
+            maxReconnectDelay: .milliseconds(500))
+        service = SwitchboardService(configuration: configuration, logger: logger)
+        service.start()
+        await service.waitUntilReady()
+    }
+
+    func stop() async {
+        service.stop()
+        await service.waitUntilFinished()
+    }
+
+    /// Stops the service and deletes its topology.
+    func finish() async throws {
+        await stop()
+        try await deleteTopology(prefix)
+    }
+}
+
+func deleteTopology(_ prefix: String) async throws {
+    try await DedicatedThread.run {
+        let connection = try AMQPConnection(url: brokerURL)
+        try connection.openChannel()
+        try Topology(prefix: prefix).delete(on: connection)
+    }
+}
+
+/// Runs `body` with a client and an event watcher for `prefix` on a thread of their own.
+func withClient<T: Sendable>(
+    _ prefix: String, watching pattern: String? = "#", _ body: @escaping @Sendable (ControlClient, EventWatcher?) throws -> T
+) async throws -> T {
+    try await DedicatedThread.run {
+        let client = ControlClient(url: brokerURL, prefix: prefix)
+        defer { client.close() }
+        let watcher = try pattern.map { try EventWatcher(url: brokerURL, exchange: "\(prefix).events", pattern: $0) }
+        defer { watcher?.close() }
+        return try body(client, watcher)
+    }
+}
+
+extension ControlClient {
+    /// Calls a command that must succeed and returns its result.
+    @discardableResult
+    func ok(_ command: String, _ args: [String: JSONValue] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONValue {
+        let reply = try call(command, args)
+        #expect(reply.ok, "\(command) failed: \(String(describing: reply.error))", sourceLocation: sourceLocation)
+        return reply.result ?? .null
+    }
+
+    func error(_ command: String, _ args: [String: JSONValue] = [:]) throws -> CommandError? {
+        let reply = try call(command, args)
+        #expect(!reply.ok, "\(command) succeeded but should not")
+        return reply.error
+    }
+
+    func intake(user: String, source: JSONValue, message: String = "help", messageId: String? = UUID().uuidString) throws {
+        var fields: [String: JSONValue] = ["user_identifier": .string(user), "message": .string(message)]
+        if case .string = source { fields["source"] = source } else { fields["source_id"] = source }
+        try sendIntake(Array(JSONEncoder().encode(JSONValue.object(fields))), messageId: messageId)
+    }
+
+    /// Polls `request.list` until `count` requests are stored or the deadline passes.
+    func waitForRequests(_ count: Int, status: String? = nil, timeout: Duration = .seconds(30)) throws -> [JSONValue] {
+        let deadline = ContinuousClock.now + timeout
+        var found: [JSONValue] = []
+        repeat {
+            found = try allRequests(status: status)
+            if found.count >= count { return found }
+            Thread.sleep(forTimeInterval: 0.05)  // poll interval, bounded by the deadline
+        } while ContinuousClock.now < deadline
+        return found
+    }
+
+    func allRequests(status: String? = nil) throws -> [JSONValue] {
+        var all: [JSONValue] = []
+        var after: Int64 = 0
+        for _ in 0..<10_000 {  // pages of 1,000: enough for any test here
+            var args: [String: JSONValue] = ["limit": .integer(1_000), "after_id": .integer(after)]
+            if let status { args["status"] = .string(status) }
+            if after == 0 { args["after_id"] = nil }
+            guard case let .array(page) = try ok("request.list", args), let last = page.last else { break }
+            all += page
+            after = last["id"]?.int ?? after
+        }
+        return all
+    }
+}
+
+extension JSONValue {
+    subscript(_ key: String) -> JSONValue? {
+        if case let .object(object) = self { object[key] } else { nil }
+    }
+
+    var int: Int64? {
+        switch self {
+        case let .integer(i): i
+        case let .number(d): Int64(d)
+        default: nil
+        }
+    }
+
+    var string: String? {
+        if case let .string(s) = self { s } else { nil }
+    }
+
+    var array: [JSONValue] {
+        if case let .array(a) = self { a } else { [] }
+    }
+}
