@@ -34,15 +34,19 @@ public final class SwitchboardService: Service, Sendable {
     public func start() {
         let configuration = configuration, control = control, metrics = metrics, logger = logger
         let thread = Thread {
-            do {
-                let store = try SwitchboardStore(path: configuration.databasePath)
-                logger.info("database open", metadata: ["path": "\(configuration.databasePath)"])
-                Pipeline(configuration: configuration, store: store, control: control, metrics: metrics, logger: logger).run()
-                control.markFinished()
-            } catch {
-                logger.critical("cannot open the database", metadata: ["path": "\(configuration.databasePath)", "error": "\(error)"])
-                control.markFinished(failure: "cannot open database \(configuration.databasePath): \(error)")
-            }
+            // The store is released (and the database closed) before anyone hears we finished.
+            let failure: String? = {
+                do {
+                    let store = try SwitchboardStore(path: configuration.databasePath)
+                    logger.info("database open", metadata: ["path": "\(configuration.databasePath)"])
+                    Pipeline(configuration: configuration, store: store, control: control, metrics: metrics, logger: logger).run()
+                    return nil
+                } catch {
+                    logger.critical("cannot open the database", metadata: ["path": "\(configuration.databasePath)", "error": "\(error)"])
+                    return "cannot open database \(configuration.databasePath): \(error)"
+                }
+            }()
+            control.markFinished(failure: failure)
         }
         thread.name = "switchboard-pipeline"
         thread.stackSize = 4 << 20

@@ -57,6 +57,8 @@ public final class SwitchboardStore {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
+        // Another process (a backup, an inspection) may hold a lock for a moment.
+        configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             // A commit returns only once the WAL is on disk: an acked delivery is never lost.
             try db.execute(sql: "PRAGMA synchronous = FULL")

@@ -1,0 +1,120 @@
+import AMQP
+import Foundation
+import SwitchboardClient
+import SwitchboardCore
+import Testing
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Runs scripts/check-contracts (Python's jsonschema, draft 2020-12) and returns its exit
+/// status and output.
+func checkContracts(_ arguments: [String] = []) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", repositoryRoot.appendingPathComponent("scripts/check-contracts").path] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output)
+}
+
+/// Writes JSON documents to a temporary folder and checks them against one schema.
+func validate(_ documents: [[UInt8]], against schema: String) throws -> (status: Int32, output: String) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("contract-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let files = try documents.enumerated().map { index, bytes in
+        let file = folder.appendingPathComponent("\(index).json")
+        try Data(bytes).write(to: file)
+        return file.path
+    }
+    return try checkContracts([schema] + files)
+}
+
+@Suite struct ContractTests {
+    @Test func everyExampleValidatesAgainstItsSchema() throws {
+        let (status, output) = try checkContracts()
+        #expect(status == 0, "\(output)")
+        #expect(output.contains(" 0 invalid"))
+    }
+
+    @Test func theSchemasRejectWhatTheContractForbids() throws {
+        let bad: [(String, String)] = [
+            ("intake.json", #"{"user_identifier":"u","message":"m"}"#),  // no source
+            ("intake.json", #"{"user_identifier":"","source_id":1,"message":"m"}"#),
+            ("event-request.assigned.json", #"{"event":"request.assigned","event_id":"e","occurred_at":"yesterday","request":{}}"#),
+            ("args/source.set_weights.json", #"{"source_id":1,"weights":[{"operator_id":1,"weight":101}]}"#),
+            ("args/source.create.json", #"{"name":"x","identifier":"Bad Id"}"#),
+            ("reply.json", #"{"ok":false}"#),
+        ]
+        for (schema, document) in bad {
+            let (status, output) = try validate([Array(document.utf8)], against: schema)
+            #expect(status == 1, "\(schema) accepted \(document): \(output)")
+        }
+    }
+
+    /// The messages the running service really publishes (events, replies, results, dead-letter
+    /// headers) validate against the schemas.
+    @Test func realMessagesMatchTheSchemas() async throws {
+        let running = await RunningService(label: "contract")
+        let captured = try await DedicatedThread.run { () -> [String: [[UInt8]]] in
+            let client = ControlClient(url: brokerURL, prefix: running.prefix)
+            defer { client.close() }
+            let watcher = try EventWatcher(url: brokerURL, exchange: "\(running.prefix).events")
+            defer { watcher.close() }
+            var byschema: [String: [[UInt8]]] = [:]
+            func record(_ command: String, _ args: [String: JSONValue], result schema: String?) throws {
+                let reply = try client.call(command, args)
+                let encoded = try JSONEncoder().encode(JSONValue.object(["ok": .bool(reply.ok), "result": reply.result ?? .null]
+                    .merging(reply.error.map { ["error": try! JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode($0))] } ?? [:]) { a, _ in a }))
+                byschema["reply.json", default: []].append(Array(encoded))
+                // Valid commands match command.json; invalid ones are the point of their test.
+                if reply.error?.code != .validationError {
+                    let command = try JSONEncoder().encode(JSONValue.object(["command": .string(command), "args": .object(args)]))
+                    byschema["command.json", default: []].append(Array(command))
+                }
+                guard let schema, let result = reply.result else { return }
+                let items: [JSONValue] = if case let .array(list) = result { list } else { [result] }
+                for item in items { byschema[schema, default: []].append(Array(try JSONEncoder().encode(item))) }
+            }
+            try record("operator.create", ["name": "Иван Петров", "max_load_limit": 1], result: "operator.json")
+            try record("operator.create", ["name": "Мария", "max_load_limit": 2, "is_active": false], result: "operator.json")
+            try record("source.create", ["name": "Telegram Bot", "identifier": "telegram"], result: "source.json")
+            try record("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 50), (2, 50)])], result: "source.json")
+            try client.intake(user: "user123@telegram", source: 1, messageId: "c-1")
+            try client.intake(user: "user456@telegram", source: "telegram", messageId: "c-2")
+            _ = try client.waitForRequests(2)
+            try record("operator.list", [:], result: "operator.json")
+            try record("operator.get", ["id": 1], result: "operator.json")
+            try record("operator.update", ["id": 2, "name": "Мария Сидорова"], result: "operator.json")
+            try record("source.list", [:], result: "source.json")
+            try record("source.get", ["id": 1], result: "source.json")
+            try record("request.get", ["id": 1], result: "request-detail.json")
+            try record("request.get", ["id": 2], result: "request-detail.json")
+            try record("request.list", ["limit": 10], result: "request.json")
+            try record("stats.operators_load", [:], result: "operators-load.json")
+            try record("stats.requests_distribution", [:], result: "requests-distribution.json")
+            try record("service.status", [:], result: "service-status.json")
+            try record("request.close", ["id": 1], result: "request.json")
+            try record("operator.toggle_active", ["id": 2], result: "operator.json")
+            try record("request.assign", ["id": 2, "operator_id": 1], result: nil)  // already drained to 2: conflict or ok
+            try record("operator.create", ["name": " ", "max_load_limit": 0], result: nil)
+            try record("operator.delete", ["id": 99], result: nil)
+            try record("operator.create", ["name": "Temp", "max_load_limit": 1], result: "operator.json")
+            try record("operator.delete", ["id": 3], result: "deleted.json")
+            for event in try watcher.collect(4, timeout: .seconds(10)) {
+                byschema["event-\(event.routingKey).json", default: []].append(event.body)
+            }
+            return byschema
+        }
+        #expect(Set(captured.keys).isSuperset(of: ["event-request.assigned.json", "event-request.waiting.json", "event-request.closed.json"]),
+                "\(captured.keys.sorted())")
+        for (schema, documents) in captured {
+            let (status, output) = try validate(documents, against: schema)
+            #expect(status == 0, "\(schema): \(output)")
+        }
+        try await running.finish()
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+/// The real `switchboard` executable, built beside the tests, run as a child process.
+final class ServiceProcess: @unchecked Sendable {
+    let process = Process()
+    let log: URL
+
+    static var executable: URL {
+        // The test bundle sits in the build directory next to the products.
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if directory.lastPathComponent.hasSuffix(".xctest") { directory = directory.deletingLastPathComponent() }
+        return directory.appendingPathComponent("switchboard")
+    }
+
+    init(prefix: String, databasePath: String) throws {
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-\(prefix)-\(UUID().uuidString.prefix(6)).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = Self.executable
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWITCHBOARD_AMQP_URL"] = brokerURL.description.replacingOccurrences(of: ":***@", with: ":\(brokerURL.password)@")
+        environment["SWITCHBOARD_DB"] = databasePath
+        environment["SWITCHBOARD_PREFIX"] = prefix
+        environment["SWITCHBOARD_BATCH_SIZE"] = "64"
+        process.environment = environment
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    func kill9() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Sends SIGTERM and waits up to `timeout` for the exit; returns the exit status, or nil
+    /// if it did not exit in time (it is then killed).
+    func terminate(timeout: Duration) -> Int32? {
+        Foundation.kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning {
+            kill9()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+}
