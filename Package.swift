@@ -62,7 +62,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "amqp-bench", dependencies: ["AMQP"], path: "Benchmarks/amqp-bench", swiftSettings: strict),
+        .executableTarget(
+            name: "amqp-bench", dependencies: ["AMQP"], path: "Benchmarks/amqp-bench", swiftSettings: strict),
         .executableTarget(
             name: "store-bench",
             dependencies: ["SwitchboardCore", "SwitchboardStore", .product(name: "GRDB", package: "GRDB.swift")],

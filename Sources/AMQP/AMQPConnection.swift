@@ -1,3 +1,5 @@
+// Every file of this module imports both C modules: both textually include amqp.h, and
+// clang may attribute its symbols to either.
 import CAMQPShims
 import CRabbitMQ
 import Glibc

@@ -1,3 +1,4 @@
+import CAMQPShims
 import CRabbitMQ
 import Glibc
 

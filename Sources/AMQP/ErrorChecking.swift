@@ -1,3 +1,4 @@
+import CAMQPShims
 import CRabbitMQ
 
 // Turning rabbitmq-c's status codes, RPC replies and unsolicited frames into AMQPError,

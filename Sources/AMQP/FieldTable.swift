@@ -1,3 +1,4 @@
+import CAMQPShims
 import CRabbitMQ
 
 /// A value in an AMQP field table (message headers, queue arguments).

@@ -1,3 +1,4 @@
+import CAMQPShims
 import CRabbitMQ
 
 /// The basic-class properties of a message: what a publisher sets and a consumer reads.

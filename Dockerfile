@@ -1,0 +1,30 @@
+# Switchboard image: built on the official Swift image with the same two C libraries the
+# local scripts install (scripts/setup): rabbitmq-c and SQLite.
+FROM swift:6.3-bookworm AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq-dev libsqlite3-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+COPY Tests ./Tests
+COPY Benchmarks ./Benchmarks
+RUN swift build -c release --product switchboard \
+ && swift build -c release --product switchboardctl \
+ && mkdir -p /out \
+ && cp "$(swift build -c release --show-bin-path)/switchboard" "$(swift build -c release --show-bin-path)/switchboardctl" /out/
+
+FROM swift:6.3-bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq4 libsqlite3-0 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --create-home switchboard \
+ && mkdir -p /data && chown switchboard /data
+COPY --from=build /out/switchboard /out/switchboardctl /usr/local/bin/
+USER switchboard
+VOLUME /data
+ENV SWITCHBOARD_DB=/data/switchboard.sqlite
+# SIGTERM finishes the batch in hand and exits 0.
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=15s --timeout=10s --start-period=20s CMD ["switchboardctl", "health"]
+ENTRYPOINT ["switchboard"]
