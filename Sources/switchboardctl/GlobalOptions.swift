@@ -1,0 +1,69 @@
+import AMQP
+import ArgumentParser
+import Foundation
+import SwitchboardClient
+import SwitchboardCore
+
+/// Options every subcommand takes: where the service is, how long to wait, how to print.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Broker URL (default: SWITCHBOARD_AMQP_URL or amqp://guest:guest@127.0.0.1:5672/%2f).")
+    var amqpURL: String?
+
+    @Option(name: .long, help: "Queue and exchange name prefix (default: SWITCHBOARD_PREFIX or switchboard).")
+    var prefix: String = ProcessInfo.processInfo.environment["SWITCHBOARD_PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? "switchboard"
+
+    @Option(name: .long, help: "Seconds to wait for a reply.")
+    var timeout: Double = 5
+
+    @Flag(name: .long, help: "Print the contract's result as JSON, for scripts.")
+    var json = false
+
+    var url: AMQPURL {
+        let text = amqpURL ?? ProcessInfo.processInfo.environment["SWITCHBOARD_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
+        return (try? AMQPURL(parsing: text)) ?? AMQPURL()
+    }
+
+    func validate() throws {
+        let text = amqpURL ?? ProcessInfo.processInfo.environment["SWITCHBOARD_AMQP_URL"] ?? "amqp://"
+        do {
+            _ = try AMQPURL(parsing: text)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    }
+
+    /// Runs a command on the service and returns its result, or throws the CLI failure that
+    /// says why not (error reply: 1, no reply: 3, no broker: 4).
+    func call(_ command: String, _ args: [String: JSONValue] = [:]) throws -> JSONValue {
+        let client = ControlClient(url: url, prefix: prefix)
+        defer { client.close() }
+        let reply: ReplyEnvelope
+        do {
+            reply = try client.call(command, args, timeout: .milliseconds(Int64(timeout * 1000)))
+        } catch let error as AMQPError {
+            if case .timeout = error { throw CLIFailure.notAnswering(self) }
+            throw CLIFailure.unreachable(self, error)
+        }
+        guard reply.ok else {
+            throw CLIFailure.replyError(reply.error ?? CommandError(.internalError, "error reply without details"))
+        }
+        return reply.result ?? .null
+    }
+
+    /// Prints a result: JSON in --json mode, otherwise what `human` makes of it.
+    func show<T: Decodable>(_ result: JSONValue, as type: T.Type, _ human: (T) -> String) throws {
+        if json {
+            print(try Self.prettyJSON(result))
+        } else {
+            let value = try JSONDecoder().decode(T.self, from: JSONEncoder().encode(result))
+            print(human(value))
+        }
+    }
+
+    static func prettyJSON(_ value: JSONValue) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import SwitchboardCore
+
+struct OperatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "operator", abstract: "Create, list and change operators.",
+        subcommands: [Create.self, List.self, Get.self, Update.self, Toggle.self, Delete.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an operator (active unless --inactive).")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The operator's name.") var name: String
+        @Option(name: .customLong("max-load"), help: "Most requests in hand at once (1...10000).") var maxLoad: Int
+        @Flag(help: "Create it inactive.") var inactive = false
+
+        func run() throws {
+            let result = try options.call("operator.create", ["name": .string(name), "max_load_limit": .integer(Int64(maxLoad)),
+                                                              "is_active": .bool(!inactive)])
+            try options.show(result, as: Operator.self, describe)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List operators.")
+        @OptionGroup var options: GlobalOptions
+        func run() throws {
+            try options.show(try options.call("operator.list"), as: [Operator].self, operatorTable)
+        }
+    }
+
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one operator.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Operator id.") var id: Int64
+        func run() throws {
+            try options.show(try options.call("operator.get", ["id": .integer(id)]), as: Operator.self, describe)
+        }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change an operator's name, limit or activity.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Operator id.") var id: Int64
+        @Option(help: "New name.") var name: String?
+        @Option(name: .customLong("max-load"), help: "New load limit.") var maxLoad: Int?
+        @Option(help: "true or false.") var active: Bool?
+
+        func validate() throws {
+            guard name != nil || maxLoad != nil || active != nil else {
+                throw ValidationError("give at least one of --name, --max-load, --active")
+            }
+        }
+
+        func run() throws {
+            var args: [String: JSONValue] = ["id": .integer(id)]
+            if let name { args["name"] = .string(name) }
+            if let maxLoad { args["max_load_limit"] = .integer(Int64(maxLoad)) }
+            if let active { args["is_active"] = .bool(active) }
+            try options.show(try options.call("operator.update", args), as: Operator.self, describe)
+        }
+    }
+
+    struct Toggle: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Switch an operator between active and inactive.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Operator id.") var id: Int64
+        func run() throws {
+            try options.show(try options.call("operator.toggle_active", ["id": .integer(id)]), as: Operator.self, describe)
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an operator with no assigned requests.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Operator id.") var id: Int64
+        func run() throws {
+            try options.show(try options.call("operator.delete", ["id": .integer(id)]), as: Deleted.self) {
+                "Deleted operator \($0.deleted)."
+            }
+        }
+    }
+}
+
+func describe(_ op: Operator) -> String {
+    operatorTable([op])
+}
+
+func operatorTable(_ operators: [Operator]) -> String {
+    var table = Table([("ID", .right), ("NAME", .left), ("ACTIVE", .left), ("LOAD", .right), ("CREATED", .left)])
+    for op in operators {
+        table.add([String(op.id), op.name, op.isActive ? "yes" : "no", "\(op.currentLoad)/\(op.maxLoadLimit)", op.createdAt.description])
+    }
+    return table.rendered
+}

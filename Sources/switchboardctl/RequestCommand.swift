@@ -1,0 +1,116 @@
+import AMQP
+import ArgumentParser
+import Foundation
+import SwitchboardClient
+import SwitchboardCore
+
+struct RequestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "request", abstract: "Send, list, assign and close requests.",
+        subcommands: [Send.self, List.self, Get.self, Assign.self, Close.self])
+
+    struct Send: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Publish an intake message, as an upstream bot does (persistent, confirmed by the broker).")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The customer's identifier, e.g. user123@telegram.") var user: String
+        @Option(help: "Source identifier.") var source: String?
+        @Option(name: .customLong("source-id"), help: "Source id (instead of --source).") var sourceId: Int64?
+        @Option(help: "The customer's message.") var message: String
+        @Option(name: .customLong("message-id"), help: "Idempotency key (default: a new UUID).") var messageId: String?
+
+        func validate() throws {
+            guard (source == nil) != (sourceId == nil) else { throw ValidationError("give exactly one of --source, --source-id") }
+        }
+
+        func run() throws {
+            var body: [String: JSONValue] = ["user_identifier": .string(user), "message": .string(message)]
+            if let source { body["source"] = .string(source) }
+            if let sourceId { body["source_id"] = .integer(sourceId) }
+            let id = messageId ?? UUID().uuidString.lowercased()
+            let client = ControlClient(url: options.url, prefix: options.prefix)
+            defer { client.close() }
+            do {
+                try client.sendIntake(Array(JSONEncoder().encode(JSONValue.object(body))), messageId: id)
+            } catch let error as AMQPError {
+                throw CLIFailure.unreachable(options, error)
+            }
+            print(options.json ? #"{"message_id":"\#(id)"}"# : "Sent request (message id \(id)).")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List requests, oldest first.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "waiting, assigned or closed.") var status: RequestStatus?
+        @Option(name: .customLong("operator"), help: "Only this operator's.") var operatorId: Int64?
+        @Option(name: .customLong("source"), help: "Only this source's (id).") var sourceId: Int64?
+        @Option(help: "At most this many (1...1000).") var limit: Int = 100
+        @Option(help: "Only requests with a larger id (paging).") var after: Int64?
+
+        func run() throws {
+            var args: [String: JSONValue] = ["limit": .integer(Int64(limit))]
+            if let status { args["status"] = .string(status.rawValue) }
+            if let operatorId { args["operator_id"] = .integer(operatorId) }
+            if let sourceId { args["source_id"] = .integer(sourceId) }
+            if let after { args["after_id"] = .integer(after) }
+            try options.show(try options.call("request.list", args), as: [Request].self, requestTable)
+        }
+    }
+
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one request with its user, source and operator.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Request id.") var id: Int64
+        func run() throws {
+            try options.show(try options.call("request.get", ["id": .integer(id)]), as: RequestDetail.self) { detail in
+                let r = detail.request
+                return [
+                    "Request \(r.id)  \(r.status.rawValue)",
+                    "  user:     \(detail.user.identifier) (\(detail.user.id))",
+                    "  source:   \(detail.source.name) [\(detail.source.identifier)] (\(detail.source.id))",
+                    "  operator: \(detail.operator.map { "\($0.name) (\($0.id))" } ?? "-")",
+                    "  created:  \(r.createdAt)",
+                    "  assigned: \(r.assignedAt?.description ?? "-")",
+                    "  closed:   \(r.closedAt?.description ?? "-")",
+                    "  message:  \(r.message)",
+                ].joined(separator: "\n")
+            }
+        }
+    }
+
+    struct Assign: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Assign a request: to --operator, or by the distribution when omitted.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Request id.") var id: Int64
+        @Option(name: .customLong("operator"), help: "Operator id.") var operatorId: Int64?
+        func run() throws {
+            var args: [String: JSONValue] = ["id": .integer(id)]
+            if let operatorId { args["operator_id"] = .integer(operatorId) }
+            try options.show(try options.call("request.assign", args), as: Request.self) { requestTable([$0]) }
+        }
+    }
+
+    struct Close: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close a request, freeing its operator's slot.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Request id.") var id: Int64
+        func run() throws {
+            try options.show(try options.call("request.close", ["id": .integer(id)]), as: Request.self) { requestTable([$0]) }
+        }
+    }
+}
+
+extension RequestStatus: ExpressibleByArgument {}
+
+func requestTable(_ requests: [Request]) -> String {
+    var table = Table([("ID", .right), ("STATUS", .left), ("OPERATOR", .right), ("SOURCE", .right), ("USER", .right),
+                       ("CREATED", .left), ("MESSAGE", .left)])
+    for r in requests {
+        let message = r.message.count > 40 ? String(r.message.prefix(39)) + "…" : r.message
+        table.add([String(r.id), r.status.rawValue, r.operatorId.map(String.init) ?? "-", String(r.sourceId), String(r.userId),
+                   r.createdAt.description, message.replacingOccurrences(of: "\n", with: " ")])
+    }
+    return table.rendered
+}

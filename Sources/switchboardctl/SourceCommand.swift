@@ -1,0 +1,69 @@
+import ArgumentParser
+import SwitchboardCore
+
+struct SourceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "source", abstract: "Create and list sources, and set their operators' weights.",
+        subcommands: [Create.self, List.self, Get.self, Weights.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a source (a bot, a mailbox, a phone line).")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Display name.") var name: String
+        @Option(help: "Identifier bots use in intake messages: ^[a-z0-9][a-z0-9_.-]{0,63}$.") var identifier: String
+        func run() throws {
+            let result = try options.call("source.create", ["name": .string(name), "identifier": .string(identifier)])
+            try options.show(result, as: Source.self) { sourceTable([$0]) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List sources with their weights.")
+        @OptionGroup var options: GlobalOptions
+        func run() throws { try options.show(try options.call("source.list"), as: [Source].self, sourceTable) }
+    }
+
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one source with its weights.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Source id.") var id: Int64
+        func run() throws {
+            try options.show(try options.call("source.get", ["id": .integer(id)]), as: Source.self) { sourceTable([$0]) }
+        }
+    }
+
+    struct Weights: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a source's weights.", discussion: "Example: switchboardctl source weights 1 1=50 2=30 3=20")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Source id.") var sourceId: Int64
+        @Argument(help: "OPERATOR_ID=WEIGHT pairs (weight 1...100); none clears the list.") var pairs: [String] = []
+
+        func parsed() throws -> [(Int64, Int64)] {
+            try pairs.map { pair in
+                let parts = pair.split(separator: "=")
+                guard parts.count == 2, let id = Int64(parts[0]), let weight = Int64(parts[1]) else {
+                    throw ValidationError("'\(pair)' is not OPERATOR_ID=WEIGHT")
+                }
+                return (id, weight)
+            }
+        }
+
+        func validate() throws { _ = try parsed() }
+
+        func run() throws {
+            let weights = JSONValue.array(try parsed().map { .object(["operator_id": .integer($0.0), "weight": .integer($0.1)]) })
+            let result = try options.call("source.set_weights", ["source_id": .integer(sourceId), "weights": weights])
+            try options.show(result, as: Source.self) { sourceTable([$0]) }
+        }
+    }
+}
+
+func sourceTable(_ sources: [Source]) -> String {
+    var table = Table([("ID", .right), ("NAME", .left), ("IDENTIFIER", .left), ("WEIGHTS (operator=weight)", .left)])
+    for source in sources {
+        let weights = source.weights.map { "\($0.operatorId)=\($0.weight)" }.joined(separator: " ")
+        table.add([String(source.id), source.name, source.identifier, weights.isEmpty ? "-" : weights])
+    }
+    return table.rendered
+}

@@ -1,0 +1,65 @@
+import AMQP
+import ArgumentParser
+import Foundation
+import SwitchboardClient
+import SwitchboardCore
+
+@main
+struct Switchboardctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboardctl",
+        abstract: "Manage a running Switchboard over its control queue.",
+        discussion: """
+            Connects to SWITCHBOARD_AMQP_URL with queue names under SWITCHBOARD_PREFIX (the
+            same variables as the service; --amqp-url and --prefix override them).
+
+            Exit status: 0 done; 1 the service answered with an error; 2 usage error;
+            3 the service did not answer in time; 4 the broker cannot be reached.
+            `health` exits 1 whenever the service is not healthy.
+            """,
+        subcommands: [
+            OperatorCommand.self, SourceCommand.self, RequestCommand.self, StatsCommand.self, WatchCommand.self,
+            HealthCommand.self,
+        ])
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as CLIFailure {
+            FileHandle.standardError.write(Data((failure.message + "\n").utf8))
+            Foundation.exit(failure.status)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                exit(withError: error)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            // Usage errors exit 2, like other Unix tools; ArgumentParser's own default is 64.
+            Foundation.exit(code == .validationFailure || code.rawValue == 64 ? 2 : code.rawValue)
+        }
+    }
+}
+
+/// A failure the CLI reports itself, with the exit status it means.
+struct CLIFailure: Error {
+    var message: String
+    var status: Int32
+
+    static func replyError(_ error: CommandError) -> CLIFailure {
+        var lines = ["error: \(error.code.rawValue): \(error.message)"]
+        lines += error.details.map { "  \($0.field): \($0.problem)" }
+        return CLIFailure(message: lines.joined(separator: "\n"), status: 1)
+    }
+
+    static func notAnswering(_ options: GlobalOptions) -> CLIFailure {
+        CLIFailure(
+            message: "error: the service is not answering on '\(options.prefix).control' at \(options.url.description) (no reply within \(options.timeout) s)",
+            status: 3)
+    }
+
+    static func unreachable(_ options: GlobalOptions, _ error: AMQPError) -> CLIFailure {
+        let detail = error.description.contains(options.url.description) ? "\(error)" : "\(options.url.description): \(error)"
+        return CLIFailure(message: "error: cannot reach the broker: \(detail)", status: 4)
+    }
+}
