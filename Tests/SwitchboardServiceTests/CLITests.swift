@@ -1,0 +1,203 @@
+import AMQP
+import Foundation
+import SwitchboardCore
+import Testing
+
+struct CLIResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    var json: JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(stdout.utf8)) }
+}
+
+/// Runs the built `switchboardctl` and waits (bounded) for it to exit.
+@discardableResult
+func ctl(_ arguments: [String], prefix: String, timeout: Duration = .seconds(20)) throws -> CLIResult {
+    let process = Process()
+    process.executableURL = ServiceProcess.executable.deletingLastPathComponent().appendingPathComponent("switchboardctl")
+    process.arguments = arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment["SWITCHBOARD_PREFIX"] = prefix
+    process.environment = environment
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+    return CLIResult(
+        status: process.terminationStatus,
+        stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+        stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+}
+
+@Suite struct CLITests {
+    @Test func everyCommandInJSONMode() async throws {
+        let running = await RunningService(label: "cli-json")
+        try await DedicatedThread.run {
+            let p = running.prefix
+            func json(_ args: String...) throws -> JSONValue {
+                let result = try ctl(Array(args) + ["--json"], prefix: p)
+                #expect(result.status == 0, "\(args): \(result.stderr)")
+                return try #require(result.json, "not JSON: \(result.stdout)")
+            }
+            let ivan = try json("operator", "create", "--name", "Иван Петров", "--max-load", "10")
+            #expect(ivan["id"]?.int == 1)
+            #expect(ivan["name"]?.string == "Иван Петров")
+            #expect(ivan["is_active"] == .bool(true))
+            #expect(ivan["max_load_limit"]?.int == 10)
+            #expect(ivan["current_load"]?.int == 0)
+            let maria = try json("operator", "create", "--name", "Мария Сидорова", "--max-load", "15", "--inactive")
+            #expect(maria["is_active"] == .bool(false))
+            #expect(try json("operator", "list").array.compactMap { $0["name"]?.string } == ["Иван Петров", "Мария Сидорова"])
+            #expect(try json("operator", "get", "2")["max_load_limit"]?.int == 15)
+            let updated = try json("operator", "update", "2", "--name", "Мария", "--max-load", "3", "--active", "true")
+            #expect(updated["name"]?.string == "Мария")
+            #expect(updated["max_load_limit"]?.int == 3)
+            #expect(updated["is_active"] == .bool(true))
+            #expect(try json("operator", "toggle", "2")["is_active"] == .bool(false))
+            let telegram = try json("source", "create", "--name", "Telegram Bot", "--identifier", "telegram")
+            #expect(telegram["identifier"]?.string == "telegram")
+            #expect(telegram["weights"] == .array([]))
+            let weighted = try json("source", "weights", "1", "1=50", "2=30")
+            #expect(weighted["weights"] == .array([["operator_id": 1, "weight": 50], ["operator_id": 2, "weight": 30]]))
+            #expect(try json("source", "list").array.count == 1)
+            #expect(try json("source", "get", "1")["name"]?.string == "Telegram Bot")
+            let sent = try json("request", "send", "--user", "user123@telegram", "--source", "telegram", "--message", "Привет", "--message-id", "cli-1")
+            #expect(sent["message_id"]?.string == "cli-1")
+            #expect(try ctl(["request", "send", "--user", "u2", "--source-id", "1", "--message", "second"], prefix: p).status == 0)
+            var listed: [JSONValue] = []
+            let deadline = ContinuousClock.now + .seconds(10)
+            while listed.count < 2, ContinuousClock.now < deadline { listed = try json("request", "list").array }
+            #expect(listed.count == 2)
+            #expect(listed.first?["operator_id"]?.int == 1, "Мария is inactive: Иван gets it")
+            #expect(try json("request", "list", "--status", "assigned", "--operator", "1", "--source", "1", "--limit", "1").array.count == 1)
+            let detail = try json("request", "get", "1")
+            #expect(detail["user"]?["identifier"]?.string == "user123@telegram")
+            #expect(detail["source"]?["identifier"]?.string == "telegram")
+            #expect(detail["operator"]?["name"]?.string == "Иван Петров")
+            #expect(detail["message"]?.string == "Привет")
+            _ = try json("operator", "toggle", "2")
+            #expect(try json("request", "assign", "1", "--operator", "2")["operator_id"]?.int == 2)
+            #expect(try json("request", "close", "1")["status"]?.string == "closed")
+            let load = try json("stats", "load")["operators"]?.array ?? []
+            #expect(load.compactMap { $0["current_load"]?.int } == [1, 0])
+            #expect(load.first?["load_percentage"] == .integer(10) || load.first?["load_percentage"] == .number(10))
+            let distribution = try json("stats", "distribution")
+            #expect(distribution["by_source"]?.array.first?["request_count"]?.int == 2)
+            #expect(distribution["unassigned_count"]?.int == 0)
+            #expect(try json("health")["status"]?.string == "ok")
+            _ = try json("operator", "create", "--name", "Temp", "--max-load", "1")
+            #expect(try json("operator", "delete", "3")["deleted"]?.int == 3)
+        }
+        try await running.finish()
+    }
+
+    @Test func tablesAlignWideTextAndShowPercentages() async throws {
+        let running = await RunningService(label: "cli-table")
+        try await DedicatedThread.run {
+            let p = running.prefix
+            for (name, limit) in [("Иван Петров", "3"), ("李小龍", "4"), ("Al", "10")] {
+                #expect(try ctl(["operator", "create", "--name", name, "--max-load", limit], prefix: p).status == 0)
+            }
+            try ctl(["source", "create", "--name", "Telegram Bot", "--identifier", "telegram"], prefix: p)
+            try ctl(["source", "weights", "1", "1=100"], prefix: p)
+            for n in 0..<2 { try ctl(["request", "send", "--user", "u\(n)", "--source", "telegram", "--message", "m"], prefix: p) }
+            var load = ""
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !load.contains("2/3"), ContinuousClock.now < deadline { load = try ctl(["stats", "load"], prefix: p).stdout }
+            let lines = load.split(separator: "\n").map(String.init)
+            #expect(lines.count == 4)
+            #expect(lines[1].contains("Иван Петров") && lines[1].contains("2/3") && lines[1].contains("66.67%"))
+            #expect(lines[1].contains("███████···"))
+            #expect(lines[2].contains("李小龍") && lines[2].contains("0.00%"))
+            // Every row's LOAD column ends at the same terminal column, wide characters included.
+            let ends = lines.map { line -> Int in
+                let upTo = line.range(of: "%", options: .backwards).map { String(line[..<$0.upperBound]) } ?? line
+                return displayWidthForTest(upTo)
+            }
+            #expect(Set(ends.dropFirst()).count == 1, "\(load)")
+            let distribution = try ctl(["stats", "distribution"], prefix: p).stdout
+            #expect(distribution.contains("By operator:"))
+            #expect(distribution.contains("By source:"))
+            #expect(distribution.contains("100.00%"))
+            #expect(distribution.contains("Unassigned: 0 of 2"))
+        }
+        try await running.finish()
+    }
+
+    @Test func errorsExitCodesAndMessages() async throws {
+        let running = await RunningService(label: "cli-errors")
+        try await DedicatedThread.run {
+            let p = running.prefix
+            let invalid = try ctl(["source", "weights", "9", "1=500"], prefix: p)
+            #expect(invalid.status == 1)
+            #expect(invalid.stderr.contains("validation_error"))
+            #expect(invalid.stderr.contains("weights[0].weight: must be between 1 and 100"))
+            let missing = try ctl(["operator", "get", "42"], prefix: p)
+            #expect(missing.status == 1)
+            #expect(missing.stderr.contains("not_found"))
+            let usage = try ctl(["operator", "create", "--name", "x"], prefix: p)
+            #expect(usage.status == 2)
+            #expect(usage.stderr.contains("--max-load"))
+            let badPairs = try ctl(["source", "weights", "1", "oops"], prefix: p)
+            #expect(badPairs.status == 2)
+            let silent = try ctl(["operator", "list", "--timeout", "0.5"], prefix: "nobody-\(UUID().uuidString.prefix(6))")
+            #expect(silent.status == 3)
+            #expect(silent.stderr.contains("not answering"))
+            let unreachable = try ctl(["operator", "list", "--amqp-url", "amqp://ops:hunter2@127.0.0.1:1/%2f"], prefix: p)
+            #expect(unreachable.status == 4)
+            #expect(unreachable.stderr.contains("127.0.0.1:1"))
+            #expect(!unreachable.stderr.contains("hunter2"), "the password never shows")
+            let unhealthy = try ctl(["health", "--timeout", "0.5"], prefix: "nobody-\(UUID().uuidString.prefix(6))")
+            #expect(unhealthy.status == 1)
+            #expect(try ctl(["health"], prefix: p).status == 0)
+        }
+        try await running.finish()
+    }
+
+    @Test func watchPrintsTheEventsOfRequestsSentMeanwhile() async throws {
+        let running = await RunningService(label: "cli-watch")
+        try await DedicatedThread.run {
+            let p = running.prefix
+            try ctl(["operator", "create", "--name", "Иван Петров", "--max-load", "1"], prefix: p)
+            try ctl(["source", "create", "--name", "Telegram Bot", "--identifier", "telegram"], prefix: p)
+            try ctl(["source", "weights", "1", "1=10"], prefix: p)
+            let watch = Process()
+            watch.executableURL = ServiceProcess.executable.deletingLastPathComponent().appendingPathComponent("switchboardctl")
+            watch.arguments = ["watch", "--count", "2", "--prefix", p]
+            let out = Pipe()
+            watch.standardOutput = out
+            try watch.run()
+            // Its queue is bound once it says it is watching.
+            let banner = out.fileHandleForReading.availableData
+            #expect(String(decoding: banner, as: UTF8.self).contains("Watching"))
+            try ctl(["request", "send", "--user", "first@telegram", "--source", "telegram", "--message", "a"], prefix: p)
+            try ctl(["request", "send", "--user", "second@telegram", "--source", "telegram", "--message", "b"], prefix: p)
+            let deadline = ContinuousClock.now + .seconds(15)
+            while watch.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            if watch.isRunning { watch.terminate() }
+            let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                .split(separator: "\n").map(String.init)
+            #expect(watch.terminationStatus == 0)
+            #expect(lines.count == 2, "\(lines)")
+            #expect(lines.first?.contains("request.assigned") == true)
+            #expect(lines.first?.contains("operator=Иван Петров (1)") == true)
+            #expect(lines.first?.contains("user=first@telegram") == true)
+            #expect(lines.last?.contains("request.waiting") == true)
+            #expect(lines.last?.contains("source=telegram") == true)
+        }
+        try await running.finish()
+    }
+}
+
+/// Terminal columns, as the CLI counts them (CJK wide = 2).
+func displayWidthForTest(_ text: String) -> Int {
+    text.reduce(0) { total, character in
+        let v = character.unicodeScalars.first!.value
+        return total + ((0x4E00...0x9FFF).contains(v) ? 2 : 1)
+    }
+}
