@@ -2,7 +2,7 @@
 # and start a local RabbitMQ on 127.0.0.1 when none answers.
 SWIFT ?= swift
 
-.PHONY: run test build setup broker broker-stop bench-amqp bench-store compose-check
+.PHONY: run test build setup broker broker-stop bench bench-amqp bench-store compose-check
 
 setup:
 	scripts/setup
@@ -28,6 +28,12 @@ broker-stop:
 
 bench-amqp: broker
 	scripts/amqp-bench
+
+# The service against the broker's own ceiling, in the same run (see README, Benchmarks).
+bench: broker
+	$(SWIFT) build -c release --product switchboard
+	$(SWIFT) build -c release --product switchboard-bench
+	.build/release/switchboard-bench --json .build/bench.json
 
 bench-store: setup
 	$(SWIFT) run -c release store-bench

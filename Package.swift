@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -68,6 +69,17 @@ let package = Package(
             name: "store-bench",
             dependencies: ["SwitchboardCore", "SwitchboardStore", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/store-bench",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "switchboard-bench",
+            dependencies: [
+                "AMQP", "SwitchboardCore", "SwitchboardClient",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/service-bench",
             swiftSettings: strict
         ),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strict),

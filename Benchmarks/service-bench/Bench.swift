@@ -1,0 +1,165 @@
+import AMQP
+import ArgumentParser
+import Foundation
+import SwitchboardCore
+
+/// Drives a real Switchboard over its contract and measures it beside the broker's own
+/// ceiling in the same run (a durable pass-through with no database), printing the ratios
+/// the performance targets are stated in. Starts its own services (the `switchboard` built
+/// beside it), each under its own prefix and database, and cleans up after itself.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard-bench", abstract: "Throughput, latency, memory and scaling of Switchboard against the broker's ceiling.")
+
+    @Option(help: "Requests for the throughput runs.") var requests = 20_000
+    @Option(help: "Requests for the paced latency runs.") var pacedRequests = 5_000
+    @Option(help: "Rate of the paced runs, requests/s.") var rate = 1_000.0
+    @Option(help: "Requests for the memory run.") var memoryRequests = 200_000
+    @Option(help: "Requests stored before the scaling run.") var history = 1_000_000
+    @Option(help: "quorum or classic.") var queueType = "quorum"
+    @Option(help: "Which parts: all, throughput, latency, memory, scale.") var only = "all"
+    @Option(help: "Also write the figures as JSON to this file.") var json: String?
+
+    func run() throws {
+        let url = try AMQPURL(parsing: ProcessInfo.processInfo.environment["SWITCHBOARD_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f")
+        let tag = "bench-\(UUID().uuidString.prefix(6).lowercased())"
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(tag)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var figures: [String: Any] = ["queue_type": queueType, "cores": ProcessInfo.processInfo.activeProcessorCount]
+        let want = { (part: String) in only == "all" || only == part }
+        var runs = 0
+        func runId() -> String { runs += 1; return "r\(runs)\(tag.suffix(4))" }
+
+        // The service and the ceiling, measured with the same producer and sink.
+        func measure(_ label: String, queue: String, exchange: String, count: Int, rate: Double?) throws -> RunResult {
+            let id = runId()
+            let sink = Sink(url: url, exchange: exchange, run: id, expected: count)
+            sink.onProgress = { received in
+                FileHandle.standardError.write(Data("\r  \(label): \(received)/\(count)        ".utf8))
+            }
+            sink.start()
+            var firstSend: UInt64 = 0
+            try Producer(url: url, queue: queue, source: "bench").publish(count: count, run: id, ratePerSecond: rate) { firstSend = $0 }
+            let result = try sink.finish(firstSend: firstSend)
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            return result
+        }
+        func startService(_ name: String, operators: Int) throws -> ServiceUnderTest {
+            let service = try ServiceUnderTest(url: url, prefix: "\(tag)-\(name)", databasePath: folder.appendingPathComponent("\(name).sqlite").path,
+                                               queueType: queueType)
+            try service.setUp(operators: operators)
+            return service
+        }
+        func ratioLine(_ name: String, _ value: Double, target: String) {
+            print(String(format: "  %-58@ %6.2f   (target %@)", name as NSString, value, target as NSString))
+        }
+
+        print("switchboard-bench: \(queueType) queues, \(ProcessInfo.processInfo.activeProcessorCount) cores, broker \(url)")
+        let passThrough = try PassThrough(url: url, prefix: tag, queueType: queueType)
+        passThrough.start()
+        defer { try? passThrough.stopAndClean() }
+
+        if want("throughput") || want("latency") || want("scale") {
+            let service = try startService("main", operators: 3)
+            defer { try? service.stop(); try? service.deleteTopology() }
+            if want("throughput") || want("scale") {
+                print("\nThroughput at max rate, \(requests) requests (publisher confirms, window 256):")
+                let svc = try measure("service", queue: "\(service.prefix).requests", exchange: "\(service.prefix).events", count: requests, rate: nil)
+                let ceiling = try measure("pass-through", queue: passThrough.queue, exchange: passThrough.output, count: requests, rate: nil)
+                print("  service       \(svc.summary)")
+                print("  pass-through  \(ceiling.summary)")
+                ratioLine("service / pass-through throughput", svc.perSecond / ceiling.perSecond, target: ">= 0.60")
+                figures["throughput"] = ["service": svc.json, "pass_through": ceiling.json, "ratio": svc.perSecond / ceiling.perSecond]
+                figures["empty_intake_per_second"] = svc.perSecond
+            }
+            if want("latency") {
+                print("\nLatency paced at \(Int(rate)) requests/s, \(pacedRequests) requests (end to end: publish → event received):")
+                let svc = try measure("service", queue: "\(service.prefix).requests", exchange: "\(service.prefix).events", count: pacedRequests, rate: rate)
+                let ceiling = try measure("pass-through", queue: passThrough.queue, exchange: passThrough.output, count: pacedRequests, rate: rate)
+                print("  service       \(svc.summary)")
+                print("  pass-through  \(ceiling.summary)")
+                ratioLine("service p99 / pass-through p99", svc.percentile(99) / ceiling.percentile(99), target: "<= 1.25")
+                figures["latency"] = ["service": svc.json, "pass_through": ceiling.json, "p99_ratio": svc.percentile(99) / ceiling.percentile(99)]
+            }
+        }
+
+        if want("memory") {
+            print("\nResident memory over \(memoryRequests) requests at max rate (30 operators):")
+            let service = try startService("memory", operators: 30)
+            defer { try? service.stop(); try? service.deleteTopology() }
+            let id = runId()
+            let sink = Sink(url: url, exchange: "\(service.prefix).events", run: id, expected: memoryRequests)
+            let samples = NSLock()
+            nonisolated(unsafe) var rss: [(Int, Int)] = [(0, service.residentKiB)]
+            let pid = service.processIdentifier
+            sink.onProgress = { received in
+                let kib = ServiceUnderTest.residentKiB(pid)
+                samples.withLock { rss.append((received, kib)) }
+                FileHandle.standardError.write(Data("\r  \(received)/\(self.memoryRequests) requests, RSS \(kib / 1024) MiB        ".utf8))
+            }
+            sink.start(stallTimeout: .seconds(60))
+            var first: UInt64 = 0
+            try Producer(url: url, queue: "\(service.prefix).requests", source: "bench")
+                .publish(count: memoryRequests, run: id, ratePerSecond: nil) { first = $0 }
+            let result = try sink.finish(firstSend: first)
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            let final = service.residentKiB
+            let points = samples.withLock { rss + [(memoryRequests, final)] }
+            let early = points.first { $0.0 >= 10_000 } ?? points[0]
+            for point in points where point.0 == 0 || point.0 == early.0 || point.0 % 50_000 < 6_000 || point.0 == memoryRequests {
+                print(String(format: "  after %7d requests: %6.1f MiB", point.0, Double(point.1) / 1024))
+            }
+            print("  throughput    \(result.summary)")
+            ratioLine("RSS at \(memoryRequests) / RSS at \(early.0) requests", Double(final) / Double(early.1), target: "<= 1.10")
+            figures["memory"] = ["rss_kib_early": early.1, "early_at": early.0, "rss_kib_final": final, "ratio": Double(final) / Double(early.1)]
+        }
+
+        if want("scale") {
+            print("\nCost as the data grows:")
+            let commands: [(String, [String: JSONValue])] = [
+                ("stats.operators_load", [:]), ("stats.requests_distribution", [:]), ("service.status", [:]),
+                ("request.list", ["limit": 100]),
+            ]
+            var service = try startService("scale", operators: 3)
+            try service.stop()
+            try History.add(requests: 10_000, to: service.databasePath)
+            service = try startService("scale", operators: 3)
+            var small: [String: Double] = [:]
+            for (command, args) in commands { small[command] = try service.time(command, args) }
+            try service.stop()
+            FileHandle.standardError.write(Data("  storing \(history) more requests...\r".utf8))
+            try History.add(requests: history, to: service.databasePath)
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            service = try startService("scale", operators: 3)
+            var large: [String: Double] = [:]
+            for (command, args) in commands { large[command] = try service.time(command, args) }
+            let big = try measure("intake, \(history) stored", queue: "\(service.prefix).requests", exchange: "\(service.prefix).events", count: requests, rate: nil)
+            try service.stop()
+            try service.deleteTopology()
+            for (command, _) in commands {
+                print(String(format: "  %-28@ %7.2f ms at 10,000 stored   %7.2f ms at %d", command as NSString, small[command]!, large[command]!, history + 10_000))
+                ratioLine("\(command) at \(history + 10_000) / at 10,000", large[command]! / small[command]!, target: "<= 2")
+            }
+            let empty = figures["empty_intake_per_second"] as? Double ?? big.perSecond
+            print(String(format: "  intake: %8.0f req/s on an empty database, %8.0f req/s with %d stored", empty, big.perSecond, history + 10_000))
+            ratioLine("intake with \(history + 10_000) stored / empty", big.perSecond / empty, target: ">= 0.90")
+
+            let many = try startService("many", operators: 1_000)
+            let manyResult = try measure("1,000 operators", queue: "\(many.prefix).requests", exchange: "\(many.prefix).events", count: requests, rate: nil)
+            try many.stop()
+            try many.deleteTopology()
+            print(String(format: "  intake: %8.0f req/s with 3 weighted operators, %8.0f req/s with 1,000", empty, manyResult.perSecond))
+            ratioLine("intake with 1,000 operators / with 3", manyResult.perSecond / empty, target: ">= 0.80")
+            figures["scale"] = ["commands_ms_10k": small, "commands_ms_large": large, "intake_large_per_second": big.perSecond,
+                                "intake_1000_operators_per_second": manyResult.perSecond]
+        }
+
+        if let json {
+            let data = try JSONSerialization.data(withJSONObject: figures, options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: URL(fileURLWithPath: json))
+            print("\nfigures written to \(json)")
+        }
+    }
+}

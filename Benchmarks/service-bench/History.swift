@@ -1,0 +1,40 @@
+import Foundation
+import GRDB
+
+/// Fills a Switchboard database with closed requests, as months of traffic leave it, so
+/// that the bench can check costs do not grow with the data. Writes rows the way the service
+/// would have (users, requests, processed message ids, counters) but in bulk SQL: it knows
+/// the schema, as a benchmark fixture may.
+enum History {
+    static func add(requests count: Int, to path: String) throws {
+        let pool = try DatabasePool(path: path)
+        try pool.write { db in
+            let start = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM requests") ?? 0
+            let operators = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM operators") ?? 0
+            // Operator ids are contiguous in the bench's own databases.
+            guard operators > 0 else { return }
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO users (identifier, created_at)
+                WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10000)
+                SELECT 'history-user-' || x, 0 FROM n
+                """)
+            let firstUser = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM users WHERE identifier LIKE 'history-user-%'") ?? 1
+            try db.execute(sql: """
+                INSERT INTO requests (user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at, closed_at)
+                WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?)
+                SELECT ? + x % 10000, 1, (SELECT MIN(id) FROM operators) + x % ?,
+                       'Historical request ' || x, 'closed', 'history-' || (? + x), 1700000000000 + x, 1700000000000 + x, 1700000000500 + x
+                FROM n
+                """, arguments: [count, firstUser, operators, start])
+            try db.execute(sql: """
+                INSERT INTO processed_messages (message_id, request_id, processed_at)
+                SELECT message_id, id, created_at FROM requests WHERE id > ? AND message_id IS NOT NULL
+                """, arguments: [start])
+            try db.execute(sql: """
+                UPDATE operators SET request_count = (SELECT COUNT(*) FROM requests WHERE operator_id = operators.id);
+                UPDATE sources SET request_count = (SELECT COUNT(*) FROM requests WHERE source_id = sources.id);
+                """)
+        }
+        _ = try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+    }
+}

@@ -1,0 +1,89 @@
+import AMQP
+import Foundation
+import SwitchboardClient
+import SwitchboardCore
+
+/// A `switchboard` process started by the bench with its own prefix and database, and set
+/// up with operators, a source and varied weights.
+final class ServiceUnderTest {
+    let prefix: String
+    let databasePath: String
+    let url: AMQPURL
+    private let process = Process()
+    let client: ControlClient
+
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("switchboard")
+    }
+
+    init(url: AMQPURL, prefix: String, databasePath: String, queueType: String) throws {
+        self.url = url
+        self.prefix = prefix
+        self.databasePath = databasePath
+        client = ControlClient(url: url, prefix: prefix)
+        process.executableURL = Self.executable
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWITCHBOARD_AMQP_URL"] = "amqp://\(url.user):\(url.password)@\(url.host):\(url.port)/\(url.vhost == "/" ? "%2f" : url.vhost)"
+        environment["SWITCHBOARD_DB"] = databasePath
+        environment["SWITCHBOARD_PREFIX"] = prefix
+        environment["SWITCHBOARD_QUEUE_TYPE"] = queueType
+        environment["SWITCHBOARD_LOG_LEVEL"] = "warning"
+        process.environment = environment
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let reply = try? client.call("service.status", timeout: .milliseconds(500)), reply.ok { return }
+        }
+        throw AMQPError.timeout(operation: "the service to answer")
+    }
+
+    /// `operators` operators with a limit of 10,000 each, all weighted (1...100, varied) on
+    /// the source "bench" unless it already exists.
+    func setUp(operators: Int) throws {
+        if case .array(let existing)? = try? client.call("source.list").result, !existing.isEmpty { return }
+        for n in 1...operators {
+            _ = try client.call("operator.create", ["name": .string("Bench operator \(n)"), "max_load_limit": 10_000])
+        }
+        _ = try client.call("source.create", ["name": "Bench", "identifier": "bench"])
+        let weights = (1...operators).map { JSONValue.object(["operator_id": .integer(Int64($0)), "weight": .integer(Int64($0 * 37 % 100 + 1))]) }
+        let reply = try client.call("source.set_weights", ["source_id": 1, "weights": .array(weights)], timeout: .seconds(30))
+        guard reply.ok else { throw AMQPError.timeout(operation: "set weights: \(String(describing: reply.error))") }
+    }
+
+    var processIdentifier: Int32 { process.processIdentifier }
+
+    var residentKiB: Int { Self.residentKiB(process.processIdentifier) }
+
+    /// Resident memory of a process, from /proc.
+    static func residentKiB(_ pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// Median wall time of `repeat` round trips of one command, in milliseconds.
+    func time(_ command: String, _ args: [String: JSONValue] = [:], repeat count: Int = 30) throws -> Double {
+        var samples: [Double] = []
+        for _ in 0..<count {
+            let start = nowNanos()
+            let reply = try client.call(command, args, timeout: .seconds(30))
+            guard reply.ok else { throw AMQPError.timeout(operation: "\(command) failed") }
+            samples.append(Double(nowNanos() - start) / 1e6)
+        }
+        return samples.sorted()[count / 2]
+    }
+
+    func stop() throws {
+        client.close()
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+    }
+
+    func deleteTopology() throws {
+        let connection = try AMQPConnection(url: url)
+        try connection.openChannel()
+        for queue in ["requests", "control", "requests.dead"] { try connection.deleteQueue("\(prefix).\(queue)") }
+        for exchange in ["events", "dead"] { try connection.deleteExchange("\(prefix).\(exchange)") }
+        connection.close()
+    }
+}
