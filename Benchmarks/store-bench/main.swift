@@ -9,7 +9,7 @@ import SwitchboardCore
 import SwitchboardStore
 
 let requestsPerSize = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 20_000
-let operatorCount = CommandLine.arguments.dropFirst(2).first.flatMap(Int.init) ?? 100
+let operatorCount = CommandLine.arguments.dropFirst(2).first.flatMap(Int.init) ?? 3
 
 func temporaryPath(_ label: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("store-bench-\(label)-\(UUID().uuidString).sqlite").path

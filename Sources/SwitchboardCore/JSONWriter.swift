@@ -69,6 +69,19 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    /// Bytes that already are a JSON value (an encoded event), written as they are.
+    public mutating func raw(_ json: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: json)
+        needsComma = true
+    }
+
+    /// A line break between documents (newline-delimited JSON); JSON strings never hold a raw one.
+    public mutating func newline() {
+        bytes.append(0x0A)
+        needsComma = false
+    }
+
     public mutating func null() {
         separate()
         bytes.append(contentsOf: "null".utf8)

@@ -54,7 +54,7 @@ extension SwitchboardStore {
     func requestEvent(_ name: EventName, _ requestId: Int64, _ db: Database) throws -> OutboxEvent {
         let request = try Records.fetchRequest(requestId, db)!
         let names = try Records.eventNames(for: request, db)
-        return try appendEvent(name, request: request, userIdentifier: names.user, sourceIdentifier: names.source,
-                               operatorName: names.operator, correlationId: names.messageId, db)
+        return makeEvent(name, request: request, userIdentifier: names.user, sourceIdentifier: names.source,
+                         operatorName: names.operator, correlationId: names.messageId)
     }
 }

@@ -43,10 +43,10 @@ extension SwitchboardStore {
             try db.cachedStatement(sql: "INSERT INTO processed_messages (message_id, request_id, processed_at) VALUES (?, ?, ?)")
                 .execute(arguments: [messageId, request.id, time.milliseconds])
         }
-        events.append(try appendEvent(
+        events.append(makeEvent(
             operatorId == nil ? .requestWaiting : .requestAssigned, request: request,
             userIdentifier: message.userIdentifier, sourceIdentifier: sourceIdentifier, operatorName: operatorName,
-            correlationId: messageId, db))
+            correlationId: messageId))
         if let operatorId { return .assigned(requestId: request.id, operatorId: operatorId) }
         return .waiting(requestId: request.id)
     }

@@ -4,7 +4,11 @@ import SwitchboardCore
 
 /// An event written in the same transaction as the change it announces, waiting to be
 /// published. `body` is the JSON the consoles receive, encoded once.
+///
+/// The outbox holds one row per transaction with all of its events (newline-delimited
+/// JSON), not a row per event: one insert per batch instead of one per request.
 public struct OutboxEvent: Sendable, Equatable {
+    /// The outbox row holding this event, shared by every event of its transaction.
     public var id: Int64
     public var eventId: String
     public var routingKey: String
@@ -13,15 +17,11 @@ public struct OutboxEvent: Sendable, Equatable {
 }
 
 extension SwitchboardStore {
-    /// Unsent events, oldest first.
-    public func unsentEvents(limit: Int = 1_000) throws -> [OutboxEvent] {
+    /// Unsent events, oldest first, from at most `limit` transactions.
+    public func unsentEvents(limit: Int = 100) throws -> [OutboxEvent] {
         try pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT id, event_id, routing_key, correlation_id, body FROM outbox ORDER BY id LIMIT ?",
-                arguments: [limit]
-            ).map { row in
-                OutboxEvent(id: row[0], eventId: row[1], routingKey: row[2], correlationId: row[3], body: [UInt8](row[4] as Data))
-            }
+            try Row.fetchAll(db, sql: "SELECT id, events FROM outbox ORDER BY id LIMIT ?", arguments: [limit])
+                .flatMap { row in try Self.decodeOutbox(id: row[0], [UInt8](row[1] as Data)) }
         }
     }
 
@@ -30,29 +30,59 @@ extension SwitchboardStore {
     public func markSent(_ ids: [Int64]) throws {
         guard !ids.isEmpty else { return }
         try pool.write { db in try Self.deleteOutbox(ids, db) }
+        commitsSinceCheckpoint += 1
     }
 
     static func deleteOutbox(_ ids: [Int64], _ db: Database) throws {
-        // Ids of one batch are contiguous in practice; a range delete is one index walk.
-        let sorted = ids.sorted()
-        if let first = sorted.first, let last = sorted.last, last - first + 1 == Int64(sorted.count) {
-            try db.execute(sql: "DELETE FROM outbox WHERE id BETWEEN ? AND ?", arguments: [first, last])
-        } else {
-            for id in sorted { try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id]) }
+        for id in Set(ids) {
+            try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ?").execute(arguments: [id])
         }
     }
 
-    func appendEvent(_ name: EventName, request: Request, userIdentifier: String, sourceIdentifier: String,
-                     operatorName: String?, correlationId: String?, _ db: Database) throws -> OutboxEvent {
+    /// The event, ready to publish; it reaches the outbox with the rest of its transaction's
+    /// events (``writeOutbox(_:_:)``).
+    func makeEvent(_ name: EventName, request: Request, userIdentifier: String, sourceIdentifier: String,
+                   operatorName: String?, correlationId: String?) -> OutboxEvent {
         let event = Event(
             event: name, eventId: makeEventId(), occurredAt: now(),
             request: EventRequest(request: request, userIdentifier: userIdentifier, sourceIdentifier: sourceIdentifier,
                                   operatorName: operatorName))
-        let body = event.jsonBytes()
-        try db.cachedStatement(sql: """
-            INSERT INTO outbox (event_id, routing_key, correlation_id, body, created_at) VALUES (?, ?, ?, ?, ?)
-            """).execute(arguments: [event.eventId, name.rawValue, correlationId, Data(body), event.occurredAt.milliseconds])
-        return OutboxEvent(id: db.lastInsertedRowID, eventId: event.eventId, routingKey: name.rawValue,
-                           correlationId: correlationId, body: body)
+        return OutboxEvent(id: 0, eventId: event.eventId, routingKey: name.rawValue, correlationId: correlationId,
+                           body: event.jsonBytes())
+    }
+
+    /// Writes a transaction's events as one outbox row and gives each event that row's id.
+    static func writeOutbox(_ events: inout [OutboxEvent], _ db: Database, now: Timestamp) throws {
+        guard !events.isEmpty else { return }
+        var lines = JSONWriter(capacity: events.count * 700)
+        for event in events {
+            lines.beginObject()
+            lines.key("routing_key"); lines.string(event.routingKey)
+            lines.key("correlation_id"); lines.string(event.correlationId)
+            lines.key("event"); lines.raw(event.body)
+            lines.endObject()
+            lines.newline()
+        }
+        try db.cachedStatement(sql: "INSERT INTO outbox (event_count, events, created_at) VALUES (?, ?, ?)")
+            .execute(arguments: [events.count, Data(lines.bytes), now.milliseconds])
+        let id = db.lastInsertedRowID
+        for index in events.indices { events[index].id = id }
+    }
+
+    private struct OutboxLine: Decodable {
+        var routing_key: String
+        var correlation_id: String?
+        var event: JSONValue
+    }
+
+    static func decodeOutbox(id: Int64, _ bytes: [UInt8]) throws -> [OutboxEvent] {
+        try bytes.split(separator: UInt8(ascii: "\n")).map { line in
+            let decoded = try JSON.decoder.decode(OutboxLine.self, from: Data(line))
+            guard case let .object(fields) = decoded.event, case let .string(eventId)? = fields["event_id"] else {
+                throw DatabaseError(message: "outbox row \(id) holds an event without event_id")
+            }
+            return OutboxEvent(id: id, eventId: eventId, routingKey: decoded.routing_key, correlationId: decoded.correlation_id,
+                               body: try [UInt8](JSON.encoder.encode(decoded.event)))
+        }
     }
 }

@@ -53,12 +53,11 @@ enum Schema {
                 CREATE INDEX requests_operator_status ON requests(operator_id, status);
                 CREATE INDEX requests_source_status ON requests(source_id, status);
 
+                -- One row per transaction: its events as newline-delimited JSON.
                 CREATE TABLE outbox (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    event_id TEXT NOT NULL,
-                    routing_key TEXT NOT NULL,
-                    correlation_id TEXT,
-                    body BLOB NOT NULL,
+                    event_count INTEGER NOT NULL,
+                    events BLOB NOT NULL,
                     created_at INTEGER NOT NULL
                 );
 

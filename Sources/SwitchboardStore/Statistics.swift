@@ -25,7 +25,7 @@ extension SwitchboardStore {
 
     func status(_ db: Database) throws -> ServiceStatus {
         let waiting = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM requests WHERE status = 'waiting'")) ?? 0
-        let pending = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox")) ?? 0
+        let pending = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(event_count), 0) FROM outbox")) ?? 0
         let uptime = ContinuousClock.now - openedAt
         return ServiceStatus(
             version: Self.version,

@@ -73,10 +73,11 @@ extension SwitchboardStore {
     }
 
     /// Every row of every table, as text: equal snapshots mean nothing changed.
-    func snapshot() throws -> String {
+    func snapshot(excludingOutbox: Bool = false) throws -> String {
         try read { db in
             var out = ""
-            for table in ["operators", "sources", "weights", "users", "requests", "outbox", "processed_messages"] {
+            let tables = ["operators", "sources", "weights", "users", "requests", "processed_messages"] + (excludingOutbox ? [] : ["outbox"])
+            for table in tables {
                 out += "# \(table)\n"
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2") { out += "\(row)\n" }
             }

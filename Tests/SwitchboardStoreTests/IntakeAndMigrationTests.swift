@@ -50,6 +50,34 @@ import SwitchboardCore
     }
 }
 
+@Suite struct OutboxTests {
+    @Test func aTransactionsEventsShareOneRowAndComeBackIntact() throws {
+        let store = try makeStore()
+        let op = try store.createOperator("Иван \"Петров\"\n", limit: 1)
+        let tg = try store.createSource("telegram")
+        try store.ok(.sourceSetWeights(sourceId: tg, weights: [Weight(operatorId: op, weight: 10)]))
+        try store.markSent(try store.unsentEvents().map(\.id))
+        let applied = try store.apply((0..<3).map { n in
+            .intake(IntakeMessage(userIdentifier: "u\(n)", source: .id(tg), message: "line one\nline \"two\" \u{1}"), messageId: "m\(n)")
+        })
+        #expect(applied.events.count == 3)
+        #expect(Set(applied.events.map(\.id)).count == 1, "one outbox row for the transaction")
+        let unsent = try store.unsentEvents()
+        #expect(unsent.map(\.eventId) == applied.events.map(\.eventId))
+        #expect(unsent.map(\.routingKey) == ["request.assigned", "request.waiting", "request.waiting"])
+        #expect(unsent.map(\.correlationId) == ["m0", "m1", "m2"])
+        for (stored, original) in zip(unsent, applied.events) {
+            let a = try JSONDecoder().decode(Event.self, from: Data(stored.body))
+            let b = try JSONDecoder().decode(Event.self, from: Data(original.body))
+            #expect(a == b)
+        }
+        guard case let .status(status) = try store.ok(.serviceStatus) else { throw TestFailure("status") }
+        #expect(status.outboxPending == 3)
+        try store.markSent(applied.events.map(\.id))
+        #expect(try store.unsentEvents().isEmpty)
+    }
+}
+
 @Suite struct MigrationTests {
     @Test func anEmptyFileMigratesToTheLatestSchema() throws {
         let store = try makeStore()

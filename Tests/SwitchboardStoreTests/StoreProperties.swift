@@ -79,8 +79,11 @@ let stepsGen = zip(Gen.int(in: 0...8), Gen.int(in: 0...1_000), Gen.int(in: 0...1
             let batched = try world.build(seed: 9)
             _ = try batched.apply(steps.map { $0.command(in: world) })
             try batched.checkInvariants()
-            let strip = { (s: String) in s.split(separator: "\n").filter { !$0.contains("event_id") }.joined() }
-            #expect(strip(try oneByOne.snapshot()) == strip(try batched.snapshot()))
+            // Same rows everywhere but the outbox, which groups events by transaction and
+            // holds fresh event ids: there, the same number of events.
+            #expect(try oneByOne.snapshot(excludingOutbox: true) == batched.snapshot(excludingOutbox: true))
+            let count = "SELECT COALESCE(SUM(event_count), 0) FROM outbox"
+            #expect(try oneByOne.read { try Int.fetchOne($0, sql: count) } == batched.read { try Int.fetchOne($0, sql: count) })
         }
     }
 
@@ -123,7 +126,7 @@ let stepsGen = zip(Gen.int(in: 0...8), Gen.int(in: 0...1_000), Gen.int(in: 0...1
             let stored = try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM requests") }
             #expect(stored == distinct)
             #expect(outcomes.filter { if case .duplicate = $0 { true } else { false } }.count == (copies - 1) * distinct)
-            let outbox = try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM outbox") }
+            let outbox = try store.read { try Int.fetchOne($0, sql: "SELECT SUM(event_count) FROM outbox") }
             #expect(outbox == distinct, "one event per request, none for duplicates")
         }
     }
