@@ -82,7 +82,8 @@ let package = Package(
             path: "Benchmarks/service-bench",
             swiftSettings: strict
         ),
-        .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strict),
+        .target(name: "BrokerTestSupport", path: "Tests/BrokerTestSupport", swiftSettings: strict),
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP", "BrokerTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardCore", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -99,7 +100,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardServiceTests",
-            dependencies: ["SwitchboardService", "SwitchboardClient", "AMQP", "SwitchboardCore", "SwitchboardStore"],
+            dependencies: [
+                "SwitchboardService", "SwitchboardClient", "AMQP", "SwitchboardCore", "SwitchboardStore", "BrokerTestSupport",
+            ],
             swiftSettings: strict
         ),
     ]

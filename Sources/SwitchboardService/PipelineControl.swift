@@ -46,21 +46,20 @@ final class PipelineControl: Sendable {
     }
 
     func waitUntilFinished() async {
-        await withCheckedContinuation { continuation in
-            let done = state.withLock { state in
-                if state.finished { return true }
-                state.finishWaiters.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
+        await wait { $0.finished ? nil : \.finishWaiters }
     }
 
     func waitUntilReady() async {
+        await wait { $0.ready ? nil : \.readyWaiters }
+    }
+
+    /// Suspends until resumed through the waiter list `list` names, or returns at once when
+    /// it names none (the awaited state is already reached).
+    private func wait(_ list: @escaping @Sendable (State) -> WritableKeyPath<State, [CheckedContinuation<Void, Never>]>?) async {
         await withCheckedContinuation { continuation in
             let done = state.withLock { state in
-                if state.ready { return true }
-                state.readyWaiters.append(continuation)
+                guard let waiters = list(state) else { return true }
+                state[keyPath: waiters].append(continuation)
                 return false
             }
             if done { continuation.resume() }

@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestSupport
 import Testing
 import Foundation
 
@@ -18,24 +19,6 @@ enum Broker {
 
     static func uniqueName(_ label: String) -> String {
         "test.\(label).\(UUID().uuidString.prefix(8).lowercased())"
-    }
-
-    /// Runs rabbitmqctl (as the broker script does) and returns its standard output.
-    @discardableResult
-    static func rabbitmqctl(_ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["HOME"] = "/var/lib/rabbitmq"
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import Testing
 @testable import AMQP
 
@@ -106,10 +107,10 @@ import Testing
 extension Broker {
     /// Closes, from the broker's side, every connection whose client named it `name`.
     static func closeConnections(named name: String) throws {
-        let listing = try rabbitmqctl("list_connections", "pid", "client_properties", "--no-table-headers", "--quiet")
+        let listing = try BrokerTestSupport.rabbitmqctl("list_connections", "pid", "client_properties", "--no-table-headers", "--quiet")
         for line in listing.split(separator: "\n") where line.contains(name) {
             guard let pid = line.split(separator: "\t").first else { continue }
-            try rabbitmqctl("close_connection", String(pid), "closed by test")
+            try BrokerTestSupport.rabbitmqctl("close_connection", String(pid), "closed by test")
         }
     }
 }

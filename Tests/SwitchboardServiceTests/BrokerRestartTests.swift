@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestSupport
 import Foundation
 import SwitchboardClient
 import SwitchboardCore
@@ -40,21 +41,4 @@ import Testing
         #expect(running.service.metrics[.reconnects] >= 1)
         try await running.finish()
     }
-}
-
-@discardableResult
-func rabbitmqctl(_ arguments: String...) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
-    process.arguments = arguments
-    var environment = ProcessInfo.processInfo.environment
-    environment["HOME"] = "/var/lib/rabbitmq"
-    process.environment = environment
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
 }
