@@ -24,13 +24,14 @@ final class RunningService: Sendable {
     let databasePath: String
     let service: SwitchboardService
 
-    init(label: String, prefix: String? = nil, databasePath: String? = nil, batchSize: Int = 64) async {
+    init(label: String, prefix: String? = nil, databasePath: String? = nil, batchSize: Int = 64,
+         queueType: SwitchboardServiceConfiguration.QueueType = .quorum) async {
         self.prefix = prefix ?? uniquePrefix(label)
         self.databasePath = databasePath ?? temporaryDatabase()
         var logger = Logger(label: "test.\(label)")
         logger.logLevel = .warning
         let configuration = SwitchboardServiceConfiguration(
-            amqpURL: brokerURL, databasePath: self.databasePath, prefix: self.prefix, batchSize: batchSize,
+            amqpURL: brokerURL, databasePath: self.databasePath, prefix: self.prefix, queueType: queueType, batchSize: batchSize,
             maxReconnectDelay: .milliseconds(500))
         service = SwitchboardService(configuration: configuration, logger: logger)
         service.start()

@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import SwitchboardClient
 import SwitchboardCore
+import SwitchboardService
 import Testing
 
 func weightsArg(_ pairs: [(Int64, Int64)]) -> JSONValue {
@@ -94,6 +95,31 @@ func weightsArg(_ pairs: [(Int64, Int64)]) -> JSONValue {
             #expect(moved["operator_id"]?.int == 2)
             #expect(try watcher.next(timeout: .seconds(10))?.routingKey == "request.assigned")
         }
+        try await running.finish()
+    }
+
+    @Test func classicQueuesWorkToo() async throws {
+        let running = await RunningService(label: "classic", queueType: .classic)
+        try await withClient(running.prefix) { client, watcher in
+            try client.ok("operator.create", ["name": "A", "max_load_limit": 5])
+            try client.ok("source.create", ["name": "Telegram", "identifier": "telegram"])
+            try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10)])])
+            try client.intake(user: "u", source: "telegram", messageId: "classic-1")
+            let event = try #require(try watcher?.next(timeout: .seconds(10)))
+            #expect(event.routingKey == "request.assigned")
+            #expect(event.properties.correlationId == "classic-1")
+        }
+        let (asClassic, asQuorum) = try await DedicatedThread.run { () -> (Bool, Bool) in
+            let connection = try AMQPConnection(url: brokerURL)
+            try connection.openChannel()
+            // Declaring is idempotent only with identical arguments, the queue type included.
+            let topology = Topology(prefix: running.prefix)
+            let asClassic = (try? topology.declare(on: connection, queueType: .classic)) != nil
+            let asQuorum = (try? topology.declare(on: connection, queueType: .quorum)) != nil
+            return (asClassic, asQuorum)
+        }
+        #expect(asClassic, "the queues were declared classic")
+        #expect(!asQuorum)
         try await running.finish()
     }
 
