@@ -22,7 +22,10 @@ final class PipelineControl: Sendable {
 
     func requestStop() {
         state.withLock { $0.stopRequested = true }
+        // Under the condition's lock, so a sleeper between its check and its wait still wakes.
+        wakeUp.lock()
         wakeUp.broadcast()
+        wakeUp.unlock()
     }
 
     func markReady() {

@@ -12,10 +12,9 @@ struct Switchboard: AsyncParsableCommand {
         discussion: """
             Configuration comes from the environment; the flags below override it.
 
-            \(SwitchboardService.Configuration.variables.map { "  \($0.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \($0.meaning) (default: \($0.defaultValue))" }.joined(separator: "\n"))
+            \(SwitchboardService.Configuration.variables.map { "\($0.name)=\($0.defaultValue)\n    \($0.meaning)" }.joined(separator: "\n"))
 
-            Ready once it answers a control command (service.status). SIGTERM or SIGINT: the
-            batch in hand is finished and acked, the connections close, exit status 0.
+            Ready once it answers a control command (service.status). SIGTERM or SIGINT: the batch in hand is finished and acked, the connections close, exit status 0.
             """)
 
     @Option(name: .long, help: "Broker URL (SWITCHBOARD_AMQP_URL).") var amqpURL: String?
