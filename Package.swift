@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard-bench",
             dependencies: [
-                "AMQP", "SwitchboardCore", "SwitchboardClient",
+                "AMQP", "SwitchboardCore", "SwitchboardClient", "SwitchboardService",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

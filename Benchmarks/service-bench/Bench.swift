@@ -66,7 +66,7 @@ struct Bench: ParsableCommand {
             defer { try? service.stop(); try? service.deleteTopology() }
             if want("throughput") || want("scale") {
                 print("\nThroughput at max rate, \(requests) requests (publisher confirms, window 256):")
-                let svc = try measure("service", queue: "\(service.prefix).requests", exchange: "\(service.prefix).events", count: requests, rate: nil)
+                let svc = try measure("service", queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil)
                 let ceiling = try measure("pass-through", queue: passThrough.queue, exchange: passThrough.output, count: requests, rate: nil)
                 print("  service       \(svc.summary)")
                 print("  pass-through  \(ceiling.summary)")
@@ -79,9 +79,9 @@ struct Bench: ParsableCommand {
                 // One paced second for each first, not recorded: what the broker still does
                 // after the throughput runs (quorum log compaction) must not land on whichever
                 // of the two is measured next.
-                _ = try measure("warm-up", queue: "\(service.prefix).requests", exchange: "\(service.prefix).events", count: Int(rate), rate: rate)
+                _ = try measure("warm-up", queue: service.topology.requests, exchange: service.topology.events, count: Int(rate), rate: rate)
                 _ = try measure("warm-up", queue: passThrough.queue, exchange: passThrough.output, count: Int(rate), rate: rate)
-                let svc = try measure("service", queue: "\(service.prefix).requests", exchange: "\(service.prefix).events", count: pacedRequests, rate: rate)
+                let svc = try measure("service", queue: service.topology.requests, exchange: service.topology.events, count: pacedRequests, rate: rate)
                 let ceiling = try measure("pass-through", queue: passThrough.queue, exchange: passThrough.output, count: pacedRequests, rate: rate)
                 print("  service       \(svc.summary)")
                 print("  pass-through  \(ceiling.summary)")
@@ -95,7 +95,7 @@ struct Bench: ParsableCommand {
             let service = try startService("memory", operators: 30)
             defer { try? service.stop(); try? service.deleteTopology() }
             let id = runId()
-            let sink = Sink(url: url, exchange: "\(service.prefix).events", run: id, expected: memoryRequests)
+            let sink = Sink(url: url, exchange: service.topology.events, run: id, expected: memoryRequests)
             let samples = NSLock()
             nonisolated(unsafe) var rss: [(Int, Int)] = [(0, service.residentKiB)]
             let pid = service.processIdentifier
@@ -106,7 +106,7 @@ struct Bench: ParsableCommand {
             }
             sink.start(stallTimeout: .seconds(60))
             var first: UInt64 = 0
-            try Producer(url: url, queue: "\(service.prefix).requests", source: "bench")
+            try Producer(url: url, queue: service.topology.requests, source: "bench")
                 .publish(count: memoryRequests, run: id, ratePerSecond: nil) { first = $0 }
             let result = try sink.finish(firstSend: first)
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
@@ -140,7 +140,7 @@ struct Bench: ParsableCommand {
             service = try startService("scale", operators: 3)
             var large: [String: Double] = [:]
             for (command, args) in commands { large[command] = try service.time(command, args) }
-            let big = try measure("intake, \(history) stored", queue: "\(service.prefix).requests", exchange: "\(service.prefix).events", count: requests, rate: nil)
+            let big = try measure("intake, \(history) stored", queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil)
             try service.stop()
             try service.deleteTopology()
             for (command, _) in commands {
@@ -152,7 +152,7 @@ struct Bench: ParsableCommand {
             ratioLine("intake with \(history + 10_000) stored / empty", big.perSecond / empty, target: ">= 0.90")
 
             let many = try startService("many", operators: 1_000)
-            let manyResult = try measure("1,000 operators", queue: "\(many.prefix).requests", exchange: "\(many.prefix).events", count: requests, rate: nil)
+            let manyResult = try measure("1,000 operators", queue: many.topology.requests, exchange: many.topology.events, count: requests, rate: nil)
             try many.stop()
             try many.deleteTopology()
             print(String(format: "  intake: %8.0f req/s with 3 weighted operators, %8.0f req/s with 1,000", empty, manyResult.perSecond))

@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import SwitchboardClient
 import SwitchboardCore
+import SwitchboardService
 
 /// A `switchboard` process started by the bench with its own prefix and database, and set
 /// up with operators, a source and varied weights.
@@ -23,7 +24,7 @@ final class ServiceUnderTest {
         client = ControlClient(url: url, prefix: prefix)
         process.executableURL = Self.executable
         var environment = ProcessInfo.processInfo.environment
-        environment["SWITCHBOARD_AMQP_URL"] = "amqp://\(url.user):\(url.password)@\(url.host):\(url.port)/\(url.vhost == "/" ? "%2f" : url.vhost)"
+        environment["SWITCHBOARD_AMQP_URL"] = url.unredacted
         environment["SWITCHBOARD_DB"] = databasePath
         environment["SWITCHBOARD_PREFIX"] = prefix
         environment["SWITCHBOARD_QUEUE_TYPE"] = queueType
@@ -79,11 +80,12 @@ final class ServiceUnderTest {
         process.waitUntilExit()
     }
 
+    var topology: Topology { Topology(prefix: prefix) }
+
     func deleteTopology() throws {
         let connection = try AMQPConnection(url: url)
         try connection.openChannel()
-        for queue in ["requests", "control", "requests.dead"] { try connection.deleteQueue("\(prefix).\(queue)") }
-        for exchange in ["events", "dead"] { try connection.deleteExchange("\(prefix).\(exchange)") }
+        try topology.delete(on: connection)
         connection.close()
     }
 }

@@ -75,9 +75,15 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The URL with the password hidden: safe for logs and error messages.
-    public var description: String {
+    public var description: String { text(password: "***") }
+
+    /// The full URL, password included, to hand to another process (never to a log).
+    public var unredacted: String { text(password: Self.percentEncode(password)) }
+
+    private func text(password shown: String) -> String {
         let vhostPart = vhost == "/" ? "%2f" : Self.percentEncode(vhost)
-        return "\(tls ? "amqps" : "amqp")://\(user):***@\(host):\(port)/\(vhostPart)"
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return "\(tls ? "amqps" : "amqp")://\(Self.percentEncode(user)):\(shown)@\(hostPart):\(port)/\(vhostPart)"
     }
 
     /// Hides the password of a URL that may not even parse.

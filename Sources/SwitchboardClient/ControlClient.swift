@@ -14,14 +14,14 @@ public struct ReplyEnvelope: Sendable, Decodable {
 ///
 /// Like the connections it holds, a client belongs to one thread.
 public final class ControlClient {
-    public let topology: (requests: String, control: String, events: String, dead: String, deadQueue: String)
+    public let topology: Topology
     private let url: AMQPURL
     private var rpc: AMQPConnection?
     private var publisher: AMQPConnection?
 
     public init(url: AMQPURL, prefix: String) {
         self.url = url
-        topology = ("\(prefix).requests", "\(prefix).control", "\(prefix).events", "\(prefix).dead", "\(prefix).requests.dead")
+        topology = Topology(prefix: prefix)
     }
 
     /// Sends a command and waits for its reply. Throws `.timeout` when the service does not

@@ -114,7 +114,7 @@ final class Pipeline {
         }
         // Stopping: the batch in hand is done and acked. Unread prefetched deliveries are
         // requeued by the broker when the connection closes.
-        if !confirmedEvents.isEmpty { try store.markSent(confirmedEvents) }
+        try forgetConfirmedEvents()
         closeConnections()
     }
 
@@ -262,11 +262,15 @@ final class Pipeline {
 
     /// Nothing arrived for a moment: finish bookkeeping and keep the idle connection alive.
     private func idle() throws {
-        if !confirmedEvents.isEmpty {
-            try store.markSent(confirmedEvents)
-            confirmedEvents = []
-        }
+        try forgetConfirmedEvents()
         try publisher?.pump()
+    }
+
+    /// Deletes confirmed events from the outbox now, when no batch is coming to carry it.
+    private func forgetConfirmedEvents() throws {
+        guard !confirmedEvents.isEmpty else { return }
+        try store.markSent(confirmedEvents)
+        confirmedEvents = []
     }
 
     private func closeConnections() {

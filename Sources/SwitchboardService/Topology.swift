@@ -1,16 +1,8 @@
 import AMQP
+import SwitchboardCore
 
-/// The contract's queue and exchange names under a prefix, and their idempotent declaration.
-public struct Topology: Sendable {
-    public let prefix: String
-    public var requests: String { "\(prefix).requests" }
-    public var control: String { "\(prefix).control" }
-    public var events: String { "\(prefix).events" }
-    public var dead: String { "\(prefix).dead" }
-    public var deadQueue: String { "\(prefix).requests.dead" }
-
-    public init(prefix: String) { self.prefix = prefix }
-
+// Declaring the contract's topology, idempotently, on every start and reconnect.
+extension Topology {
     /// Declares everything; safe to repeat on every start and reconnect.
     public func declare(on connection: AMQPConnection, queueType: SwitchboardServiceConfiguration.QueueType) throws(AMQPError) {
         try connection.declareExchange(events, type: .topic, durable: true)

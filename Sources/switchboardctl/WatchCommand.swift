@@ -13,12 +13,12 @@ struct WatchCommand: ParsableCommand {
     func run() throws {
         let watcher: EventWatcher
         do {
-            watcher = try EventWatcher(url: options.url, exchange: "\(options.prefix).events", pattern: event)
+            watcher = try EventWatcher(url: options.url, exchange: Topology(prefix: options.prefix).events, pattern: event)
         } catch {
             throw CLIFailure.unreachable(options, error)
         }
         defer { watcher.close() }
-        if !options.json { writeLine("Watching \(options.prefix).events for '\(event)' (Ctrl-C to stop)") }
+        if !options.json { writeLine("Watching \(Topology(prefix: options.prefix).events) for '\(event)' (Ctrl-C to stop)") }
         var seen = 0
         while count.map({ seen < $0 }) ?? true {
             guard let received = try watcher.next(timeout: .seconds(1)) else { continue }

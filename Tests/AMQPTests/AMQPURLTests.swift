@@ -39,6 +39,13 @@ import Testing
         #expect(throws: AMQPError.self) { try AMQPURL(parsing: text) }
     }
 
+    @Test func unredactedRoundTripsEveryPart() throws {
+        for text in ["amqps://ops:s%40cret@broker.local:5999/prod%2fsupport", "amqp://guest:guest@[::1]:5672/%2f"] {
+            let url = try AMQPURL(parsing: text)
+            #expect(try AMQPURL(parsing: url.unredacted) == url)
+        }
+    }
+
     @Test func descriptionHidesThePassword() throws {
         let url = try AMQPURL(parsing: "amqp://ops:hunter2@h:5672/v")
         #expect(!url.description.contains("hunter2"))

@@ -62,7 +62,7 @@ func validate(_ documents: [[UInt8]], against schema: String) throws -> (status:
         let captured = try await DedicatedThread.run { () -> [String: [[UInt8]]] in
             let client = ControlClient(url: brokerURL, prefix: running.prefix)
             defer { client.close() }
-            let watcher = try EventWatcher(url: brokerURL, exchange: "\(running.prefix).events")
+            let watcher = try EventWatcher(url: brokerURL, exchange: Topology(prefix: running.prefix).events)
             defer { watcher.close() }
             var byschema: [String: [[UInt8]]] = [:]
             func record(_ command: String, _ args: [String: JSONValue], result schema: String?) throws {

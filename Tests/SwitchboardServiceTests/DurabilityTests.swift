@@ -69,7 +69,7 @@ func intakeBatch(_ range: Range<Int>, label: String) -> [(body: [UInt8], message
             defer { client.close() }
             var service = try ServiceProcess(prefix: prefix, databasePath: database)
             guard try client.waitUntilAnswering(timeout: .seconds(30)) else { return (0, [], nil, 0, service.output) }
-            let watcher = try EventWatcher(url: brokerURL, exchange: "\(prefix).events")
+            let watcher = try EventWatcher(url: brokerURL, exchange: Topology(prefix: prefix).events)
             defer { watcher.close() }
             try client.ok("operator.create", ["name": "A", "max_load_limit": 10_000])
             try client.ok("source.create", ["name": "Telegram", "identifier": "telegram"])

@@ -65,7 +65,7 @@ func withClient<T: Sendable>(
     try await DedicatedThread.run {
         let client = ControlClient(url: brokerURL, prefix: prefix)
         defer { client.close() }
-        let watcher = try pattern.map { try EventWatcher(url: brokerURL, exchange: "\(prefix).events", pattern: $0) }
+        let watcher = try pattern.map { try EventWatcher(url: brokerURL, exchange: Topology(prefix: prefix).events, pattern: $0) }
         defer { watcher?.close() }
         return try body(client, watcher)
     }

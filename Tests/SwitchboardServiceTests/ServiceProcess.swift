@@ -18,7 +18,7 @@ final class ServiceProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = Self.executable
         var environment = ProcessInfo.processInfo.environment
-        environment["SWITCHBOARD_AMQP_URL"] = brokerURL.description.replacingOccurrences(of: ":***@", with: ":\(brokerURL.password)@")
+        environment["SWITCHBOARD_AMQP_URL"] = brokerURL.unredacted
         environment["SWITCHBOARD_DB"] = databasePath
         environment["SWITCHBOARD_PREFIX"] = prefix
         environment["SWITCHBOARD_BATCH_SIZE"] = "64"
