@@ -60,8 +60,6 @@ public final class SwitchboardStore {
         // Another process (a backup, an inspection) may hold a lock for a moment.
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            // A commit returns only once the WAL is on disk: an acked delivery is never lost.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             // Checkpoints belong between batches, not inside a commit that a message waits on:
             // the service calls checkpoint() when nothing is waiting. SQLite's own automatic
             // checkpoint stays only as a safety net for a writer that never does.
@@ -70,6 +68,10 @@ public final class SwitchboardStore {
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        // A commit returns only once the WAL is on disk: an acked delivery survives a power
+        // cut, not only a crash. Set here, on the writer, because the pool turns its writer
+        // to synchronous=NORMAL when it enables WAL, after prepareDatabase has run.
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         self.random = random
         self.now = now
         self.makeEventId = makeEventId

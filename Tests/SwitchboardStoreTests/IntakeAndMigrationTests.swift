@@ -85,8 +85,9 @@ import SwitchboardCore
         #expect(applied == ["v1-initial", "v2-counters-and-waiting-index"])
         let mode = try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
-        let sync = try store.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
-        #expect(sync == 2, "synchronous=FULL")
+        // The writer is the connection whose commits must reach the disk.
+        let sync = try store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        #expect(sync == 2, "synchronous=FULL on the writer")
         let fk = try store.read { try Int.fetchOne($0, sql: "PRAGMA foreign_keys") }
         #expect(fk == 1)
     }
