@@ -54,9 +54,9 @@ func intakeRate(batch: Int, total: Int, operators: Int = operatorCount) throws -
 
 /// One fsync'd commit of one small row: what any durable per-message design pays per message.
 func fsyncCommitRate(count: Int) throws -> Double {
-    var configuration = Configuration()
-    configuration.prepareDatabase { try $0.execute(sql: "PRAGMA synchronous = FULL") }
-    let pool = try DatabasePool(path: temporaryPath("fsync"), configuration: configuration)
+    let pool = try DatabasePool(path: temporaryPath("fsync"))
+    // On the writer, after the pool has enabled WAL (which sets NORMAL), as the store does.
+    try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
     try pool.write { try $0.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)") }
     let elapsed = try ContinuousClock().measure {
         for n in 0..<count { try pool.write { try $0.execute(sql: "INSERT INTO t (v) VALUES (?)", arguments: ["\(n)"]) } }

