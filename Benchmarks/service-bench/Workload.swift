@@ -17,6 +17,13 @@ struct RunResult {
     func percentile(_ p: Double) -> Double { Double(histogram.valueAtPercentile(p)) / 1000 }  // µs → ms
     var maxMs: Double { Double(histogram.max) / 1000 }
 
+    /// Two runs of the same kind as one: their latencies together, their times added.
+    func merging(_ other: RunResult) -> RunResult {
+        var histogram = histogram
+        histogram.add(other.histogram)
+        return RunResult(count: count + other.count, seconds: seconds + other.seconds, histogram: histogram)
+    }
+
     var summary: String {
         String(format: "%8.0f msg/s   p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  p99.9 %7.2f ms  max %7.2f ms",
                perSecond, percentile(50), percentile(90), percentile(99), percentile(99.9), maxMs)
