@@ -46,6 +46,17 @@ struct Bench: ParsableCommand {
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
             return result
         }
+        // Max-rate runs last about a second each, and anything else the machine does in that
+        // second (a disk flush, the broker's log work) only ever slows a run down: the fastest
+        // of three is the figure, for the service and the ceiling alike.
+        func fastest(_ runs: () throws -> RunResult) throws -> RunResult {
+            var best = try runs()
+            for _ in 1..<3 {
+                let next = try runs()
+                if next.perSecond > best.perSecond { best = next }
+            }
+            return best
+        }
         func startService(_ name: String, operators: Int) throws -> ServiceUnderTest {
             let service = try ServiceUnderTest(url: url, prefix: "\(tag)-\(name)", databasePath: folder.appendingPathComponent("\(name).sqlite").path,
                                                queueType: queueType)
@@ -65,9 +76,9 @@ struct Bench: ParsableCommand {
             let service = try startService("main", operators: 3)
             defer { try? service.stop(); try? service.deleteTopology() }
             if want("throughput") || want("scale") {
-                print("\nThroughput at max rate, \(requests) requests (publisher confirms, window 256):")
-                let svc = try measure("service", queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil)
-                let ceiling = try measure("pass-through", queue: passThrough.queue, exchange: passThrough.output, count: requests, rate: nil)
+                print("\nThroughput at max rate, \(requests) requests (publisher confirms, window 256; fastest of 3 runs each):")
+                let svc = try fastest { try measure("service", queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil) }
+                let ceiling = try fastest { try measure("pass-through", queue: passThrough.queue, exchange: passThrough.output, count: requests, rate: nil) }
                 print("  service       \(svc.summary)")
                 print("  pass-through  \(ceiling.summary)")
                 ratioLine("service / pass-through throughput", svc.perSecond / ceiling.perSecond, target: ">= 0.60")
@@ -158,7 +169,7 @@ struct Bench: ParsableCommand {
             service = try startService("scale", operators: 3)
             var large: [String: Double] = [:]
             for (command, args) in commands { large[command] = try service.time(command, args) }
-            let big = try measure("intake, \(history) stored", queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil)
+            let big = try fastest { try measure("intake, \(history) stored", queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil) }
             try service.stop()
             try service.deleteTopology()
             for (command, _) in commands {
@@ -170,7 +181,7 @@ struct Bench: ParsableCommand {
             ratioLine("intake with \(history + 10_000) stored / empty", big.perSecond / empty, target: ">= 0.90")
 
             let many = try startService("many", operators: 1_000)
-            let manyResult = try measure("1,000 operators", queue: many.topology.requests, exchange: many.topology.events, count: requests, rate: nil)
+            let manyResult = try fastest { try measure("1,000 operators", queue: many.topology.requests, exchange: many.topology.events, count: requests, rate: nil) }
             try many.stop()
             try many.deleteTopology()
             print(String(format: "  intake: %8.0f req/s with 3 weighted operators, %8.0f req/s with 1,000", empty, manyResult.perSecond))
