@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestSupport
 import Foundation
 import SwitchboardClient
 import SwitchboardCore
@@ -23,8 +24,7 @@ func checkContracts(_ arguments: [String] = []) throws -> (status: Int32, output
 
 /// Writes JSON documents to a temporary folder and checks them against one schema.
 func validate(_ documents: [[UInt8]], against schema: String) throws -> (status: Int32, output: String) {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("contract-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let folder = ScratchFolder.make("contract")
     let files = try documents.enumerated().map { index, bytes in
         let file = folder.appendingPathComponent("\(index).json")
         try Data(bytes).write(to: file)

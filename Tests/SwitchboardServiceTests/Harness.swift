@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestSupport
 import Foundation
 import Logging
 import SwitchboardClient
@@ -14,7 +15,7 @@ let brokerURL: AMQPURL = {
 func uniquePrefix(_ label: String) -> String { "t-\(label)-\(UUID().uuidString.prefix(8).lowercased())" }
 
 func temporaryDatabase() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-service-tests/\(UUID().uuidString)/db.sqlite").path
+    ScratchFolder.make("service").appendingPathComponent("db.sqlite").path
 }
 
 /// A Switchboard running in this process with its own prefix and database, the way a test
@@ -25,13 +26,13 @@ final class RunningService: Sendable {
     let service: SwitchboardService
 
     init(label: String, prefix: String? = nil, databasePath: String? = nil, batchSize: Int = 64,
-         queueType: SwitchboardServiceConfiguration.QueueType = .quorum) async {
+         queueType: SwitchboardServiceConfiguration.QueueType = .quorum, url: AMQPURL = brokerURL) async {
         self.prefix = prefix ?? uniquePrefix(label)
         self.databasePath = databasePath ?? temporaryDatabase()
         var logger = Logger(label: "test.\(label)")
         logger.logLevel = .warning
         let configuration = SwitchboardServiceConfiguration(
-            amqpURL: brokerURL, databasePath: self.databasePath, prefix: self.prefix, queueType: queueType, batchSize: batchSize,
+            amqpURL: url, databasePath: self.databasePath, prefix: self.prefix, queueType: queueType, batchSize: batchSize,
             maxReconnectDelay: .milliseconds(500))
         service = SwitchboardService(configuration: configuration, logger: logger)
         service.start()

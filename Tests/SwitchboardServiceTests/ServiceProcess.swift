@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import Foundation
 import Testing
 
@@ -14,7 +15,7 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     init(prefix: String, databasePath: String) throws {
-        log = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-\(prefix)-\(UUID().uuidString.prefix(6)).log")
+        log = ScratchFolder.make("log").appendingPathComponent("switchboard-\(prefix).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = Self.executable
         var environment = ProcessInfo.processInfo.environment

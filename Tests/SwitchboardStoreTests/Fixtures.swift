@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -13,9 +14,7 @@ func makeStore(seed: UInt64 = 1, path: String? = nil) throws -> SwitchboardStore
 }
 
 func temporaryDatabasePath() -> String {
-    FileManager.default.temporaryDirectory
-        .appendingPathComponent("switchboard-tests-\(UUID().uuidString)")
-        .appendingPathComponent("db.sqlite").path
+    ScratchFolder.make("store").appendingPathComponent("db.sqlite").path
 }
 
 final class Clock: @unchecked Sendable {
