@@ -25,10 +25,6 @@ public final class AMQPConnection {
         /// Shown in the management UI beside the connection.
         public var connectionName: String = "switchboard"
         public var frameMax: Int32 = 131_072
-        /// For `amqps://`: a PEM file of trusted CAs, and whether to verify the broker's
-        /// certificate and host name.
-        public var tlsCACertificatePath: String?
-        public var tlsVerifyPeer: Bool = true
 
         public init(connectionName: String = "switchboard", heartbeatSeconds: Int32 = 30) {
             self.connectionName = connectionName
@@ -64,16 +60,7 @@ public final class AMQPConnection {
         let socket: OpaquePointer?
         if url.tls {
             socket = amqp_ssl_socket_new(state)
-            if let socket {
-                amqp_ssl_socket_set_verify_peer(socket, options.tlsVerifyPeer ? 1 : 0)
-                amqp_ssl_socket_set_verify_hostname(socket, options.tlsVerifyPeer ? 1 : 0)
-                if let ca = options.tlsCACertificatePath {
-                    let status = amqp_ssl_socket_set_cacert(socket, ca)
-                    guard status == AMQP_STATUS_OK.rawValue else {
-                        throw .socket(operation: "loading CA certificate \(ca)", detail: Self.describe(status))
-                    }
-                }
-            }
+            if let socket { try configureTLS(socket) }
         } else {
             socket = amqp_tcp_socket_new(state)
         }
@@ -104,6 +91,24 @@ public final class AMQPConnection {
                 detail: "the broker closed the connection during login (\(Self.describe(reply.library_error)))")
         default:
             throw .loginRefused(url: url.description, detail: "unexpected reply to login")
+        }
+    }
+
+    /// The URL's TLS settings (trusted CAs, client certificate, verification) on a TLS socket.
+    private func configureTLS(_ socket: OpaquePointer) throws(AMQPError) {
+        amqp_ssl_socket_set_verify_peer(socket, url.verifyPeer ? 1 : 0)
+        amqp_ssl_socket_set_verify_hostname(socket, url.verifyPeer ? 1 : 0)
+        if let ca = url.caCertificateFile {
+            let status = amqp_ssl_socket_set_cacert(socket, ca)
+            guard status == AMQP_STATUS_OK.rawValue else {
+                throw .socket(operation: "loading the CA certificates in \(ca)", detail: Self.describe(status))
+            }
+        }
+        if let certificate = url.certificateFile, let key = url.keyFile {
+            let status = amqp_ssl_socket_set_key(socket, certificate, key)
+            guard status == AMQP_STATUS_OK.rawValue else {
+                throw .socket(operation: "loading the client certificate \(certificate) and key \(key)", detail: Self.describe(status))
+            }
         }
     }
 

@@ -1,5 +1,8 @@
 /// The parts of an `amqp://` or `amqps://` URL, as RabbitMQ's URI spec reads them:
 /// `amqp://user:password@host:port/vhost`, where an omitted vhost is `/` and `%2f` is `/`.
+///
+/// An `amqps://` URL may carry TLS settings as query parameters, named as RabbitMQ's own
+/// clients and plugins name them: `?cacertfile=/ca.pem&certfile=/client.pem&keyfile=/client.key&verify=verify_peer`.
 public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
     public var tls: Bool
     public var user: String
@@ -7,6 +10,14 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
     public var vhost: String
+    /// PEM file of the CAs to trust instead of the system's (`cacertfile`).
+    public var caCertificateFile: String?
+    /// Client certificate and its key, for brokers that ask for one (`certfile`, `keyfile`).
+    public var certificateFile: String?
+    public var keyFile: String?
+    /// Check the broker's certificate chain and host name (`verify=verify_peer`, the
+    /// default); `verify=verify_none` turns both off.
+    public var verifyPeer = true
 
     public init(
         tls: Bool = false, user: String = "guest", password: String = "guest",
@@ -31,6 +42,11 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
             rest = text.dropFirst("amqps://".count)
         } else {
             throw .invalidURL(text, "the scheme must be amqp:// or amqps://")
+        }
+        var query: Substring?
+        if let mark = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: mark)...]
+            rest = rest[..<mark]
         }
         var vhost = "/"
         if let slash = rest.firstIndex(of: "/") {
@@ -72,6 +88,38 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         }
         self.init(tls: scheme, user: user, password: password,
                   host: host.isEmpty ? "127.0.0.1" : host, port: port, vhost: vhost)
+        if let query { try readQuery(query, of: text) }
+    }
+
+    private static let queryParameters = ["cacertfile", "certfile", "keyfile", "verify"]
+
+    private mutating func readQuery(_ query: Substring, of text: String) throws(AMQPError) {
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0])
+            guard let value = parts.count > 1 ? Self.percentDecode(parts[1]) : "" else {
+                throw .invalidURL(Self.redacting(text), "the value of \(name) has a bad %-escape")
+            }
+            guard Self.queryParameters.contains(name) else {
+                throw .invalidURL(Self.redacting(text), "unknown query parameter \"\(name)\" (known: \(Self.queryParameters.joined(separator: ", ")))")
+            }
+            guard tls else {
+                throw .invalidURL(Self.redacting(text), "\(name) is a TLS setting: it needs an amqps:// URL")
+            }
+            switch name {
+            case "cacertfile": caCertificateFile = value
+            case "certfile": certificateFile = value
+            case "keyfile": keyFile = value
+            default:
+                guard value == "verify_peer" || value == "verify_none" else {
+                    throw .invalidURL(Self.redacting(text), "verify must be verify_peer or verify_none, got \"\(value)\"")
+                }
+                verifyPeer = value == "verify_peer"
+            }
+        }
+        if (certificateFile == nil) != (keyFile == nil) {
+            throw .invalidURL(Self.redacting(text), "certfile and keyfile go together")
+        }
     }
 
     /// The URL with the password hidden: safe for logs and error messages.
@@ -83,7 +131,16 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
     private func text(password shown: String) -> String {
         let vhostPart = vhost == "/" ? "%2f" : Self.percentEncode(vhost)
         let hostPart = host.contains(":") ? "[\(host)]" : host
-        return "\(tls ? "amqps" : "amqp")://\(Self.percentEncode(user)):\(shown)@\(hostPart):\(port)/\(vhostPart)"
+        return "\(tls ? "amqps" : "amqp")://\(Self.percentEncode(user)):\(shown)@\(hostPart):\(port)/\(vhostPart)\(queryText)"
+    }
+
+    private var queryText: String {
+        var pairs: [String] = []
+        if let caCertificateFile { pairs.append("cacertfile=" + Self.percentEncode(caCertificateFile, keeping: "/")) }
+        if let certificateFile { pairs.append("certfile=" + Self.percentEncode(certificateFile, keeping: "/")) }
+        if let keyFile { pairs.append("keyfile=" + Self.percentEncode(keyFile, keeping: "/")) }
+        if !verifyPeer { pairs.append("verify=verify_none") }
+        return pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&")
     }
 
     /// Hides the password of a URL that may not even parse.
@@ -112,11 +169,11 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    static func percentEncode(_ text: String) -> String {
+    static func percentEncode(_ text: String, keeping allowed: String = "") -> String {
         var out = ""
         for byte in text.utf8 {
             let c = Character(Unicode.Scalar(byte))
-            if byte < 0x80, c.isLetter || c.isNumber || "-._~".contains(c) {
+            if byte < 0x80, c.isLetter || c.isNumber || "-._~".contains(c) || allowed.contains(c) {
                 out.append(c)
             } else {
                 out += "%" + String(byte, radix: 16, uppercase: false).leftPadded(to: 2)

@@ -40,7 +40,7 @@ public struct SwitchboardServiceConfiguration: Sendable {
 
     /// The variables, their defaults and meanings, as `--help` lists them.
     public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
-        ("SWITCHBOARD_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f", "broker; amqps:// means TLS"),
+        ("SWITCHBOARD_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f", "broker; amqps:// for TLS, with ?cacertfile=, certfile=, keyfile=, verify="),
         ("SWITCHBOARD_DB", "./data/switchboard.sqlite", "SQLite database file (created, migrated on start)"),
         ("SWITCHBOARD_PREFIX", "switchboard", "prefix of every queue and exchange name"),
         ("SWITCHBOARD_QUEUE_TYPE", "quorum", "type of the two consumed queues: quorum or classic"),

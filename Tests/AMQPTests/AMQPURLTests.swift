@@ -53,3 +53,35 @@ import Testing
         #expect(AMQPURL.redacting("amqp://ops:hunter2@h") == "amqp://ops:***@h")
     }
 }
+
+@Suite struct AMQPURLQueryTests {
+    @Test func readsRabbitMQsTLSQueryParameters() throws {
+        let url = try AMQPURL(parsing: "amqps://h/%2f?cacertfile=/etc/ca%20bundle.pem&certfile=/c.pem&keyfile=/c.key&verify=verify_none")
+        #expect(url.caCertificateFile == "/etc/ca bundle.pem")
+        #expect(url.certificateFile == "/c.pem")
+        #expect(url.keyFile == "/c.key")
+        #expect(!url.verifyPeer)
+        #expect(url.vhost == "/")
+        #expect(try AMQPURL(parsing: url.unredacted) == url)
+        #expect(url.description.hasSuffix("?cacertfile=/etc/ca%20bundle.pem&certfile=/c.pem&keyfile=/c.key&verify=verify_none"))
+    }
+
+    @Test func verifiesPeersUnlessToldNot() throws {
+        #expect(try AMQPURL(parsing: "amqps://h").verifyPeer)
+        #expect(try AMQPURL(parsing: "amqps://h?verify=verify_peer").verifyPeer)
+    }
+
+    @Test(arguments: [
+        ("amqps://h?heartbeat=5", "unknown query parameter \"heartbeat\""),
+        ("amqp://h?cacertfile=/ca.pem", "needs an amqps:// URL"),
+        ("amqps://h?verify=yes", "verify must be verify_peer or verify_none"),
+        ("amqps://h?certfile=/c.pem", "certfile and keyfile go together"),
+    ])
+    func badQueriesSayWhatIsWrong(_ text: String, _ expected: String) {
+        guard case let .invalidURL(_, reason)? = amqpError({ _ = try AMQPURL(parsing: text) }) else {
+            Issue.record("\(text) parsed")
+            return
+        }
+        #expect(reason.contains(expected), "reason was: \(reason)")
+    }
+}

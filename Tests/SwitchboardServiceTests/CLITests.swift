@@ -13,12 +13,13 @@ struct CLIResult {
 
 /// Runs the built `switchboardctl` and waits (bounded) for it to exit.
 @discardableResult
-func ctl(_ arguments: [String], prefix: String, timeout: Duration = .seconds(20)) throws -> CLIResult {
+func ctl(_ arguments: [String], prefix: String, url: AMQPURL? = nil, timeout: Duration = .seconds(20)) throws -> CLIResult {
     let process = Process()
     process.executableURL = ServiceProcess.executable.deletingLastPathComponent().appendingPathComponent("switchboardctl")
     process.arguments = arguments
     var environment = ProcessInfo.processInfo.environment
     environment["SWITCHBOARD_PREFIX"] = prefix
+    if let url { environment["SWITCHBOARD_AMQP_URL"] = url.unredacted }
     process.environment = environment
     let out = Pipe(), err = Pipe()
     process.standardOutput = out

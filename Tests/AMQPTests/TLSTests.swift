@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import AMQP
+
+/// amqps:// against the local broker's TLS listener, whose throwaway CA scripts/broker makes.
+/// Skipped where that CA is absent (a broker this project's script did not start).
+enum LocalTLS {
+    static let folder = ProcessInfo.processInfo.environment["SWITCHBOARD_TLS_DIR"] ?? "/tmp/switchboard-tls"
+    static let ca = "\(folder)/ca.pem"
+    static let otherCA = "\(folder)/other-ca.pem"
+    static var isSetUp: Bool { FileManager.default.fileExists(atPath: ca) }
+
+    static func url(host: String = "localhost", port: Int = 5671, query: String) throws -> AMQPURL {
+        try AMQPURL(parsing: "amqps://guest:guest@\(host):\(port)/%2f?\(query)")
+    }
+}
+
+@Suite(.enabled(if: LocalTLS.isSetUp, "scripts/broker makes the local TLS listener and its CA"))
+struct TLSTests {
+    @Test func aBrokerVouchedForByTheTrustedCACarriesMessages() async throws {
+        let url = try LocalTLS.url(query: "cacertfile=\(LocalTLS.ca)")
+        let received = try await DedicatedThread.run {
+            let connection = try AMQPConnection(url: url, options: .init(connectionName: "tls test"))
+            defer { connection.close() }
+            try connection.openChannel()
+            try connection.enableConfirms()
+            let queue = try connection.declareQueue("", durable: false, exclusive: true, autoDelete: true).name
+            try connection.publish(exchange: "", routingKey: queue, body: Array("over TLS".utf8))
+            try connection.waitForConfirms(timeout: .seconds(10))
+            try connection.consume(queue: queue, noAck: true)
+            return try connection.nextDelivery(timeout: .seconds(10))?.body
+        }
+        #expect(received == Array("over TLS".utf8))
+    }
+
+    @Test func aBrokerVouchedForByAnotherCAIsRefused() async throws {
+        let url = try LocalTLS.url(query: "cacertfile=\(LocalTLS.otherCA)")
+        let error = try await DedicatedThread.run { amqpError { _ = try AMQPConnection(url: url) } }
+        guard case let .socket(operation, _) = error else {
+            Issue.record("expected a socket error, got \(String(describing: error))")
+            return
+        }
+        #expect(operation.contains("amqps://guest:***@localhost:5671"))
+    }
+
+    /// rabbitmq-c checks the certificate's DNS names only, not its IP addresses: a broker
+    /// must be reached by a name its certificate carries (README, Configuration).
+    @Test func anAddressInsteadOfTheCertificatesNameIsRefused() async throws {
+        let url = try LocalTLS.url(host: "127.0.0.1", query: "cacertfile=\(LocalTLS.ca)")
+        let error = try await DedicatedThread.run { amqpError { _ = try AMQPConnection(url: url) } }
+        guard case let .socket(_, detail) = error else {
+            Issue.record("expected a socket error, got \(String(describing: error))")
+            return
+        }
+        #expect(detail.contains("hostname verification"), "detail was: \(detail)")
+    }
+
+    @Test func verifyNoneTrustsAnyCertificate() async throws {
+        let url = try LocalTLS.url(query: "cacertfile=\(LocalTLS.otherCA)&verify=verify_none")
+        let open = try await DedicatedThread.run {
+            let connection = try AMQPConnection(url: url)
+            defer { connection.close() }
+            return connection.isOpen
+        }
+        #expect(open)
+    }
+
+    @Test func aMissingCAFileIsNamedInTheError() async throws {
+        let url = try LocalTLS.url(query: "cacertfile=/nonexistent/ca.pem")
+        let error = try await DedicatedThread.run { amqpError { _ = try AMQPConnection(url: url) } }
+        guard case let .socket(operation, _) = error else {
+            Issue.record("expected a socket error, got \(String(describing: error))")
+            return
+        }
+        #expect(operation.contains("/nonexistent/ca.pem"))
+    }
+
+    @Test func tlsToThePlainListenerFailsInsteadOfHanging() async throws {
+        let url = try LocalTLS.url(port: Broker.url.port, query: "cacertfile=\(LocalTLS.ca)")
+        let error = try await DedicatedThread.run { amqpError { _ = try AMQPConnection(url: url) } }
+        #expect(error != nil)
+    }
+}

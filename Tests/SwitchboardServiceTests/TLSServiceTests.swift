@@ -1,0 +1,46 @@
+import AMQP
+import Foundation
+import SwitchboardCore
+import Testing
+
+/// The service and switchboardctl over amqps://, against the local broker's TLS listener and
+/// the throwaway CA scripts/broker makes (skipped where that CA is absent).
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: tlsCA), "scripts/broker makes the local TLS listener and its CA"))
+struct TLSServiceTests {
+    @Test func theServiceAndTheCLIWorkOverTLS() async throws {
+        let url = try AMQPURL(parsing: "amqps://guest:guest@localhost:5671/%2f?cacertfile=\(tlsCA)")
+        let running = await RunningService(label: "tls", url: url)
+        let prefix = running.prefix
+        try await DedicatedThread.run { try Self.manageAndRoute(prefix: prefix, url: url) }
+        try await running.finish()
+    }
+
+    private static func manageAndRoute(prefix p: String, url: AMQPURL) throws {
+        let health = try ctl(["health"], prefix: p, url: url)
+        #expect(health.status == 0, "health over TLS: \(health.stdout)\(health.stderr)")
+        let created = try ctl(["operator", "create", "--name", "Ada", "--max-load", "2", "--json"], prefix: p, url: url)
+        #expect(created.json?["name"]?.string == "Ada", "\(created.stderr)")
+        #expect(try ctl(["source", "create", "--name", "Chat", "--identifier", "chat"], prefix: p, url: url).status == 0)
+        #expect(try ctl(["source", "weights", "1", "1=10"], prefix: p, url: url).status == 0)
+        let sent = try ctl(["request", "send", "--user", "u@chat", "--source", "chat", "--message", "hello"], prefix: p, url: url)
+        #expect(sent.status == 0, "\(sent.stderr)")
+        // The request went in over TLS, and the service, on TLS too, assigned it. Each check
+        // is a CLI round trip, so the loop paces itself.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var load: Int64?
+        while load != 1, ContinuousClock.now < deadline {
+            load = try ctl(["operator", "get", "1", "--json"], prefix: p, url: url).json?["current_load"]?.int
+        }
+        #expect(load == 1)
+    }
+
+    @Test func anUntrustedBrokerIsABrokerUnreachableExit() async throws {
+        let url = try AMQPURL(parsing: "amqps://guest:guest@localhost:5671/%2f?cacertfile=\(tlsCA.replacingOccurrences(of: "ca.pem", with: "other-ca.pem"))")
+        let result = try await DedicatedThread.run { try ctl(["operator", "list"], prefix: uniquePrefix("tls-untrusted"), url: url) }
+        #expect(result.status == 4, "exit code 4 is 'broker unreachable': \(result.stderr)")
+        #expect(result.stderr.contains("SSL peer cert verification failed"), "\(result.stderr)")
+        #expect(!result.stderr.contains("guest:guest"), "the password must not be printed")
+    }
+}
+
+let tlsCA = "\(ProcessInfo.processInfo.environment["SWITCHBOARD_TLS_DIR"] ?? "/tmp/switchboard-tls")/ca.pem"
