@@ -75,6 +75,29 @@ struct TLSTests {
         #expect(operation.contains("/nonexistent/ca.pem"))
     }
 
+    /// The local broker does not ask for client certificates (verify_none): this shows the pair
+    /// loads and the handshake still succeeds, not that the broker checked it.
+    @Test func aClientCertificateAndItsKeyLoad() async throws {
+        let folder = LocalTLS.folder
+        let url = try LocalTLS.url(query: "cacertfile=\(LocalTLS.ca)&certfile=\(folder)/client.pem&keyfile=\(folder)/client.key")
+        let open = try await DedicatedThread.run {
+            let connection = try AMQPConnection(url: url)
+            defer { connection.close() }
+            return connection.isOpen
+        }
+        #expect(open)
+    }
+
+    @Test func aMissingClientKeyIsNamedInTheError() async throws {
+        let url = try LocalTLS.url(query: "cacertfile=\(LocalTLS.ca)&certfile=\(LocalTLS.folder)/client.pem&keyfile=/nonexistent/client.key")
+        let error = try await DedicatedThread.run { amqpError { _ = try AMQPConnection(url: url) } }
+        guard case let .socket(operation, _) = error else {
+            Issue.record("expected a socket error, got \(String(describing: error))")
+            return
+        }
+        #expect(operation.contains("/nonexistent/client.key"))
+    }
+
     @Test func tlsToThePlainListenerFailsInsteadOfHanging() async throws {
         let url = try LocalTLS.url(port: Broker.url.port, query: "cacertfile=\(LocalTLS.ca)")
         let error = try await DedicatedThread.run { amqpError { _ = try AMQPConnection(url: url) } }
