@@ -122,7 +122,7 @@ final class Pipeline {
         var items: [WorkItem] = []
         var origins: [Int] = []
         var deadLetters: [(AMQPDelivery, IntakeRejection)] = []
-        var replies: [(AMQPDelivery, Command?, Result<CommandResult, CommandError>)] = []
+        var replies: [(AMQPDelivery, Command?, Answer)] = []
         items.reserveCapacity(batch.count)
         origins.reserveCapacity(batch.count)
         for (index, delivery) in batch.enumerated() {
@@ -137,10 +137,10 @@ final class Pipeline {
             } else {
                 switch Command.parse(delivery.body) {
                 case let .success(command):
-                    items.append(.command(command))
+                    items.append(.command(command, messageId: delivery.properties.messageId))
                     origins.append(index)
                 case let .failure(error):
-                    replies.append((delivery, nil, .failure(error)))
+                    replies.append((delivery, nil, .outcome(.failure(error))))
                 }
             }
         }
@@ -158,8 +158,12 @@ final class Pipeline {
                 case let .rejected(rejection): deadLetters.append((delivery, rejection))
                 }
             case let .command(outcome):
-                guard case let .command(command) = items[position] else { continue }
-                replies.append((delivery, command, outcome))
+                guard case let .command(command, _) = items[position] else { continue }
+                replies.append((delivery, command, .outcome(outcome)))
+            case let .repeatedCommand(reply):
+                guard case let .command(command, _) = items[position] else { continue }
+                metrics.add(.duplicates)
+                replies.append((delivery, command, .repeated(reply)))
             }
         }
 
@@ -207,32 +211,45 @@ final class Pipeline {
         ])
     }
 
-    private func reply(
-        to delivery: AMQPDelivery, command: Command?, _ outcome: Result<CommandResult, CommandError>,
-        on publisher: AMQPConnection
-    ) throws(AMQPError) {
+    /// What a command is answered with: the outcome of running it, or, for a message id
+    /// that already ran a change, the reply it got then.
+    enum Answer {
+        case outcome(Result<CommandResult, CommandError>)
+        case repeated([UInt8])
+    }
+
+    private func reply(to delivery: AMQPDelivery, command: Command?, _ answer: Answer, on publisher: AMQPConnection) throws(AMQPError) {
         metrics.add(.commands)
-        var outcome = outcome
-        if case var .success(.status(status)) = outcome {
-            let uptime = ContinuousClock.now - startedAt
-            status.uptimeSeconds = Double(uptime.milliseconds) / 1000
-            status.counters = metrics.snapshot()
-            outcome = .success(.status(status))
-        }
-        switch outcome {
-        case .success:
-            logger.info("command", metadata: ["command": "\(command?.name ?? "?")", "outcome": "ok"])
-        case let .failure(error):
-            metrics.add(.commandErrors)
-            logger.info("command", metadata: [
-                "command": "\(command?.name ?? "?")", "outcome": "\(error.code.rawValue)", "message": "\(error.message)",
+        let body: [UInt8]
+        switch answer {
+        case var .outcome(outcome):
+            if case var .success(.status(status)) = outcome {
+                let uptime = ContinuousClock.now - startedAt
+                status.uptimeSeconds = Double(uptime.milliseconds) / 1000
+                status.counters = metrics.snapshot()
+                outcome = .success(.status(status))
+            }
+            switch outcome {
+            case .success:
+                logger.info("command", metadata: ["command": "\(command?.name ?? "?")", "outcome": "ok"])
+            case let .failure(error):
+                metrics.add(.commandErrors)
+                logger.info("command", metadata: [
+                    "command": "\(command?.name ?? "?")", "outcome": "\(error.code.rawValue)", "message": "\(error.message)",
+                ])
+            }
+            body = Reply(outcome).jsonBytes()
+        case let .repeated(reply):
+            logger.notice("command already processed; answering as the first time", metadata: [
+                "command": "\(command?.name ?? "?")", "message_id": "\(delivery.properties.messageId ?? "-")",
             ])
+            body = reply
         }
         guard let replyTo = delivery.properties.replyTo, !replyTo.isEmpty else { return }
         if !publisher.isChannelOpen(Self.repliesChannel) { try publisher.openChannel(Self.repliesChannel) }
         do {
             try publisher.publish(
-                exchange: "", routingKey: replyTo, body: Reply(outcome).jsonBytes(),
+                exchange: "", routingKey: replyTo, body: body,
                 properties: AMQPProperties(contentType: "application/json", correlationId: delivery.properties.correlationId,
                                            type: "reply"),
                 channel: Self.repliesChannel)

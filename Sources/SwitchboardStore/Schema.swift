@@ -108,6 +108,17 @@ enum Schema {
                 CREATE INDEX requests_waiting ON requests(id) WHERE status = 'waiting';
                 """)
         }
+        // Commands are idempotent by message id like intake: a command redelivered after a
+        // crash, or retried by a client, does not change anything twice.
+        migrator.registerMigration("v4-processed-commands") { db in
+            try db.execute(sql: """
+                CREATE TABLE processed_commands (
+                    message_id TEXT PRIMARY KEY,
+                    reply BLOB NOT NULL,
+                    processed_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -5,7 +5,8 @@ import SwitchboardCore
 /// One unit of work for the single writer: an intake message or a control command.
 public enum WorkItem: Sendable {
     case intake(IntakeMessage, messageId: String?)
-    case command(Command)
+    /// A command; with a message id, a change it makes happens once however often it comes.
+    case command(Command, messageId: String? = nil)
 }
 
 public enum IntakeOutcome: Sendable, Equatable {
@@ -19,6 +20,9 @@ public enum IntakeOutcome: Sendable, Equatable {
 public enum WorkResult: Sendable, Equatable {
     case intake(IntakeOutcome)
     case command(Result<CommandResult, CommandError>)
+    /// The command's message id was processed before: nothing ran again, and this is the
+    /// reply it got then.
+    case repeatedCommand(reply: [UInt8])
 }
 
 /// What one write transaction did: a result per item, in order, and the events it wrote to
@@ -105,9 +109,9 @@ public final class SwitchboardStore {
                 switch item {
                 case let .intake(message, messageId):
                     applied.results.append(.intake(try intake(message, messageId: messageId, db, events: &applied.events)))
-                case let .command(command):
+                case let .command(command, messageId):
                     try counters.flush(db)
-                    applied.results.append(.command(try execute(command, db, events: &applied.events)))
+                    applied.results.append(try execute(command, messageId: messageId, db, events: &applied.events))
                 }
             }
             try counters.flush(db)
@@ -116,6 +120,21 @@ public final class SwitchboardStore {
             try Self.writeOutbox(&applied.events, db, now: .now())
             return applied
         }
+    }
+
+    /// Runs a command unless its message id already ran a change, in which case the reply it
+    /// got then is returned. Reads are not recorded: running one again changes nothing.
+    func execute(_ command: Command, messageId: String?, _ db: Database, events: inout [OutboxEvent]) throws -> WorkResult {
+        guard let messageId, !command.isReadOnly else { return .command(try execute(command, db, events: &events)) }
+        if let reply = try Data.fetchOne(
+            db.cachedStatement(sql: "SELECT reply FROM processed_commands WHERE message_id = ?"), arguments: [messageId])
+        {
+            return .repeatedCommand(reply: Array(reply))
+        }
+        let outcome = try execute(command, db, events: &events)
+        try db.cachedStatement(sql: "INSERT INTO processed_commands (message_id, reply, processed_at) VALUES (?, ?, ?)")
+            .execute(arguments: [messageId, Data(Reply(outcome).jsonBytes()), now().milliseconds])
+        return .command(outcome)
     }
 
     /// Runs one command in a savepoint: a ``CommandError`` rolls back exactly its changes.
