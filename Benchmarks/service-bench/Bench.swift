@@ -97,21 +97,23 @@ struct Bench: ParsableCommand {
                 // that the broker's and the disk's occasional stalls fall on both alike instead
                 // of on whichever happened to be running: the ratio then measures the systems,
                 // not the luck of one 5-second window.
-                var results: [Bool: RunResult] = [:]
+                var serviceBlocks: [RunResult] = [], ceilingBlocks: [RunResult] = []
                 for block in 0..<blocks {
                     let count = pacedRequests / blocks + (block < pacedRequests % blocks ? 1 : 0)
-                    for isService in block % 2 == 0 ? [true, false] : [false, true] {
+                    for serviceTurn in block % 2 == 0 ? [true, false] : [false, true] {
                         // A quiet moment between blocks, so the work one side leaves behind
                         // (the service's idle checkpoint, the broker's log writes) is not
                         // charged to the other.
                         Thread.sleep(forTimeInterval: 0.25)
-                        let result = isService
-                            ? try measure("service", queue: service.topology.requests, exchange: service.topology.events, count: count, rate: rate)
-                            : try measure("pass-through", queue: passThrough.queue, exchange: passThrough.output, count: count, rate: rate)
-                        results[isService] = results[isService].map { $0.merging(result) } ?? result
+                        if serviceTurn {
+                            serviceBlocks.append(try measure("service", queue: service.topology.requests, exchange: service.topology.events, count: count, rate: rate))
+                        } else {
+                            ceilingBlocks.append(try measure("pass-through", queue: passThrough.queue, exchange: passThrough.output, count: count, rate: rate))
+                        }
                     }
                 }
-                let svc = results[true]!, ceiling = results[false]!
+                let svc = serviceBlocks.dropFirst().reduce(serviceBlocks[0]) { $0.merging($1) }
+                let ceiling = ceilingBlocks.dropFirst().reduce(ceilingBlocks[0]) { $0.merging($1) }
                 print("  service       \(svc.summary)")
                 print("  pass-through  \(ceiling.summary)")
                 ratioLine("service p99 / pass-through p99", svc.percentile(99) / ceiling.percentile(99), target: "<= 1.25")

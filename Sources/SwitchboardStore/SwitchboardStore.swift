@@ -111,7 +111,7 @@ public final class SwitchboardStore {
                     applied.results.append(.intake(try intake(message, messageId: messageId, db, events: &applied.events)))
                 case let .command(command, messageId):
                     try counters.flush(db)
-                    applied.results.append(try execute(command, messageId: messageId, db, events: &applied.events))
+                    applied.results.append(try executeOnce(command, messageId: messageId, db, events: &applied.events))
                 }
             }
             try counters.flush(db)
@@ -124,7 +124,7 @@ public final class SwitchboardStore {
 
     /// Runs a command unless its message id already ran a change, in which case the reply it
     /// got then is returned. Reads are not recorded: running one again changes nothing.
-    func execute(_ command: Command, messageId: String?, _ db: Database, events: inout [OutboxEvent]) throws -> WorkResult {
+    func executeOnce(_ command: Command, messageId: String?, _ db: Database, events: inout [OutboxEvent]) throws -> WorkResult {
         guard let messageId, !command.isReadOnly else { return .command(try execute(command, db, events: &events)) }
         if let reply = try Data.fetchOne(
             db.cachedStatement(sql: "SELECT reply FROM processed_commands WHERE message_id = ?"), arguments: [messageId])

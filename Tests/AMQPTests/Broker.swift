@@ -35,3 +35,14 @@ func amqpError(_ body: () throws -> Void) -> AMQPError? {
         return nil
     }
 }
+
+/// How connecting to `url` fails with a socket error: what was being done, and why. nil, with
+/// the test failed, when it connects or fails some other way.
+func socketFailure(connecting url: AMQPURL) async throws -> (operation: String, detail: String)? {
+    let error = try await DedicatedThread.run { amqpError { _ = try AMQPConnection(url: url) } }
+    guard case let .socket(operation, detail) = error else {
+        Issue.record("expected a socket error, got \(String(describing: error))")
+        return nil
+    }
+    return (operation, detail)
+}

@@ -18,12 +18,8 @@ import Testing
 
     @Test func nobodyListeningIsASocketError() async throws {
         let url = AMQPURL(host: "127.0.0.1", port: 1)
-        let error = try await DedicatedThread.run { amqpError { _ = try AMQPConnection(url: url) } }
-        guard case let .socket(operation, _) = error else {
-            Issue.record("expected a socket error, got \(String(describing: error))")
-            return
-        }
-        #expect(operation.contains("127.0.0.1:1"))
+        let failure = try await socketFailure(connecting: url)
+        #expect(failure?.operation.contains("127.0.0.1:1") == true)
     }
 
     @Test func publishingToAMissingExchangeSurfacesThe404AndTheConnectionLivesOn() async throws {

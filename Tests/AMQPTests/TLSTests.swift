@@ -4,6 +4,15 @@ import Testing
 
 /// amqps:// against the local broker's TLS listener, whose throwaway CA scripts/broker makes.
 /// Skipped where that CA is absent (a broker this project's script did not start).
+/// Whether a connection to `url` opens (it is closed again).
+func opens(_ url: AMQPURL) async throws -> Bool {
+    try await DedicatedThread.run {
+        let connection = try AMQPConnection(url: url)
+        defer { connection.close() }
+        return connection.isOpen
+    }
+}
+
 enum LocalTLS {
     static let folder = ProcessInfo.processInfo.environment["SWITCHBOARD_TLS_DIR"] ?? "/tmp/switchboard-tls"
     static let ca = "\(folder)/ca.pem"
@@ -35,44 +44,27 @@ struct TLSTests {
 
     @Test func aBrokerVouchedForByAnotherCAIsRefused() async throws {
         let url = try LocalTLS.url(query: "cacertfile=\(LocalTLS.otherCA)")
-        let error = try await DedicatedThread.run { amqpError { _ = try AMQPConnection(url: url) } }
-        guard case let .socket(operation, _) = error else {
-            Issue.record("expected a socket error, got \(String(describing: error))")
-            return
-        }
-        #expect(operation.contains("amqps://guest:***@localhost:5671"))
+        let failure = try await socketFailure(connecting: url)
+        #expect(failure?.operation.contains("amqps://guest:***@localhost:5671") == true)
     }
 
     /// rabbitmq-c checks the certificate's DNS names only, not its IP addresses: a broker
     /// must be reached by a name its certificate carries (README, Configuration).
     @Test func anAddressInsteadOfTheCertificatesNameIsRefused() async throws {
         let url = try LocalTLS.url(host: "127.0.0.1", query: "cacertfile=\(LocalTLS.ca)")
-        let error = try await DedicatedThread.run { amqpError { _ = try AMQPConnection(url: url) } }
-        guard case let .socket(_, detail) = error else {
-            Issue.record("expected a socket error, got \(String(describing: error))")
-            return
-        }
-        #expect(detail.contains("hostname verification"), "detail was: \(detail)")
+        let failure = try await socketFailure(connecting: url)
+        #expect(failure?.detail.contains("hostname verification") == true, "detail was: \(failure?.detail ?? "-")")
     }
 
     @Test func verifyNoneTrustsAnyCertificate() async throws {
         let url = try LocalTLS.url(query: "cacertfile=\(LocalTLS.otherCA)&verify=verify_none")
-        let open = try await DedicatedThread.run {
-            let connection = try AMQPConnection(url: url)
-            defer { connection.close() }
-            return connection.isOpen
-        }
-        #expect(open)
+        #expect(try await opens(url))
     }
 
     @Test func aMissingCAFileIsNamedInTheError() async throws {
         let url = try LocalTLS.url(query: "cacertfile=/nonexistent/ca.pem")
-        let error = try await DedicatedThread.run { amqpError { _ = try AMQPConnection(url: url) } }
-        guard case let .socket(operation, _) = error else {
-            Issue.record("expected a socket error, got \(String(describing: error))")
-            return
-        }
-        #expect(operation.contains("/nonexistent/ca.pem"))
+        let failure = try await socketFailure(connecting: url)
+        #expect(failure?.operation.contains("/nonexistent/ca.pem") == true)
     }
 
     /// The local broker does not ask for client certificates (verify_none): this shows the pair
@@ -80,22 +72,13 @@ struct TLSTests {
     @Test func aClientCertificateAndItsKeyLoad() async throws {
         let folder = LocalTLS.folder
         let url = try LocalTLS.url(query: "cacertfile=\(LocalTLS.ca)&certfile=\(folder)/client.pem&keyfile=\(folder)/client.key")
-        let open = try await DedicatedThread.run {
-            let connection = try AMQPConnection(url: url)
-            defer { connection.close() }
-            return connection.isOpen
-        }
-        #expect(open)
+        #expect(try await opens(url))
     }
 
     @Test func aMissingClientKeyIsNamedInTheError() async throws {
         let url = try LocalTLS.url(query: "cacertfile=\(LocalTLS.ca)&certfile=\(LocalTLS.folder)/client.pem&keyfile=/nonexistent/client.key")
-        let error = try await DedicatedThread.run { amqpError { _ = try AMQPConnection(url: url) } }
-        guard case let .socket(operation, _) = error else {
-            Issue.record("expected a socket error, got \(String(describing: error))")
-            return
-        }
-        #expect(operation.contains("/nonexistent/client.key"))
+        let failure = try await socketFailure(connecting: url)
+        #expect(failure?.operation.contains("/nonexistent/client.key") == true)
     }
 
     @Test func tlsToThePlainListenerFailsInsteadOfHanging() async throws {
