@@ -46,3 +46,12 @@ func socketFailure(connecting url: AMQPURL) async throws -> (operation: String, 
     }
     return (operation, detail)
 }
+
+/// Whether a connection to `url` opens (it is closed again).
+func opens(_ url: AMQPURL) async throws -> Bool {
+    try await DedicatedThread.run {
+        let connection = try AMQPConnection(url: url)
+        defer { connection.close() }
+        return connection.isOpen
+    }
+}

@@ -1,29 +1,15 @@
+import BrokerTestSupport
 import Foundation
 import Testing
 @testable import AMQP
 
-/// amqps:// against the local broker's TLS listener, whose throwaway CA scripts/broker makes.
-/// Skipped where that CA is absent (a broker this project's script did not start).
-/// Whether a connection to `url` opens (it is closed again).
-func opens(_ url: AMQPURL) async throws -> Bool {
-    try await DedicatedThread.run {
-        let connection = try AMQPConnection(url: url)
-        defer { connection.close() }
-        return connection.isOpen
-    }
-}
-
-enum LocalTLS {
-    static let folder = ProcessInfo.processInfo.environment["SWITCHBOARD_TLS_DIR"] ?? "/tmp/switchboard-tls"
-    static let ca = "\(folder)/ca.pem"
-    static let otherCA = "\(folder)/other-ca.pem"
-    static var isSetUp: Bool { FileManager.default.fileExists(atPath: ca) }
-
+extension LocalTLS {
     static func url(host: String = "localhost", port: Int = 5671, query: String) throws -> AMQPURL {
-        try AMQPURL(parsing: "amqps://guest:guest@\(host):\(port)/%2f?\(query)")
+        try AMQPURL(parsing: urlText(host: host, port: port, query: query))
     }
 }
 
+/// amqps:// against the local broker's TLS listener (skipped where scripts/broker did not make it).
 @Suite(.enabled(if: LocalTLS.isSetUp, "scripts/broker makes the local TLS listener and its CA"))
 struct TLSTests {
     @Test func aBrokerVouchedForByTheTrustedCACarriesMessages() async throws {

@@ -1,14 +1,15 @@
 import AMQP
+import BrokerTestSupport
 import Foundation
 import SwitchboardCore
 import Testing
 
 /// The service and switchboardctl over amqps://, against the local broker's TLS listener and
 /// the throwaway CA scripts/broker makes (skipped where that CA is absent).
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: tlsCA), "scripts/broker makes the local TLS listener and its CA"))
+@Suite(.enabled(if: LocalTLS.isSetUp, "scripts/broker makes the local TLS listener and its CA"))
 struct TLSServiceTests {
     @Test func theServiceAndTheCLIWorkOverTLS() async throws {
-        let url = try AMQPURL(parsing: "amqps://guest:guest@localhost:5671/%2f?cacertfile=\(tlsCA)")
+        let url = try AMQPURL(parsing: LocalTLS.urlText(query: "cacertfile=\(LocalTLS.ca)"))
         let running = await RunningService(label: "tls", url: url)
         let prefix = running.prefix
         try await DedicatedThread.run { try Self.manageAndRoute(prefix: prefix, url: url) }
@@ -35,12 +36,10 @@ struct TLSServiceTests {
     }
 
     @Test func anUntrustedBrokerIsABrokerUnreachableExit() async throws {
-        let url = try AMQPURL(parsing: "amqps://guest:guest@localhost:5671/%2f?cacertfile=\(tlsCA.replacingOccurrences(of: "ca.pem", with: "other-ca.pem"))")
+        let url = try AMQPURL(parsing: LocalTLS.urlText(query: "cacertfile=\(LocalTLS.otherCA)"))
         let result = try await DedicatedThread.run { try ctl(["operator", "list"], prefix: uniquePrefix("tls-untrusted"), url: url) }
         #expect(result.status == 4, "exit code 4 is 'broker unreachable': \(result.stderr)")
         #expect(result.stderr.contains("SSL peer cert verification failed"), "\(result.stderr)")
         #expect(!result.stderr.contains("guest:guest"), "the password must not be printed")
     }
 }
-
-let tlsCA = "\(ProcessInfo.processInfo.environment["SWITCHBOARD_TLS_DIR"] ?? "/tmp/switchboard-tls")/ca.pem"
