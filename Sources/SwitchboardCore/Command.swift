@@ -80,8 +80,11 @@ public enum Command: Sendable, Equatable {
 
     /// Parses a command message body: `{"command": "...", "args": {...}}`.
     public static func parse(_ body: [UInt8]) -> Result<Command, CommandError> {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
-            return .failure(CommandError(.badRequest, "the command is not valid JSON"))
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(body)
+        } catch {
+            return .failure(CommandError(.badRequest, "the command is not valid JSON: \(error)"))
         }
         guard case let .object(envelope) = value else {
             return .failure(CommandError(.badRequest, "the command must be a JSON object"))

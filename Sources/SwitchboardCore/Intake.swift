@@ -21,11 +21,11 @@ public struct IntakeMessage: Sendable, Equatable {
     /// Parses and validates an intake body. A failure says why in the terms dead-letter
     /// headers carry (`x-switchboard-error`, `x-switchboard-reason`).
     public static func parse(_ body: [UInt8]) -> Result<IntakeMessage, IntakeRejection> {
-        guard String(validating: body, as: UTF8.self) != nil else {
-            return .failure(IntakeRejection(.invalidJSON, "the body is not valid UTF-8"))
-        }
-        guard let value = try? JSON.decoder.decode(JSONValue.self, from: Data(body)) else {
-            return .failure(IntakeRejection(.invalidJSON, "the body is not valid JSON"))
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(body)
+        } catch {
+            return .failure(IntakeRejection(.invalidJSON, error.intakeReason))
         }
         guard case let .object(object) = value else {
             return .failure(IntakeRejection(.invalidJSON, "the body must be a JSON object, got \(value.kindName)"))
@@ -55,6 +55,16 @@ public struct IntakeMessage: Sendable, Equatable {
         let code: IntakeRejection.Code = first.hasPrefix("is required") ? .missingField
             : first.hasPrefix("must be at most") ? .fieldTooLong : .invalidField
         return IntakeRejection(code, problems.map { "\($0.field) \($0.problem)" }.joined(separator: "; "))
+    }
+}
+
+extension JSONParseError {
+    /// The dead-letter reason for a body that is not acceptable JSON.
+    var intakeReason: String {
+        switch self {
+        case .invalidUTF8: "the body is not valid UTF-8"
+        default: "the body is not valid JSON: \(self)"
+        }
     }
 }
 

@@ -52,6 +52,12 @@ public struct FieldReader {
             problem(key, "must be a string, got \(value.kindName)")
             return nil
         }
+        // SQLite's C API reads text up to the first NUL, so it would store "a\u{0}b" as "a";
+        // PostgreSQL refuses it outright. Refused here, no store ever sees it.
+        if raw.utf8.contains(0) {
+            problem(key, "must not contain U+0000")
+            return nil
+        }
         let trimmed = raw.trimmingWhitespace()
         if trimmed.isEmpty {
             problem(key, "must not be empty")

@@ -47,9 +47,27 @@ func problems(_ json: String) -> [FieldProblem] {
     }
 
     @Test func notJSONIsABadRequest() {
-        #expect(throws: CommandError(.badRequest, "the command is not valid JSON")) { try parse("{nope").get() }
+        #expect(throws: CommandError(.badRequest, "the command is not valid JSON: unexpected 'n' where a key should start at byte 1")) {
+            try parse("{nope").get()
+        }
         guard case let .failure(error) = parse("[1,2]") else { Issue.record("array accepted"); return }
         #expect(error.code == .badRequest)
+    }
+
+    @Test func aKeyTwiceIsABadRequestNamingTheKey() {
+        guard case let .failure(error) = parse(#"{"command":"operator.create","args":{"name":"a","name":"b","max_load_limit":1}}"#) else {
+            Issue.record("accepted"); return
+        }
+        #expect(error.code == .badRequest)
+        #expect(error.message.contains(#""name" appears twice"#), "\(error.message)")
+    }
+
+    @Test func textWithUPlus0000IsAValidationErrorNamingTheField() {
+        guard case let .failure(error) = parse(#"{"command":"operator.create","args":{"name":"x\u0000y","max_load_limit":1}}"#) else {
+            Issue.record("accepted"); return
+        }
+        #expect(error.code == .validationError)
+        #expect(error.details == [FieldProblem(field: "name", problem: "must not contain U+0000")])
     }
 
     @Test func unknownCommandIsABadRequestNamingTheField() {

@@ -34,6 +34,25 @@ func intake(_ json: String) -> Result<IntakeMessage, IntakeRejection> { IntakeMe
         #expect(rejection.reason.contains("UTF-8"))
     }
 
+    @Test func textWithUPlus0000IsRefusedNamingTheField() {
+        for field in ["message", "user_identifier"] {
+            var fields = ["user_identifier": "u", "message": "m"]
+            fields[field] = "a\\u0000b"
+            let body = #"{"user_identifier":"\#(fields["user_identifier"]!)","source_id":1,"message":"\#(fields["message"]!)"}"#
+            guard case let .failure(rejection) = intake(body) else { Issue.record("accepted \(body)"); continue }
+            #expect(rejection.code == .invalidField)
+            #expect(rejection.reason == "\(field) must not contain U+0000")
+        }
+    }
+
+    @Test func aKeyTwiceIsInvalidJSONNamingTheKey() {
+        guard case let .failure(rejection) = intake(#"{"user_identifier":"u","source_id":1,"message":"first","message":"second"}"#) else {
+            Issue.record("accepted"); return
+        }
+        #expect(rejection.code == .invalidJSON)
+        #expect(rejection.reason.contains(#"the key "message" appears twice"#), "\(rejection.reason)")
+    }
+
     @Test func overLongMessageSaysSo() {
         let long = String(repeating: "я", count: 10_001)
         guard case let .failure(rejection) = intake(#"{"user_identifier":"u","source_id":1,"message":"\#(long)"}"#) else {
