@@ -9,7 +9,8 @@ struct ConfirmTracker {
     /// Ascending: sequence numbers are handed out in order.
     var unconfirmed: [UInt64] = []
     var unconfirmedStart = 0
-    var nacked = 0
+    /// Sequence numbers the broker refused, in the order it said so.
+    var nacked: [UInt64] = []
     var returned: [AMQPError] = []
 
     var outstanding: Int { unconfirmed.count - unconfirmedStart }
@@ -23,13 +24,13 @@ struct ConfirmTracker {
     mutating func confirm(upTo tag: UInt64, multiple: Bool, nacked isNack: Bool) {
         if multiple {
             while unconfirmedStart < unconfirmed.count, unconfirmed[unconfirmedStart] <= tag {
+                if isNack { nacked.append(unconfirmed[unconfirmedStart]) }
                 unconfirmedStart += 1
-                if isNack { nacked += 1 }
             }
         } else if let index = unconfirmed[unconfirmedStart...].firstIndex(of: tag) {
             // Single acks almost always confirm the oldest outstanding message.
             unconfirmed.remove(at: index)
-            if isNack { nacked += 1 }
+            if isNack { nacked.append(tag) }
         }
         if unconfirmedStart == unconfirmed.count {
             unconfirmed.removeAll(keepingCapacity: true)
@@ -50,10 +51,12 @@ extension AMQPConnection {
 
     /// Sends a message. Returning only means the bytes reached the socket; on a confirm
     /// channel, call ``waitForConfirms(channel:timeout:)`` to know the broker has it.
+    /// Returns the message's confirm sequence number (0 on a channel not in confirm mode).
+    @discardableResult
     public func publish(
         exchange: String, routingKey: String, body: [UInt8], properties: AMQPProperties = AMQPProperties(),
         mandatory: Bool = false, channel: UInt16 = 1
-    ) throws(AMQPError) {
+    ) throws(AMQPError) -> UInt64 {
         try ensureOpen()
         let arena = CArena()
         var cProperties = properties.cProperties(in: arena)
@@ -63,13 +66,22 @@ extension AMQPConnection {
                 &cProperties, amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress)))
         }
         try checkStatus(status, "publishing to '\(exchange)' with routing key '\(routingKey)'")
-        _ = confirmTrackers[channel]?.published()
+        return confirmTrackers[channel]?.published() ?? 0
     }
 
     /// Waits until the broker has confirmed everything published on the channel so far.
     /// Throws `.nacked` if it refused any, `.returned` if a mandatory message found no queue,
     /// `.channelClosed` if it closed the channel (publishing to a missing exchange does that).
     public func waitForConfirms(channel: UInt16 = 1, timeout: Duration = .seconds(30)) throws(AMQPError) {
+        let refused = try collectConfirms(channel: channel, timeout: timeout)
+        if !refused.isEmpty { throw .nacked(count: refused.count) }
+    }
+
+    /// Waits until the broker has confirmed or refused everything published on the channel so
+    /// far, and returns the sequence numbers it refused (nacked): a refusal is an answer about
+    /// one message, not a failure of the connection. Throws `.returned` if a mandatory message
+    /// found no queue, `.channelClosed` if the broker closed the channel.
+    public func collectConfirms(channel: UInt16 = 1, timeout: Duration = .seconds(30)) throws(AMQPError) -> [UInt64] {
         try ensureOpen()
         guard confirmTrackers[channel] != nil else {
             throw .library(operation: "waiting for confirms", status: -1, detail: "channel \(channel) is not in confirm mode")
@@ -85,18 +97,15 @@ extension AMQPConnection {
             try checkStatus(status, "waiting for publisher confirms")
             try handleUnsolicited(frame, during: "publishing")
         }
-        guard var tracker = confirmTrackers[channel] else { return }
+        guard var tracker = confirmTrackers[channel] else { return [] }
         defer { confirmTrackers[channel] = tracker }
+        let refused = tracker.nacked
+        tracker.nacked = []
         if let returned = tracker.returned.first {
             tracker.returned.removeAll()
-            tracker.nacked = 0
             throw returned
         }
-        if tracker.nacked > 0 {
-            let count = tracker.nacked
-            tracker.nacked = 0
-            throw .nacked(count: count)
-        }
+        return refused
     }
 }
 

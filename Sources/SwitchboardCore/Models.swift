@@ -256,20 +256,29 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
     /// Running totals since start (an extension of the contract): accepted requests,
     /// duplicates, dead letters, commands, batches, events published, reconnects.
     public var counters: [String: Int]?
+    /// `active`: only the active instance consumes commands, so only it answers this.
+    public var role: String?
+    /// The database's identity, which the prefix is bound to on the broker.
+    public var storeId: String?
+    /// Events the broker kept refusing (a subscriber's full queue), set aside since start.
+    public var eventsSetAside: Int?
 
     public init(status: String = "ok", version: String, uptimeSeconds: Double, waitingCount: Int, outboxPending: Int,
-                counters: [String: Int]? = nil) {
+                counters: [String: Int]? = nil, role: String? = nil, storeId: String? = nil, eventsSetAside: Int? = nil) {
         self.status = status
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.waitingCount = waitingCount
         self.outboxPending = outboxPending
         self.counters = counters
+        self.role = role
+        self.storeId = storeId
+        self.eventsSetAside = eventsSetAside
     }
 
     enum CodingKeys: String, CodingKey {
         case status, version, uptimeSeconds = "uptime_seconds", waitingCount = "waiting_count"
-        case outboxPending = "outbox_pending", counters
+        case outboxPending = "outbox_pending", counters, role, storeId = "store_id", eventsSetAside = "events_set_aside"
     }
 }
 

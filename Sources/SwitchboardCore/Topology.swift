@@ -8,6 +8,12 @@ public struct Topology: Sendable, Equatable {
     public var events: String { "\(prefix).events" }
     public var dead: String { "\(prefix).dead" }
     public var deadQueue: String { "\(prefix).requests.dead" }
+    /// Durable exchange whose `alternate-exchange` argument holds the `store_id` of the one
+    /// database this prefix belongs to (the broker compares that argument on redeclaration).
+    public var owner: String { "\(prefix).owner" }
+    /// Exclusive queue held by the active instance's consuming connection: whoever declares
+    /// it consumes; the broker deletes it when that connection goes, and a standby takes over.
+    public var activeLock: String { "\(prefix).active" }
 
     public init(prefix: String) { self.prefix = prefix }
 }

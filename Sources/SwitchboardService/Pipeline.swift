@@ -23,8 +23,12 @@ final class Pipeline {
 
     private var consumer: AMQPConnection?
     private var publisher: AMQPConnection?
-    /// Outbox rows the broker confirmed, deleted with the next batch's transaction.
-    private var confirmedEvents: [Int64] = []
+    /// Events the broker refused, waiting for another attempt, and what to settle in the
+    /// outbox with the next transaction.
+    private var refused = RefusedEvents()
+    /// Set-aside events not yet logged: one warning a minute at most, however many there are.
+    private var setAsideUnlogged: [String: Int] = [:]
+    private var setAsideLoggedAt: ContinuousClock.Instant?
 
     private static let intakeTag = "switchboard-intake"
     private static let controlTag = "switchboard-control"
@@ -45,12 +49,16 @@ final class Pipeline {
     }
 
     /// Serves until asked to stop, reconnecting after any broker or database failure with
-    /// capped exponential backoff and jitter.
-    func run() {
+    /// capped exponential backoff and jitter. Returns why it gave up, when it did.
+    func run() -> String? {
         var failures = 0
         while !control.isStopRequested {
             do {
                 try serve(onReady: { failures = 0 })
+            } catch let refusal as PrefixRefusal {
+                logger.critical("\(refusal)")
+                closeConnections()
+                return refusal.description
             } catch {
                 failures += 1
                 metrics.add(.reconnects)
@@ -64,6 +72,7 @@ final class Pipeline {
         }
         closeConnections()
         logger.info("stopped")
+        return nil
     }
 
     private func serve(onReady: () -> Void) throws {
@@ -77,29 +86,41 @@ final class Pipeline {
         try publisher.openChannel(Self.eventsChannel)
         try publisher.enableConfirms(channel: Self.eventsChannel)
         try publisher.openChannel(Self.repliesChannel)
-        try topology.declare(on: publisher, queueType: configuration.queueType)
-        confirmedEvents = []
-        try publishOutbox()
+        if let owner = try topology.claim(for: store.storeId, on: publisher) {
+            throw PrefixRefusal(prefix: topology.prefix, owner: owner, ours: store.storeId, databasePath: configuration.databasePath)
+        }
+        let legacyQueues = try topology.declare(on: publisher, queueType: configuration.queueType)
+        if !legacyQueues.isEmpty {
+            logger.warning("queues made by an earlier version have no single active consumer; the active lock alone keeps them to one instance (README: Upgrading)", metadata: [
+                "queues": "\(legacyQueues.joined(separator: ", "))",
+            ])
+        }
 
         let consumer = try AMQPConnection(url: configuration.amqpURL, options: options("switchboard consumer"))
         self.consumer = consumer
         try consumer.openChannel()
+        guard try becomeActive(consumer: consumer, publisher: publisher) else { return }
+        refused = RefusedEvents()
+        try publishOutbox()
         try consumer.setPrefetch(UInt16(clamping: configuration.prefetch))
         try consumer.consume(queue: topology.requests, consumerTag: Self.intakeTag)
         try consumer.consume(queue: topology.control, consumerTag: Self.controlTag)
         onReady()
         control.markReady()
         logger.info("ready", metadata: [
-            "broker": "\(configuration.amqpURL)", "prefix": "\(configuration.prefix)",
+            "role": "active", "broker": "\(configuration.amqpURL)", "prefix": "\(configuration.prefix)", "store_id": "\(store.storeId)",
             "queue_type": "\(configuration.queueType.rawValue)", "batch_size": "\(configuration.batchSize)",
         ])
 
         var batch: [AMQPDelivery] = []
         batch.reserveCapacity(configuration.batchSize)
         while !control.isStopRequested {
+            try retryRefusedEvents()
             // A checkpoint is due: run it now if nothing is waiting, else after the next batch.
             let checkpointDue = store.commitsSinceCheckpoint >= Self.checkpointEvery
-            guard let first = try consumer.nextDelivery(timeout: checkpointDue ? .zero : .milliseconds(200)) else {
+            var wait = Duration.milliseconds(200)
+            if let retry = refused.nextDue { wait = max(.zero, min(wait, retry - .now)) }
+            guard let first = try consumer.nextDelivery(timeout: checkpointDue ? .zero : wait) else {
                 if checkpointDue { try store.checkpoint() } else { try idle() }
                 continue
             }
@@ -114,8 +135,36 @@ final class Pipeline {
         }
         // Stopping: the batch in hand is done and acked. Unread prefetched deliveries are
         // requeued by the broker when the connection closes.
-        try forgetConfirmedEvents()
+        try settleOutbox()
         closeConnections()
+    }
+
+    /// Takes the active lock, standing by while another instance holds it (the broker drops
+    /// the lock with its holder's connection). Returns false when asked to stop meanwhile.
+    private func becomeActive(consumer: AMQPConnection, publisher: AMQPConnection) throws -> Bool {
+        for attempt in 0... {
+            guard !control.isStopRequested else { return false }
+            if try takeActiveLock(consumer) {
+                if attempt > 0 { logger.notice("taking over: the active instance went away", metadata: ["prefix": "\(topology.prefix)"]) }
+                return true
+            }
+            if attempt == 0 { logger.notice("standing by: another instance consumes \(topology.requests)") }
+            control.sleep(.milliseconds(250))
+            try publisher.pump()
+            try consumer.openChannel()
+        }
+        return false
+    }
+
+    /// Declares the exclusive lock queue; false when another connection holds it (405 RESOURCE_LOCKED).
+    private func takeActiveLock(_ consumer: AMQPConnection) throws(AMQPError) -> Bool {
+        do {
+            try consumer.declareQueue(topology.activeLock, durable: false, exclusive: true, autoDelete: true)
+            return true
+        } catch {
+            guard case let .channelClosed(code, _, _) = error, code == 405 else { throw error }
+            return false
+        }
     }
 
     private func process(_ batch: [AMQPDelivery]) throws {
@@ -145,8 +194,8 @@ final class Pipeline {
             }
         }
 
-        let applied = try store.apply(items, markingSent: confirmedEvents)
-        confirmedEvents = []
+        let applied = try store.apply(items, settling: refused.settlement)
+        refused.settlement = OutboxSettlement()
         for (position, result) in applied.results.enumerated() {
             let delivery = batch[origins[position]]
             switch result {
@@ -168,13 +217,8 @@ final class Pipeline {
         }
 
         guard let publisher else { throw AMQPError.closed }
-        for event in applied.events { try publish(event, on: publisher) }
-        for (delivery, rejection) in deadLetters { try deadLetter(delivery, rejection, on: publisher) }
-        if !applied.events.isEmpty || !deadLetters.isEmpty {
-            try publisher.waitForConfirms(channel: Self.eventsChannel)
-        }
-        confirmedEvents = applied.events.map(\.id)
-        metrics.add(.eventsPublished, applied.events.count)
+        let refusals = try publishConfirmed(applied.events, deadLetters: deadLetters)
+        refused.published(applied.events, refused: refusals, now: .now)
         metrics.add(.deadLettered, deadLetters.count)
         // Replies go out once the effects are durable and their events with the broker.
         for (delivery, command, outcome) in replies { try reply(to: delivery, command: command, outcome, on: publisher) }
@@ -182,7 +226,50 @@ final class Pipeline {
         metrics.add(.batches)
     }
 
-    private func publish(_ event: OutboxEvent, on publisher: AMQPConnection) throws(AMQPError) {
+    /// Publishes events and dead letters and waits for the broker's answers; returns the
+    /// positions of the events it refused. A refused dead letter fails the batch (its delivery
+    /// is not acked, so it comes back): the dead-letter queue is ours, not a subscriber's.
+    private func publishConfirmed(_ events: [OutboxEvent], deadLetters: [(AMQPDelivery, IntakeRejection)] = []) throws -> Set<Int> {
+        guard let publisher else { throw AMQPError.closed }
+        guard !events.isEmpty || !deadLetters.isEmpty else { return [] }
+        var firstSequence: UInt64 = 0
+        for (position, event) in events.enumerated() {
+            let sequence = try publish(event, on: publisher)
+            if position == 0 { firstSequence = sequence }
+        }
+        for (delivery, rejection) in deadLetters { try deadLetter(delivery, rejection, on: publisher) }
+        var positions = Set<Int>()
+        for sequence in try publisher.collectConfirms(channel: Self.eventsChannel) {
+            // Sequence numbers count up by one per publish on the channel, events first.
+            let position = Int(sequence &- firstSequence)
+            guard !events.isEmpty, sequence >= firstSequence, position < events.count else { throw AMQPError.nacked(count: 1) }
+            positions.insert(position)
+        }
+        metrics.add(.eventsPublished, events.count - positions.count)
+        metrics.add(.eventsRefused, positions.count)
+        return positions
+    }
+
+    /// Publishes again the refused events whose pause is over; sets aside those refused too often.
+    private func retryRefusedEvents() throws {
+        let due = refused.takeDue(now: .now)
+        guard !due.isEmpty else { return }
+        let refusals = try publishConfirmed(due.map(\.event))
+        let setAside = refused.retried(due, refused: refusals, now: .now)
+        guard !setAside.isEmpty else { return }
+        metrics.add(.eventsSetAside, setAside.count)
+        for event in setAside { setAsideUnlogged[event.routingKey, default: 0] += 1 }
+        if let last = setAsideLoggedAt, ContinuousClock.now - last < .seconds(60) { return }
+        logger.warning("events set aside: a subscriber's queue kept refusing them (bound it with drop-head, not reject-publish)", metadata: [
+            "by_routing_key": "\(setAsideUnlogged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
+            "total_since_start": "\(metrics[.eventsSetAside])",
+        ])
+        setAsideUnlogged = [:]
+        setAsideLoggedAt = .now
+    }
+
+    @discardableResult
+    private func publish(_ event: OutboxEvent, on publisher: AMQPConnection) throws(AMQPError) -> UInt64 {
         try publisher.publish(
             exchange: topology.events, routingKey: event.routingKey, body: event.body,
             properties: AMQPProperties(
@@ -227,6 +314,8 @@ final class Pipeline {
                 let uptime = ContinuousClock.now - startedAt
                 status.uptimeSeconds = Double(uptime.milliseconds) / 1000
                 status.counters = metrics.snapshot()
+                status.role = "active"
+                status.eventsSetAside = metrics[.eventsSetAside]
                 outcome = .success(.status(status))
             }
             switch outcome {
@@ -259,35 +348,33 @@ final class Pipeline {
         }
     }
 
-    /// Publishes events left unsent by an earlier run (a crash between commit and confirm).
+    /// Publishes events left unsent by an earlier run (a crash between commit and confirm),
+    /// in pages that move on past rows still held by refused events.
     private func publishOutbox() throws {
-        guard let publisher else { throw AMQPError.closed }
         var total = 0
+        var afterRow: Int64 = 0
         while true {
-            let events = try store.unsentEvents(limit: 20)
-            guard !events.isEmpty else { break }
-            for event in events { try publish(event, on: publisher) }
-            try publisher.waitForConfirms(channel: Self.eventsChannel)
-            try store.markSent(events.map(\.id))
+            let events = try store.unsentEvents(afterRow: afterRow, limit: 20)
+            guard let last = events.last else { break }
+            refused.published(events, refused: try publishConfirmed(events), now: .now)
+            try settleOutbox()
+            afterRow = last.id
             total += events.count
         }
-        if total > 0 {
-            metrics.add(.eventsPublished, total)
-            logger.info("published events left in the outbox", metadata: ["count": "\(total)"])
-        }
+        if total > 0 { logger.info("published events left in the outbox", metadata: ["count": "\(total)"]) }
     }
 
     /// Nothing arrived for a moment: finish bookkeeping and keep the idle connection alive.
     private func idle() throws {
-        try forgetConfirmedEvents()
+        try settleOutbox()
         try publisher?.pump()
     }
 
-    /// Deletes confirmed events from the outbox now, when no batch is coming to carry it.
-    private func forgetConfirmedEvents() throws {
-        guard !confirmedEvents.isEmpty else { return }
-        try store.markSent(confirmedEvents)
-        confirmedEvents = []
+    /// Writes the outbox settlement now, when no batch is coming to carry it.
+    private func settleOutbox() throws {
+        guard !refused.settlement.isEmpty else { return }
+        try store.settle(refused.settlement)
+        refused.settlement = OutboxSettlement()
     }
 
     private func closeConnections() {
@@ -310,5 +397,22 @@ enum Backoff {
     static func delay(afterFailures failures: Int, cap: Duration) -> Duration {
         let ceiling = min(cap.milliseconds, 100 << min(failures - 1, 16))
         return .milliseconds(Int64.random(in: ceiling / 2...max(ceiling, 1)))
+    }
+}
+
+/// The prefix is bound to another database: this instance must not take it over. Not a
+/// passing fault, so the service exits instead of reconnecting.
+struct PrefixRefusal: Error, CustomStringConvertible {
+    var prefix: String
+    var owner: String
+    var ours: String
+    var databasePath: String
+
+    var description: String {
+        """
+        refused: prefix '\(prefix)' belongs to the database with store_id \(owner), but \(databasePath) has store_id \(ours). \
+        Ways on: run with the database the prefix belongs to; or choose another SWITCHBOARD_PREFIX; or, if that database \
+        is gone for good, stop every instance on this prefix, run `switchboardctl prefix release --prefix \(prefix)`, and start again.
+        """
     }
 }

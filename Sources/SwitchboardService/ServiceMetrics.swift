@@ -12,6 +12,9 @@ public final class ServiceMetrics: Sendable {
         case commandErrors = "command_errors"
         case batches
         case eventsPublished = "events_published"
+        /// Refusals (nacks) of an event by the broker, each attempt counted.
+        case eventsRefused = "events_refused"
+        case eventsSetAside = "events_set_aside"
         case reconnects
     }
 

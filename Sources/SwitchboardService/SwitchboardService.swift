@@ -37,10 +37,9 @@ public final class SwitchboardService: Service, Sendable {
             // The store is released (and the database closed) before anyone hears we finished.
             let failure: String? = {
                 do {
-                    let store = try SwitchboardStore(path: configuration.databasePath)
-                    logger.info("database open", metadata: ["path": "\(configuration.databasePath)"])
-                    Pipeline(configuration: configuration, store: store, control: control, metrics: metrics, logger: logger).run()
-                    return nil
+                    guard let store = try Self.openStore(configuration, control: control, logger: logger) else { return nil }
+                    logger.info("database open", metadata: ["path": "\(configuration.databasePath)", "store_id": "\(store.storeId)"])
+                    return Pipeline(configuration: configuration, store: store, control: control, metrics: metrics, logger: logger).run()
                 } catch {
                     logger.critical("cannot open the database", metadata: ["path": "\(configuration.databasePath)", "error": "\(error)"])
                     return "cannot open database \(configuration.databasePath): \(error)"
@@ -51,6 +50,25 @@ public final class SwitchboardService: Service, Sendable {
         thread.name = "switchboard-pipeline"
         thread.stackSize = 4 << 20
         thread.start()
+    }
+
+    /// Opens the store, standing by while another process has the same database file open
+    /// (its lock goes when that process does, however it ends). nil: asked to stop meanwhile.
+    private static func openStore(_ configuration: Configuration, control: PipelineControl, logger: Logger) throws -> SwitchboardStore? {
+        var stoodBy = false
+        while !control.isStopRequested {
+            do {
+                let store = try SwitchboardStore(path: configuration.databasePath)
+                if stoodBy { logger.notice("taking over: the database is free", metadata: ["path": "\(configuration.databasePath)"]) }
+                return store
+            } catch let error as StoreError {
+                guard case .databaseInUse = error else { throw error }
+                if !stoodBy { logger.notice("standing by: \(error)") }
+                stoodBy = true
+                control.sleep(.milliseconds(250))
+            }
+        }
+        return nil
     }
 
     public func stop() { control.requestStop() }

@@ -16,25 +16,61 @@ public struct OutboxEvent: Sendable, Equatable {
     public var body: [UInt8]
 }
 
+/// What became of published events since the last transaction, written with the next one:
+/// outbox rows whose every event the broker confirmed or that were set aside (deleted), and
+/// the events set aside after the broker kept refusing them (kept in `events_set_aside`).
+public struct OutboxSettlement: Sendable, Equatable {
+    public var settledRows: [Int64] = []
+    public var setAside: [OutboxEvent] = []
+
+    public init(settledRows: [Int64] = [], setAside: [OutboxEvent] = []) {
+        self.settledRows = settledRows
+        self.setAside = setAside
+    }
+
+    public var isEmpty: Bool { settledRows.isEmpty && setAside.isEmpty }
+}
+
 extension SwitchboardStore {
-    /// Unsent events, oldest first, from at most `limit` transactions.
-    public func unsentEvents(limit: Int = 100) throws -> [OutboxEvent] {
+    /// Unsent events, oldest first, from at most `limit` transactions after row `afterRow`.
+    public func unsentEvents(afterRow: Int64 = 0, limit: Int = 100) throws -> [OutboxEvent] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, events FROM outbox ORDER BY id LIMIT ?", arguments: [limit])
+            try Row.fetchAll(db, sql: "SELECT id, events FROM outbox WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterRow, limit])
                 .flatMap { row in try Self.decodeOutbox(id: row[0], [UInt8](row[1] as Data)) }
         }
     }
 
-    /// Forgets events the broker has confirmed. A crash before this only means they are
-    /// published again on start: consumers dedupe by `event_id`.
-    public func markSent(_ ids: [Int64]) throws {
-        guard !ids.isEmpty else { return }
-        try pool.write { db in try Self.deleteOutbox(ids, db) }
+    /// Events set aside so far, oldest first.
+    public func setAsideEvents(limit: Int = 100) throws -> [OutboxEvent] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT event_id, routing_key, correlation_id, body FROM events_set_aside ORDER BY set_aside_at, event_id LIMIT ?
+                """, arguments: [limit])
+                .map { OutboxEvent(id: 0, eventId: $0[0], routingKey: $0[1], correlationId: $0[2], body: [UInt8]($0[3] as Data)) }
+        }
+    }
+
+    /// Writes a settlement in a transaction of its own, when no batch is coming to carry it.
+    /// A crash before this only means the events are published again on start: consumers
+    /// dedupe by `event_id`.
+    public func settle(_ settlement: OutboxSettlement) throws {
+        guard !settlement.isEmpty else { return }
+        try pool.write { db in try Self.settle(settlement, db, now: .now()) }
         commitsSinceCheckpoint += 1
     }
 
-    static func deleteOutbox(_ ids: [Int64], _ db: Database) throws {
-        for id in Set(ids) {
+    /// Forgets events the broker has confirmed (``settle(_:)`` with rows only).
+    public func markSent(_ rows: [Int64]) throws {
+        try settle(OutboxSettlement(settledRows: rows))
+    }
+
+    static func settle(_ settlement: OutboxSettlement, _ db: Database, now: Timestamp) throws {
+        for event in settlement.setAside {
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO events_set_aside (event_id, routing_key, correlation_id, body, set_aside_at) VALUES (?, ?, ?, ?, ?)
+                """).execute(arguments: [event.eventId, event.routingKey, event.correlationId, Data(event.body), now.milliseconds])
+        }
+        for id in Set(settlement.settledRows) {
             try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ?").execute(arguments: [id])
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The database schema as named migrations. A migration, once shipped, never changes: new
@@ -116,6 +117,24 @@ enum Schema {
                     message_id TEXT PRIMARY KEY,
                     reply BLOB NOT NULL,
                     processed_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        // The database's identity, made once with it: the broker binds a prefix to it, so an
+        // instance on another database cannot take that prefix over.
+        migrator.registerMigration("v5-store-id") { db in
+            try db.execute(sql: "CREATE TABLE store_identity (store_id TEXT NOT NULL)")
+            try db.execute(sql: "INSERT INTO store_identity (store_id) VALUES (?)", arguments: [UUID().uuidString.lowercased()])
+        }
+        // Events the broker kept refusing (a subscriber's full queue), kept instead of published.
+        migrator.registerMigration("v6-events-set-aside") { db in
+            try db.execute(sql: """
+                CREATE TABLE events_set_aside (
+                    event_id TEXT PRIMARY KEY,
+                    routing_key TEXT NOT NULL,
+                    correlation_id TEXT,
+                    body BLOB NOT NULL,
+                    set_aside_at INTEGER NOT NULL
                 ) WITHOUT ROWID;
                 """)
         }

@@ -30,6 +30,6 @@ extension SwitchboardStore {
         return ServiceStatus(
             version: Self.version,
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
-            waitingCount: waiting, outboxPending: pending)
+            waitingCount: waiting, outboxPending: pending, storeId: storeId)
     }
 }

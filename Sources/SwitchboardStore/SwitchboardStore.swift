@@ -39,6 +39,10 @@ public struct Applied: Sendable {
 /// has one owner, the service's single writer loop, which also keeps the random source.
 public final class SwitchboardStore {
     let pool: DatabasePool
+    /// Held for the store's life: no second process writes this file meanwhile.
+    private let lock: DatabaseLock
+    /// The database's identity, made with it (a lowercase UUID).
+    public let storeId: String
     var random: SplitMix64
     let now: () -> Timestamp
     let makeEventId: () -> String
@@ -57,8 +61,8 @@ public final class SwitchboardStore {
         path: String, random: SplitMix64 = SplitMix64(), now: @escaping () -> Timestamp = Timestamp.now,
         makeEventId: (() -> String)? = nil
     ) throws {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try DatabaseFiles.prepare(path)
+        lock = try DatabaseLock(database: path)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         // Another process (a backup, an inspection) may hold a lock for a moment.
@@ -81,17 +85,18 @@ public final class SwitchboardStore {
         var eventIds = EventIds()
         self.makeEventId = makeEventId ?? { eventIds.next() }
         try Schema.migrator.migrate(pool)
+        storeId = try pool.read { try String.fetchOne($0, sql: "SELECT store_id FROM store_identity") } ?? ""
     }
 
     /// Applies a batch in one transaction and returns what each item did. Throws only when
     /// the database itself fails, and then nothing of the batch was written.
     ///
-    /// `markingSent` names outbox events the broker has confirmed since the last batch; they
-    /// are deleted in this same transaction, which saves a commit of their own.
-    public func apply(_ items: [WorkItem], markingSent sent: [Int64] = []) throws -> Applied {
+    /// `settling` says what became of events published since the last batch; it is written in
+    /// this same transaction, which saves a commit of its own.
+    public func apply(_ items: [WorkItem], settling settlement: OutboxSettlement = OutboxSettlement()) throws -> Applied {
         do {
             defer { commitsSinceCheckpoint += 1 }
-            return try write(items, markingSent: sent)
+            return try write(items, settling: settlement)
         } catch {
             routing = nil
             counters = PendingCounters()
@@ -100,9 +105,9 @@ public final class SwitchboardStore {
         }
     }
 
-    private func write(_ items: [WorkItem], markingSent sent: [Int64]) throws -> Applied {
+    private func write(_ items: [WorkItem], settling settlement: OutboxSettlement) throws -> Applied {
         try pool.write { db in
-            if !sent.isEmpty { try Self.deleteOutbox(sent, db) }
+            try Self.settle(settlement, db, now: .now())
             var applied = Applied(results: [], events: [])
             applied.results.reserveCapacity(items.count)
             for item in items {

@@ -19,7 +19,7 @@ struct Switchboardctl: ParsableCommand {
             """,
         subcommands: [
             OperatorCommand.self, SourceCommand.self, RequestCommand.self, StatsCommand.self, WatchCommand.self,
-            HealthCommand.self,
+            HealthCommand.self, PrefixCommand.self,
         ])
 
     static func main() {

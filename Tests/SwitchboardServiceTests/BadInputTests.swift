@@ -15,7 +15,12 @@ import Testing
             ("too-long", Array(#"{"user_identifier":"u","source":"telegram","message":"\#(String(repeating: "x", count: 10_001))"}"#.utf8), "field_too_long"),
             ("unknown-source", Array(#"{"user_identifier":"u","source":"fax","message":"m"}"#.utf8), "unknown_source"),
             ("unknown-source-id", Array(#"{"user_identifier":"u","source_id":99,"message":"m"}"#.utf8), "unknown_source"),
+            ("nul-message", Array(#"{"user_identifier":"u","source":"telegram","message":"a\u0000b"}"#.utf8), "invalid_field"),
+            ("nul-user", Array(#"{"user_identifier":"u\u0000v","source":"telegram","message":"m"}"#.utf8), "invalid_field"),
+            ("key-twice", Array(#"{"user_identifier":"u","source":"telegram","message":"first","message":"second"}"#.utf8), "invalid_json"),
         ]
+        let reasons = ["nul-message": "message must not contain U+0000", "nul-user": "user_identifier must not contain U+0000",
+                       "key-twice": #"the key "message" appears twice"#]
         try await withClient(running.prefix) { client, watcher in
             try client.ok("source.create", ["name": "Telegram", "identifier": "telegram"])
             var messages: [(body: [UInt8], messageId: String?)] = []
@@ -42,6 +47,9 @@ import Testing
                 #expect(letter.body == body, "the dead letter keeps the original bytes")
                 #expect(letter.properties.headers?["x-switchboard-error"]?.stringValue == code, "\(id)")
                 #expect(letter.properties.headers?["x-switchboard-reason"]?.stringValue?.isEmpty == false)
+                if let reason = reasons[id] {
+                    #expect(letter.properties.headers?["x-switchboard-reason"]?.stringValue?.contains(reason) == true, "\(id)")
+                }
             }
             #expect(try client.ok("service.status")["counters"]?["dead_lettered"]?.int == Int64(poison.count))
         }
@@ -55,6 +63,9 @@ import Testing
             try client.ok("source.create", ["name": "Telegram", "identifier": "telegram"])
             let notJSON = try client.call(raw: Array("{oops".utf8))
             #expect(notJSON.error?.code == .badRequest)
+            let keyTwice = try client.call(raw: Array(#"{"command":"operator.create","args":{"name":"A","name":"B","max_load_limit":1}}"#.utf8))
+            #expect(keyTwice.error?.code == .badRequest)
+            #expect(keyTwice.error?.message.contains(#""name" appears twice"#) == true)
             let unknown = try client.call("operator.fire", ["id": 1])
             #expect(unknown.error?.code == .badRequest)
             #expect(unknown.error?.details.map(\.field) == ["command"])
@@ -73,6 +84,8 @@ import Testing
                 ("request.close", ["id": 42], .notFound, ["id"]),
                 ("request.list", ["status": "lost"], .validationError, ["status"]),
                 ("operator.update", ["id": 1, "max_load_limit": "ten"], .validationError, ["max_load_limit"]),
+                ("operator.create", ["name": "x\u{0}y", "max_load_limit": 1], .validationError, ["name"]),
+                ("source.create", ["name": "T\u{0}", "identifier": "t2"], .validationError, ["name"]),
             ]
             let before = try client.ok("operator.list")
             let sourcesBefore = try client.ok("source.list")
