@@ -30,6 +30,28 @@ final class ServiceProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// A test that fails half-way must not leave a service running after the suite.
+    deinit {
+        if process.isRunning { kill9() }
+    }
+
+    /// Polls the log until it contains `text` or the deadline passes.
+    func waitForOutput(containing text: String, timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if output.contains(text) { return true }
+            Thread.sleep(forTimeInterval: 0.05)  // poll interval, bounded by the deadline
+        }
+        return false
+    }
+
+    /// Waits for the process to end by itself; nil if it is still running at the deadline.
+    func waitForExit(timeout: Duration) -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
     func kill9() {
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -1,0 +1,159 @@
+import AMQP
+import BrokerTestSupport
+import Foundation
+import SwitchboardClient
+import SwitchboardCore
+import Testing
+
+/// How many consumers the broker reports on each of `queues` (`rabbitmqctl list_consumers`).
+func consumerCounts(_ queues: [String]) throws -> [String: Int] {
+    let listing = try rabbitmqctl("list_consumers", "-q", "queue_name", "active")
+    var counts: [String: Int] = [:]
+    for line in listing.split(separator: "\n") {
+        let name = String(line.split(separator: "\t").first ?? "")
+        if queues.contains(name) { counts[name, default: 0] += 1 }
+    }
+    return counts
+}
+
+@Suite(.serialized) struct OneActiveInstanceTests {
+    /// The active instance, a second on its database and a third on another database, all on
+    /// one prefix: one consumes, one stands by, one is refused; kill -9 of the active one
+    /// hands over to the standby with nothing lost or doubled.
+    @Test func threeInstancesOnOnePrefixNeverSplitIt() async throws {
+        let prefix = uniquePrefix("three")
+        let database = temporaryDatabase(), otherDatabase = temporaryDatabase()
+        let topology = Topology(prefix: prefix)
+        try await DedicatedThread.run {
+            let client = ControlClient(url: brokerURL, prefix: prefix)
+            defer { client.close() }
+            let active = try ServiceProcess(prefix: prefix, databasePath: database)
+            try #require(try client.waitUntilAnswering(timeout: .seconds(30)), "\(active.output)")
+            let storeId = try #require(try client.ok("service.status")["store_id"]?.string)
+            #expect(try client.ok("service.status")["role"]?.string == "active")
+            for name in ["A", "B", "C"] { try client.ok("operator.create", ["name": .string(name), "max_load_limit": 50]) }
+            try client.ok("source.create", ["name": "Telegram", "identifier": "telegram"])
+            try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10), (2, 10), (3, 10)])])
+
+            let standby = try ServiceProcess(prefix: prefix, databasePath: database)
+            #expect(standby.waitForOutput(containing: "standing by", timeout: .seconds(20)), "\(standby.output)")
+            let intruder = try ServiceProcess(prefix: prefix, databasePath: otherDatabase)
+            let intruderExit = intruder.waitForExit(timeout: .seconds(30))
+            #expect(intruderExit != nil && intruderExit != 0, "an instance on another database exits non-zero")
+            #expect(intruder.output.contains(storeId) && intruder.output.contains("switchboardctl prefix release"), "\(intruder.output)")
+
+            try client.sendIntake(intakeBatch(0..<600, label: "a"))
+            var mostConsumers = 0
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try client.storedCount() < 600, ContinuousClock.now < deadline {
+                mostConsumers = max(mostConsumers, try consumerCounts([topology.requests, topology.control]).values.max() ?? 0)
+            }
+            #expect(try client.storedCount() == 600)
+            #expect(mostConsumers == 1, "one consumer per queue at any moment")
+            let loads = try client.ok("operator.list").array.compactMap { $0["current_load"]?.int }
+            #expect(loads == [50, 50, 50], "capacity holds: one view of it")
+            #expect(try client.allRequests(status: "assigned").count == 150)
+
+            // The active one dies; the standby on the same database takes over.
+            active.kill9()
+            try client.sendIntake(intakeBatch(300..<1_000, label: "a"))  // 300 repeats, 400 new
+            #expect(standby.waitForOutput(containing: "taking over", timeout: .seconds(30)), "\(standby.output)")
+            #expect(try client.waitForCount(1_000, timeout: .seconds(60)) == 1_000)
+            #expect(try client.storedCount() == 1_000, "nothing doubled")
+            #expect(try client.ok("service.status")["store_id"]?.string == storeId)
+            #expect(try consumerCounts([topology.requests, topology.control]).values.max() == 1)
+            let dead = try AMQPConnection(url: brokerURL)
+            defer { dead.close() }
+            try dead.openChannel()
+            #expect(try dead.declareQueue(topology.deadQueue, passive: true).messageCount == 0, "nothing dead-lettered")
+
+            // Releasing the prefix is refused while an instance is active, then lets another database claim it.
+            #expect(try ctl(["prefix", "release"], prefix: prefix).status == 1)
+            #expect(standby.terminate(timeout: .seconds(15)) == 0)
+            let release = try ctl(["prefix", "release"], prefix: prefix)
+            #expect(release.status == 0, "\(release.stderr)")
+            let claimant = try ServiceProcess(prefix: prefix, databasePath: otherDatabase)
+            #expect(try client.waitUntilAnswering(timeout: .seconds(30)), "\(claimant.output)")
+            #expect(try client.ok("service.status")["store_id"]?.string != storeId)
+            #expect(claimant.terminate(timeout: .seconds(15)) == 0)
+        }
+        try await deleteTopology(prefix)
+    }
+
+    /// Queues declared by an earlier version, without single active consumer, are used as they
+    /// are; the lock queue still keeps them to one consumer.
+    @Test func queuesFromAnEarlierVersionAreUsedAsTheyAre() async throws {
+        let prefix = uniquePrefix("legacy")
+        let topology = Topology(prefix: prefix)
+        try await DedicatedThread.run {
+            let connection = try AMQPConnection(url: brokerURL)
+            defer { connection.close() }
+            try connection.openChannel()
+            let old: AMQPTable = ["x-queue-type": "quorum", "x-dead-letter-exchange": .string(topology.dead), "x-delivery-limit": 5]
+            for queue in [topology.requests, topology.control] { try connection.declareQueue(queue, arguments: old) }
+        }
+        let running = await RunningService(label: "legacy", prefix: prefix)
+        try await withClient(prefix) { client, watcher in
+            try client.ok("operator.create", ["name": "A", "max_load_limit": 5])
+            try client.ok("source.create", ["name": "Telegram", "identifier": "telegram"])
+            try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10)])])
+            try client.intake(user: "u", source: "telegram", messageId: "legacy-1")
+            #expect(try #require(watcher).next(timeout: .seconds(10))?.properties.correlationId == "legacy-1")
+        }
+        try await running.finish()
+    }
+
+    /// A console queue bound with reject-publish fills up and refuses every event after that:
+    /// routing goes on, the other subscribers get everything, and the refused are counted.
+    @Test func aSubscriberQueueThatRefusesEventsHoldsNothingUp() async throws {
+        let running = await RunningService(label: "refuse")
+        let topology = Topology(prefix: running.prefix)
+        let total = 1_000, room = 10
+        let outcome = try await withClient(running.prefix) { client, watcher in
+            try client.ok("operator.create", ["name": "A", "max_load_limit": 10_000])
+            try client.ok("source.create", ["name": "Telegram", "identifier": "telegram"])
+            try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10)])])
+            let console = try AMQPConnection(url: brokerURL)
+            defer { console.close() }
+            try console.openChannel()
+            let full = "\(running.prefix).full-console"
+            try console.declareQueue(full, durable: false, autoDelete: false,
+                                     arguments: ["x-max-length": .int(Int64(room)), "x-overflow": "reject-publish"])
+            try console.bindQueue(full, exchange: topology.events, routingKey: "#")
+
+            try client.sendIntake(intakeBatch(0..<total, label: "f"))
+            // Commands are answered all the while.
+            var slowest = Duration.zero
+            var stored = 0
+            let deadline = ContinuousClock.now + .seconds(60)
+            while stored < total, ContinuousClock.now < deadline {
+                let asked = ContinuousClock.now
+                stored = try client.storedCount()
+                slowest = max(slowest, ContinuousClock.now - asked)
+            }
+            var eventIds = Set<String>()
+            let eventDeadline = ContinuousClock.now + .seconds(30)
+            while eventIds.count < total, ContinuousClock.now < eventDeadline {
+                if let event = try #require(watcher).next(timeout: .milliseconds(500)) { eventIds.insert(event.event.eventId) }
+            }
+            var setAside: Int64 = -1
+            let setAsideDeadline = ContinuousClock.now + .seconds(30)
+            while setAside != Int64(total - room), ContinuousClock.now < setAsideDeadline {
+                setAside = try client.ok("service.status")["events_set_aside"]?.int ?? -1
+                Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
+            }
+            let status = try client.ok("service.status")
+            let inFullQueue = try console.declareQueue(full, passive: true).messageCount
+            try console.deleteQueue(full)
+            return (stored, eventIds.count, setAside, inFullQueue, slowest, status)
+        }
+        #expect(outcome.0 == total, "every request stored")
+        #expect(outcome.1 == total, "every event reached the other subscriber")
+        #expect(outcome.3 == UInt32(room))
+        #expect(outcome.2 == Int64(total - room), "set aside: exactly what the full queue refused")
+        #expect(outcome.4 < .seconds(5), "no command waited on the subscriber")
+        #expect(outcome.5["outbox_pending"]?.int == 0, "the outbox is settled")
+        #expect(outcome.5["counters"]?["reconnects"]?.int == 0, "a refusal is not a broker failure")
+        try await running.finish()
+    }
+}
