@@ -48,6 +48,8 @@ func validate(_ documents: [[UInt8]], against schema: String) throws -> (status:
             ("args/source.set_weights.json", #"{"source_id":1,"weights":[{"operator_id":1,"weight":101}]}"#),
             ("args/source.create.json", #"{"name":"x","identifier":"Bad Id"}"#),
             ("reply.json", #"{"ok":false}"#),
+            ("intake.json", #"{"user_identifier":"u","source_id":1,"message":"a\u0000b"}"#),
+            ("args/operator.create.json", #"{"name":"x\u0000y","max_load_limit":1}"#),
         ]
         for (schema, document) in bad {
             let (status, output) = try validate([Array(document.utf8)], against: schema)
