@@ -75,7 +75,7 @@ public final class AMQPConnection {
         var rpcTimeout = timeval(tv_sec: options.operationTimeoutSeconds, tv_usec: 0)
         amqp_set_handshake_timeout(state, &rpcTimeout)
         amqp_set_rpc_timeout(state, &rpcTimeout)
-        _ = sb_set_socket_timeouts(state, Int32(options.operationTimeoutSeconds * 1000))
+        _ = sb_set_send_timeout(state, Int32(options.operationTimeoutSeconds * 1000))
         let reply = sb_login(
             state, url.vhost, 0, options.frameMax, options.heartbeatSeconds,
             url.user, url.password, options.connectionName)
@@ -171,7 +171,6 @@ enum Method {
     static let channelCloseOk: UInt32 = 0x0014_0029
     static let basicCancel: UInt32 = 0x003C_001E
     static let basicReturn: UInt32 = 0x003C_0032
-    static let basicDeliver: UInt32 = 0x003C_003C
     static let basicAck: UInt32 = 0x003C_0050
     static let basicNack: UInt32 = 0x003C_0078
 }

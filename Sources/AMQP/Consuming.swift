@@ -24,13 +24,6 @@ extension AMQPConnection {
         return ok?.pointee.consumer_tag.string ?? consumerTag
     }
 
-    public func cancel(consumerTag: String, channel: UInt16 = 1) throws(AMQPError) {
-        try ensureOpen()
-        let arena = CArena()
-        _ = amqp_basic_cancel(state, channel, arena.bytes(consumerTag))
-        try checkReply("cancelling consumer \(consumerTag)", channel: channel)
-    }
-
     /// The next delivery for any consumer on this connection, or nil when none came within
     /// `timeout` (nil timeout: wait as long as it takes). Services heartbeats while waiting.
     /// Throws when the broker closes the channel or connection or cancels a consumer, so a

@@ -61,15 +61,6 @@ extension AMQPConnection {
         return ok?.pointee.message_count ?? 0
     }
 
-    @discardableResult
-    public func purgeQueue(_ name: String, channel: UInt16 = 1) throws(AMQPError) -> UInt32 {
-        try ensureOpen()
-        let arena = CArena()
-        let ok = amqp_queue_purge(state, channel, arena.bytes(name))
-        try checkReply("purging queue '\(name)'", channel: channel)
-        return ok?.pointee.message_count ?? 0
-    }
-
     public func deleteExchange(_ name: String, channel: UInt16 = 1) throws(AMQPError) {
         try ensureOpen()
         let arena = CArena()

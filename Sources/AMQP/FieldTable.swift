@@ -20,10 +20,6 @@ public enum AMQPFieldValue: Sendable, Equatable, Hashable {
         default: nil
         }
     }
-
-    public var intValue: Int64? {
-        if case let .int(i) = self { i } else { nil }
-    }
 }
 
 public typealias AMQPTable = [String: AMQPFieldValue]
@@ -49,14 +45,6 @@ final class CArena {
         allocations.append(memory)
         raw.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: raw.count) }
         return amqp_bytes_t(len: raw.count, bytes: memory)
-    }
-
-    func cString(_ text: String) -> UnsafePointer<CChar> {
-        let utf8 = Array(text.utf8CString)
-        let memory = UnsafeMutablePointer<CChar>.allocate(capacity: utf8.count)
-        allocations.append(UnsafeMutableRawPointer(memory))
-        memory.initialize(from: utf8, count: utf8.count)
-        return UnsafePointer(memory)
     }
 
     func table(_ table: AMQPTable) -> amqp_table_t {

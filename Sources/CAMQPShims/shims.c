@@ -32,7 +32,7 @@ amqp_rpc_reply_t sb_login(amqp_connection_state_t state, const char *vhost, int 
                                       AMQP_SASL_METHOD_PLAIN, user, password);
 }
 
-int sb_set_socket_timeouts(amqp_connection_state_t state, int milliseconds) {
+int sb_set_send_timeout(amqp_connection_state_t state, int milliseconds) {
     int fd = amqp_get_sockfd(state);
     if (fd < 0) return -1;
     struct timeval tv = {.tv_sec = milliseconds / 1000, .tv_usec = (milliseconds % 1000) * 1000};

@@ -29,6 +29,8 @@ final class Pipeline {
     /// Set-aside events not yet logged: one warning a minute at most, however many there are.
     private var setAsideUnlogged: [String: Int] = [:]
     private var setAsideLoggedAt: ContinuousClock.Instant?
+    /// Whether the broker said it blocks our publishing (a memory or disk alarm), as last logged.
+    private var blockedByBroker = false
 
     private static let intakeTag = "switchboard-intake"
     private static let controlTag = "switchboard-control"
@@ -224,6 +226,7 @@ final class Pipeline {
         for (delivery, command, outcome) in replies { try reply(to: delivery, command: command, outcome, on: publisher) }
         try consumer?.ack(batch[batch.count - 1].deliveryTag, multiple: true)
         metrics.add(.batches)
+        noteBrokerBlocking()
     }
 
     /// Publishes events and dead letters and waits for the broker's answers; returns the
@@ -368,6 +371,19 @@ final class Pipeline {
     private func idle() throws {
         try settleOutbox()
         try publisher?.pump()
+        noteBrokerBlocking()
+    }
+
+    /// While a broker alarm blocks publishing, events and replies wait: operators must see why.
+    private func noteBrokerBlocking() {
+        let blocked = publisher?.isBlockedByBroker ?? false
+        guard blocked != blockedByBroker else { return }
+        blockedByBroker = blocked
+        if blocked {
+            logger.warning("the broker blocks publishing (a memory or disk alarm): events and replies wait until it lifts")
+        } else {
+            logger.notice("the broker unblocked publishing")
+        }
     }
 
     /// Writes the outbox settlement now, when no batch is coming to carry it.
@@ -391,8 +407,9 @@ extension Duration {
     }
 }
 
-/// Capped exponential backoff with full jitter: 100 ms, 200 ms, 400 ms ... up to the cap,
-/// each drawn uniformly below its ceiling so that many services do not retry in step.
+/// Capped exponential backoff with jitter: ceilings of 100 ms, 200 ms, 400 ms ... up to the
+/// cap, each pause drawn uniformly from the upper half of its ceiling, so that a retry never
+/// comes much sooner than planned and many services do not retry in step.
 enum Backoff {
     static func delay(afterFailures failures: Int, cap: Duration) -> Duration {
         let ceiling = min(cap.milliseconds, 100 << min(failures - 1, 16))

@@ -22,6 +22,8 @@ struct Switchboard: AsyncParsableCommand {
     @Option(name: .long, help: "Queue and exchange name prefix (SWITCHBOARD_PREFIX).") var prefix: String?
     @Option(name: .long, help: "quorum or classic (SWITCHBOARD_QUEUE_TYPE).") var queueType: String?
     @Option(name: .long, help: "Most deliveries in one transaction (SWITCHBOARD_BATCH_SIZE).") var batchSize: Int?
+    @Option(name: .long, help: "Unacked deliveries the broker may send ahead (SWITCHBOARD_PREFETCH).") var prefetch: Int?
+    @Option(name: .long, help: "AMQP heartbeat in seconds, 0 disables (SWITCHBOARD_HEARTBEAT).") var heartbeat: Int?
     @Option(name: .long, help: "Log level (SWITCHBOARD_LOG_LEVEL).") var logLevel: String?
 
     func run() async throws {
@@ -31,6 +33,8 @@ struct Switchboard: AsyncParsableCommand {
         environment["SWITCHBOARD_PREFIX"] = prefix ?? environment["SWITCHBOARD_PREFIX"]
         environment["SWITCHBOARD_QUEUE_TYPE"] = queueType ?? environment["SWITCHBOARD_QUEUE_TYPE"]
         environment["SWITCHBOARD_BATCH_SIZE"] = batchSize.map(String.init) ?? environment["SWITCHBOARD_BATCH_SIZE"]
+        environment["SWITCHBOARD_PREFETCH"] = prefetch.map(String.init) ?? environment["SWITCHBOARD_PREFETCH"]
+        environment["SWITCHBOARD_HEARTBEAT"] = heartbeat.map(String.init) ?? environment["SWITCHBOARD_HEARTBEAT"]
         environment["SWITCHBOARD_LOG_LEVEL"] = logLevel ?? environment["SWITCHBOARD_LOG_LEVEL"]
         let configuration: SwitchboardService.Configuration
         do {

@@ -13,8 +13,10 @@ amqp_rpc_reply_t sb_login(amqp_connection_state_t state, const char *vhost, int 
                           int frame_max, int heartbeat, const char *user, const char *password,
                           const char *connection_name);
 
-/// Sets send and receive timeouts on the connection's socket, so that a write to a peer that
-/// stopped reading fails instead of blocking forever (rabbitmq-c 0.11, upstream issue #780).
-int sb_set_socket_timeouts(amqp_connection_state_t state, int milliseconds);
+/// Sets a send timeout on the connection's socket, so that a write to a peer that stopped
+/// reading fails instead of blocking forever (rabbitmq-c 0.11, upstream issue #780). Reads
+/// need none: rabbitmq-c waits for frames with timeouts of its own, and heartbeats find a
+/// silent peer.
+int sb_set_send_timeout(amqp_connection_state_t state, int milliseconds);
 
 #endif
