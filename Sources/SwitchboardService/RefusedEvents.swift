@@ -16,7 +16,7 @@ struct RefusedEvents {
         var due: ContinuousClock.Instant
     }
 
-    private(set) var waiting: [Entry] = []
+    private var waiting: [Entry] = []
     /// Outbox row → how many of its events are still refused.
     private var unsettled: [Int64: Int] = [:]
     /// What to write with the next transaction.

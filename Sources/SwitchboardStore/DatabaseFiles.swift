@@ -30,12 +30,11 @@ enum DatabaseFiles {
 /// for as long as the store is open. The kernel drops it when its holder dies, however it
 /// dies (kill -9 included), so a process waiting for it can take over at once.
 final class DatabaseLock {
-    let path: String
     private let descriptor: Int32
 
     /// Takes the lock, or throws `.databaseInUse` naming the process that holds it.
     init(database: String) throws(StoreError) {
-        path = database + ".lock"
+        let path = database + ".lock"
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .cannotCreate(path: path, reason: String(cString: strerror(errno))) }
         fchmod(descriptor, 0o600)

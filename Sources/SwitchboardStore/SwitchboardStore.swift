@@ -107,7 +107,7 @@ public final class SwitchboardStore {
 
     private func write(_ items: [WorkItem], settling settlement: OutboxSettlement) throws -> Applied {
         try pool.write { db in
-            try Self.settle(settlement, db, now: .now())
+            try Self.settle(settlement, db)
             var applied = Applied(results: [], events: [])
             applied.results.reserveCapacity(items.count)
             for item in items {
