@@ -17,17 +17,34 @@ public struct RequestFilter: Sendable, Equatable {
     }
 }
 
+/// A source's routing settings, as `source.create` and `source.update` take them: nil leaves
+/// a setting as it is (or at its default, on create).
+public struct SourceSettings: Sendable, Equatable {
+    public var offerTimeoutSeconds: Int?
+
+    public init(offerTimeoutSeconds: Int? = nil) {
+        self.offerTimeoutSeconds = offerTimeoutSeconds
+    }
+
+    static func read(_ r: inout FieldReader) -> SourceSettings {
+        SourceSettings(offerTimeoutSeconds: r.integer("offer_timeout_seconds", in: Limits.offerTimeoutSeconds, required: false))
+    }
+}
+
 /// A control command of the contract, validated: every value in it is within its limits.
 /// Checks that need the database (does id 7 exist? is the identifier taken?) come later, in
 /// the store.
 public enum Command: Sendable, Equatable {
-    case operatorCreate(name: String, maxLoadLimit: Int, isActive: Bool)
+    case operatorCreate(name: String, maxLoadLimit: Int, isActive: Bool, presence: Presence = .available)
     case operatorList
     case operatorGet(id: Int64)
     case operatorUpdate(id: Int64, name: String?, maxLoadLimit: Int?, isActive: Bool?)
     case operatorToggleActive(id: Int64)
     case operatorDelete(id: Int64)
-    case sourceCreate(name: String, identifier: String)
+    /// `requeue` only with `offline`: the operator's assigned requests go back to routing.
+    case operatorSetPresence(id: Int64, presence: Presence, requeue: Bool)
+    case sourceCreate(name: String, identifier: String, settings: SourceSettings = SourceSettings())
+    case sourceUpdate(id: Int64, name: String?, settings: SourceSettings)
     case sourceList
     case sourceGet(id: Int64)
     case sourceSetWeights(sourceId: Int64, weights: [Weight])
@@ -35,6 +52,8 @@ public enum Command: Sendable, Equatable {
     case requestList(RequestFilter)
     case requestAssign(id: Int64, operatorId: Int64?)
     case requestClose(id: Int64)
+    case requestAccept(id: Int64, operatorId: Int64)
+    case requestReject(id: Int64, operatorId: Int64, reason: String?)
     case statsOperatorsLoad
     case statsRequestsDistribution
     case serviceStatus
@@ -42,9 +61,9 @@ public enum Command: Sendable, Equatable {
     /// Every command name the contract defines, as sent in `"command"`.
     public static let names = [
         "operator.create", "operator.list", "operator.get", "operator.update", "operator.toggle_active",
-        "operator.delete", "source.create", "source.list", "source.get", "source.set_weights", "request.get",
-        "request.list", "request.assign", "request.close", "stats.operators_load", "stats.requests_distribution",
-        "service.status",
+        "operator.delete", "operator.set_presence", "source.create", "source.update", "source.list", "source.get",
+        "source.set_weights", "request.get", "request.list", "request.assign", "request.close", "request.accept",
+        "request.reject", "stats.operators_load", "stats.requests_distribution", "service.status",
     ]
 
     public var name: String {
@@ -55,7 +74,9 @@ public enum Command: Sendable, Equatable {
         case .operatorUpdate: "operator.update"
         case .operatorToggleActive: "operator.toggle_active"
         case .operatorDelete: "operator.delete"
+        case .operatorSetPresence: "operator.set_presence"
         case .sourceCreate: "source.create"
+        case .sourceUpdate: "source.update"
         case .sourceList: "source.list"
         case .sourceGet: "source.get"
         case .sourceSetWeights: "source.set_weights"
@@ -63,6 +84,8 @@ public enum Command: Sendable, Equatable {
         case .requestList: "request.list"
         case .requestAssign: "request.assign"
         case .requestClose: "request.close"
+        case .requestAccept: "request.accept"
+        case .requestReject: "request.reject"
         case .statsOperatorsLoad: "stats.operators_load"
         case .statsRequestsDistribution: "stats.requests_distribution"
         case .serviceStatus: "service.status"
@@ -111,7 +134,8 @@ public enum Command: Sendable, Equatable {
             let name = r.text("name", maxLength: Limits.nameLength)
             let limit = r.integer("max_load_limit", in: Limits.maxLoadLimit)
             let active = r.bool("is_active") ?? true
-            command = name.flatMap { n in limit.map { .operatorCreate(name: n, maxLoadLimit: $0, isActive: active) } }
+            let presence = r.enumeration("presence", Presence.self) ?? .available
+            command = name.flatMap { n in limit.map { .operatorCreate(name: n, maxLoadLimit: $0, isActive: active, presence: presence) } }
         case "operator.list": command = .operatorList
         case "operator.get": command = r.id("id").map { .operatorGet(id: $0) }
         case "operator.update":
@@ -122,10 +146,24 @@ public enum Command: Sendable, Equatable {
             command = id.map { .operatorUpdate(id: $0, name: name, maxLoadLimit: limit, isActive: active) }
         case "operator.toggle_active": command = r.id("id").map { .operatorToggleActive(id: $0) }
         case "operator.delete": command = r.id("id").map { .operatorDelete(id: $0) }
+        case "operator.set_presence":
+            let id = r.id("id")
+            let presence = r.enumeration("presence", Presence.self, required: true)
+            let requeue = r.bool("requeue") ?? false
+            if requeue, let presence, presence != .offline {
+                r.problem("requeue", "is allowed only with presence offline, got \(presence.rawValue)")
+            }
+            command = id.flatMap { id in presence.map { .operatorSetPresence(id: id, presence: $0, requeue: requeue) } }
         case "source.create":
             let name = r.text("name", maxLength: Limits.nameLength)
             let identifier = r.identifier("identifier")
-            command = name.flatMap { n in identifier.map { .sourceCreate(name: n, identifier: $0) } }
+            let settings = SourceSettings.read(&r)
+            command = name.flatMap { n in identifier.map { .sourceCreate(name: n, identifier: $0, settings: settings) } }
+        case "source.update":
+            let id = r.id("id")
+            let name = r.text("name", maxLength: Limits.nameLength, required: false)
+            let settings = SourceSettings.read(&r)
+            command = id.map { .sourceUpdate(id: $0, name: name, settings: settings) }
         case "source.list": command = .sourceList
         case "source.get": command = r.id("id").map { .sourceGet(id: $0) }
         case "source.set_weights":
@@ -145,6 +183,15 @@ public enum Command: Sendable, Equatable {
             let operatorId = r.id("operator_id", required: false)
             command = id.map { .requestAssign(id: $0, operatorId: operatorId) }
         case "request.close": command = r.id("id").map { .requestClose(id: $0) }
+        case "request.accept":
+            let id = r.id("id")
+            let operatorId = r.id("operator_id")
+            command = id.flatMap { id in operatorId.map { .requestAccept(id: id, operatorId: $0) } }
+        case "request.reject":
+            let id = r.id("id")
+            let operatorId = r.id("operator_id")
+            let reason = r.text("reason", maxLength: Limits.reasonLength, required: false)
+            command = id.flatMap { id in operatorId.map { .requestReject(id: id, operatorId: $0, reason: reason) } }
         case "stats.operators_load": command = .statsOperatorsLoad
         case "stats.requests_distribution": command = .statsRequestsDistribution
         case "service.status": command = .serviceStatus

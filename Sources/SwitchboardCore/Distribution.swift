@@ -2,20 +2,16 @@
 public struct Candidate: Sendable, Equatable {
     public var operatorId: Int64
     public var weight: Int
-    public var isActive: Bool
-    public var currentLoad: Int
-    public var maxLoadLimit: Int
+    public var availability: OperatorAvailability
 
-    public init(operatorId: Int64, weight: Int, isActive: Bool = true, currentLoad: Int = 0, maxLoadLimit: Int = 1) {
+    public init(operatorId: Int64, weight: Int, isActive: Bool = true, presence: Presence = .available,
+                currentLoad: Int = 0, maxLoadLimit: Int = 1) {
         self.operatorId = operatorId
         self.weight = weight
-        self.isActive = isActive
-        self.currentLoad = currentLoad
-        self.maxLoadLimit = maxLoadLimit
+        self.availability = OperatorAvailability(isActive: isActive, presence: presence, load: currentLoad, limit: maxLoadLimit)
     }
 
-    /// Active, under its limit, and weighted for the source.
-    public var isEligible: Bool { isActive && currentLoad < maxLoadLimit && weight > 0 }
+    public var isEligible: Bool { availability.drawWeight(weight) > 0 }
 }
 
 public enum Distribution {
@@ -23,7 +19,7 @@ public enum Distribution {
     /// draw r in [0, sum) and take the candidate whose cumulative range holds r. Returns nil
     /// when nobody is eligible. The random source is injected so tests are reproducible.
     public static func pick<R: RandomNumberGenerator>(from candidates: [Candidate], using random: inout R) -> Int64? {
-        pick(from: candidates, using: &random) { $0.isEligible ? $0.weight : 0 }?.operatorId
+        pick(from: candidates, using: &random) { $0.availability.drawWeight($0.weight) }?.operatorId
     }
 
     /// The same draw over any collection, with `weight` giving 0 for an ineligible element:

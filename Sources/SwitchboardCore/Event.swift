@@ -6,6 +6,35 @@ public enum EventName: String, Sendable, Codable, CaseIterable {
     case requestAssigned = "request.assigned"
     case requestWaiting = "request.waiting"
     case requestClosed = "request.closed"
+    case requestOffered = "request.offered"
+    case requestOfferDeclined = "request.offer_declined"
+    case operatorPresenceChanged = "operator.presence_changed"
+}
+
+/// How a request reached its operator, on `request.offered` (and `request.assigned` where a
+/// pick made it).
+public enum Route: String, Sendable, Codable, CaseIterable {
+    case weighted, sticky, overflow, manual
+    case waitingLine = "waiting_line"
+}
+
+/// How an offer ended without being accepted.
+public enum DeclineReason: String, Sendable, Codable, CaseIterable {
+    case rejected, expired, withdrawn
+}
+
+/// `request.offer_declined`'s own fields: whose offer ended, and how.
+public struct Decline: Sendable, Equatable {
+    public var operatorId: Int64
+    public var reason: DeclineReason
+    /// What the operator gave as the reason, when rejecting.
+    public var rejectionReason: String?
+
+    public init(operatorId: Int64, reason: DeclineReason, rejectionReason: String? = nil) {
+        self.operatorId = operatorId
+        self.reason = reason
+        self.rejectionReason = rejectionReason
+    }
 }
 
 /// The request as an event carries it: the request shape plus the names a console shows.
@@ -43,20 +72,86 @@ public struct EventRequest: Sendable, Equatable, Codable {
     }
 }
 
+/// An event about a request (every `request.*` event).
 public struct Event: Sendable, Equatable, Codable {
     public var event: EventName
     public var eventId: String
     public var occurredAt: Timestamp
     public var request: EventRequest
+    /// On `request.offered`.
+    public var route: Route?
+    /// On `request.offer_declined`, written as its top-level `operator_id`, `reason` and
+    /// `rejection_reason`.
+    public var decline: Decline?
 
-    public init(event: EventName, eventId: String = UUID().uuidString.lowercased(), occurredAt: Timestamp, request: EventRequest) {
+    public init(event: EventName, eventId: String = UUID().uuidString.lowercased(), occurredAt: Timestamp, request: EventRequest,
+                route: Route? = nil, decline: Decline? = nil) {
         self.event = event
         self.eventId = eventId
         self.occurredAt = occurredAt
         self.request = request
+        self.route = route
+        self.decline = decline
     }
 
     enum CodingKeys: String, CodingKey {
-        case event, eventId = "event_id", occurredAt = "occurred_at", request
+        case event, eventId = "event_id", occurredAt = "occurred_at", request, route
+        case operatorId = "operator_id", reason, rejectionReason = "rejection_reason"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        event = try c.decode(EventName.self, forKey: .event)
+        eventId = try c.decode(String.self, forKey: .eventId)
+        occurredAt = try c.decode(Timestamp.self, forKey: .occurredAt)
+        request = try c.decode(EventRequest.self, forKey: .request)
+        route = try c.decodeIfPresent(Route.self, forKey: .route)
+        if let reason = try c.decodeIfPresent(DeclineReason.self, forKey: .reason) {
+            decline = Decline(operatorId: try c.decode(Int64.self, forKey: .operatorId), reason: reason,
+                              rejectionReason: try c.decodeIfPresent(String.self, forKey: .rejectionReason))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(event, forKey: .event)
+        try c.encode(eventId, forKey: .eventId)
+        try c.encode(occurredAt, forKey: .occurredAt)
+        try c.encode(request, forKey: .request)
+        try c.encodeIfPresent(route, forKey: .route)
+        if let decline {
+            try c.encode(decline.operatorId, forKey: .operatorId)
+            try c.encode(decline.reason, forKey: .reason)
+            try c.encode(decline.rejectionReason, forKey: .rejectionReason)
+        }
+    }
+}
+
+/// Why an operator's presence changed.
+public enum PresenceChangeReason: String, Sendable, Codable, CaseIterable {
+    case command
+    /// Offers in a row expired (`SWITCHBOARD_AWAY_AFTER_MISSED`).
+    case missedOffers = "missed_offers"
+}
+
+/// `operator.presence_changed`.
+public struct PresenceEvent: Sendable, Equatable, Codable {
+    public var event: EventName = .operatorPresenceChanged
+    public var eventId: String
+    public var occurredAt: Timestamp
+    public var `operator`: Operator
+    public var previousPresence: Presence
+    public var reason: PresenceChangeReason
+
+    public init(eventId: String, occurredAt: Timestamp, operator: Operator, previousPresence: Presence, reason: PresenceChangeReason) {
+        self.eventId = eventId
+        self.occurredAt = occurredAt
+        self.operator = `operator`
+        self.previousPresence = previousPresence
+        self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case event, eventId = "event_id", occurredAt = "occurred_at", `operator`, previousPresence = "previous_presence", reason
     }
 }

@@ -130,7 +130,14 @@ extension Event {
         w.key("created_at"); w.timestamp(r.createdAt)
         w.key("assigned_at"); w.timestamp(r.assignedAt)
         w.key("closed_at"); w.timestamp(r.closedAt)
+        if let expires = r.offerExpiresAt { w.key("offer_expires_at"); w.timestamp(expires) }
         w.endObject()
+        if let route { w.key("route"); w.string(route.rawValue) }
+        if let decline {
+            w.key("operator_id"); w.integer(decline.operatorId)
+            w.key("reason"); w.string(decline.reason.rawValue)
+            w.key("rejection_reason"); w.string(decline.rejectionReason)
+        }
         w.endObject()
         return w.bytes
     }

@@ -7,21 +7,29 @@ public struct Operator: Sendable, Equatable, Codable {
     public var name: String
     public var isActive: Bool
     public var maxLoadLimit: Int
+    /// Assigned plus offered requests.
     public var currentLoad: Int
     public var createdAt: Timestamp
+    public var presence: Presence
 
-    public init(id: Int64, name: String, isActive: Bool, maxLoadLimit: Int, currentLoad: Int, createdAt: Timestamp) {
+    public init(id: Int64, name: String, isActive: Bool, maxLoadLimit: Int, currentLoad: Int, createdAt: Timestamp,
+                presence: Presence = .available) {
         self.id = id
         self.name = name
         self.isActive = isActive
         self.maxLoadLimit = maxLoadLimit
         self.currentLoad = currentLoad
         self.createdAt = createdAt
+        self.presence = presence
+    }
+
+    public var availability: OperatorAvailability {
+        OperatorAvailability(isActive: isActive, presence: presence, load: currentLoad, limit: maxLoadLimit)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, name, isActive = "is_active", maxLoadLimit = "max_load_limit", currentLoad = "current_load"
-        case createdAt = "created_at"
+        case createdAt = "created_at", presence
     }
 }
 
@@ -45,17 +53,20 @@ public struct Source: Sendable, Equatable, Codable {
     public var identifier: String
     public var createdAt: Timestamp
     public var weights: [Weight]
+    /// 0: a pick assigns at once; otherwise it offers, for this long.
+    public var offerTimeoutSeconds: Int
 
-    public init(id: Int64, name: String, identifier: String, createdAt: Timestamp, weights: [Weight]) {
+    public init(id: Int64, name: String, identifier: String, createdAt: Timestamp, weights: [Weight], offerTimeoutSeconds: Int = 0) {
         self.id = id
         self.name = name
         self.identifier = identifier
         self.createdAt = createdAt
         self.weights = weights
+        self.offerTimeoutSeconds = offerTimeoutSeconds
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, identifier, createdAt = "created_at", weights
+        case id, name, identifier, createdAt = "created_at", weights, offerTimeoutSeconds = "offer_timeout_seconds"
     }
 }
 
@@ -70,7 +81,8 @@ public struct User: Sendable, Equatable, Codable {
 }
 
 public enum RequestStatus: String, Sendable, Codable, CaseIterable {
-    case waiting, assigned, closed
+    /// `offered`: on offer to `operator_id` until it accepts, rejects, or `offer_expires_at` passes.
+    case waiting, offered, assigned, closed
 }
 
 public struct Request: Sendable, Equatable, Codable {
@@ -83,10 +95,13 @@ public struct Request: Sendable, Equatable, Codable {
     public var createdAt: Timestamp
     public var assignedAt: Timestamp?
     public var closedAt: Timestamp?
+    /// Only while `offered`; the field is absent otherwise, so nothing changes for clients
+    /// of sources without offers.
+    public var offerExpiresAt: Timestamp?
 
     public init(
         id: Int64, userId: Int64, sourceId: Int64, operatorId: Int64?, message: String, status: RequestStatus,
-        createdAt: Timestamp, assignedAt: Timestamp?, closedAt: Timestamp?
+        createdAt: Timestamp, assignedAt: Timestamp?, closedAt: Timestamp?, offerExpiresAt: Timestamp? = nil
     ) {
         self.id = id
         self.userId = userId
@@ -97,11 +112,12 @@ public struct Request: Sendable, Equatable, Codable {
         self.createdAt = createdAt
         self.assignedAt = assignedAt
         self.closedAt = closedAt
+        self.offerExpiresAt = offerExpiresAt
     }
 
     enum CodingKeys: String, CodingKey {
         case id, userId = "user_id", sourceId = "source_id", operatorId = "operator_id", message, status
-        case createdAt = "created_at", assignedAt = "assigned_at", closedAt = "closed_at"
+        case createdAt = "created_at", assignedAt = "assigned_at", closedAt = "closed_at", offerExpiresAt = "offer_expires_at"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -115,6 +131,7 @@ public struct Request: Sendable, Equatable, Codable {
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(assignedAt, forKey: .assignedAt)
         try c.encode(closedAt, forKey: .closedAt)
+        try c.encodeIfPresent(offerExpiresAt, forKey: .offerExpiresAt)
     }
 }
 
@@ -181,19 +198,26 @@ public struct OperatorLoad: Sendable, Equatable, Codable {
     /// current/max × 100, rounded to 2 places.
     public var loadPercentage: Double
     public var isActive: Bool
+    public var presence: Presence
+    /// Of `current_load`, the requests on offer (not yet accepted).
+    public var offered: Int
 
-    public init(operatorId: Int64, operatorName: String, currentLoad: Int, maxLoadLimit: Int, isActive: Bool) {
+    public init(operatorId: Int64, operatorName: String, currentLoad: Int, maxLoadLimit: Int, isActive: Bool,
+                presence: Presence = .available, offered: Int = 0) {
         self.operatorId = operatorId
         self.operatorName = operatorName
         self.currentLoad = currentLoad
         self.maxLoadLimit = maxLoadLimit
         self.loadPercentage = maxLoadLimit > 0 ? (Double(currentLoad) * 10_000 / Double(maxLoadLimit)).rounded() / 100 : 0
         self.isActive = isActive
+        self.presence = presence
+        self.offered = offered
     }
 
     enum CodingKeys: String, CodingKey {
         case operatorId = "operator_id", operatorName = "operator_name", currentLoad = "current_load"
         case maxLoadLimit = "max_load_limit", loadPercentage = "load_percentage", isActive = "is_active"
+        case presence, offered
     }
 }
 
@@ -262,9 +286,12 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
     public var storeId: String?
     /// Events the broker kept refusing (a subscriber's full queue), set aside since start.
     public var eventsSetAside: Int?
+    /// Requests on offer, not yet accepted.
+    public var offeredCount: Int?
 
     public init(status: String = "ok", version: String, uptimeSeconds: Double, waitingCount: Int, outboxPending: Int,
-                counters: [String: Int]? = nil, role: String? = nil, storeId: String? = nil, eventsSetAside: Int? = nil) {
+                counters: [String: Int]? = nil, role: String? = nil, storeId: String? = nil, eventsSetAside: Int? = nil,
+                offeredCount: Int? = nil) {
         self.status = status
         self.version = version
         self.uptimeSeconds = uptimeSeconds
@@ -274,11 +301,13 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
         self.role = role
         self.storeId = storeId
         self.eventsSetAside = eventsSetAside
+        self.offeredCount = offeredCount
     }
 
     enum CodingKeys: String, CodingKey {
         case status, version, uptimeSeconds = "uptime_seconds", waitingCount = "waiting_count"
         case outboxPending = "outbox_pending", counters, role, storeId = "store_id", eventsSetAside = "events_set_aside"
+        case offeredCount = "offered_count"
     }
 }
 

@@ -7,6 +7,9 @@ public enum Limits {
     public static let weight = 1...100
     public static let listLimit = 1...1_000
     public static let defaultListLimit = 100
+    /// 0 turns offers off.
+    public static let offerTimeoutSeconds = 0...3_600
+    public static let reasonLength = 1_000
 
     /// `^[a-z0-9][a-z0-9_.-]{0,63}$`
     public static func isValidIdentifier(_ text: String) -> Bool {
@@ -123,9 +126,9 @@ public struct FieldReader {
         return items
     }
 
-    public mutating func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type) -> E?
+    public mutating func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type, required: Bool = false) -> E?
     where E.RawValue == String {
-        guard let value = value(key, required: false) else { return nil }
+        guard let value = value(key, required: required) else { return nil }
         guard case let .string(text) = value, let parsed = E(rawValue: text) else {
             problem(key, "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
             return nil

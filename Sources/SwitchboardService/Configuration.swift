@@ -21,12 +21,15 @@ public struct SwitchboardServiceConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Longest pause between reconnection attempts.
     public var maxReconnectDelay: Duration
+    /// Offers in a row an operator may let expire before being set away; 0: never.
+    public var awayAfterMissed: Int
 
     public init(
         amqpURL: AMQPURL = AMQPURL(), databasePath: String = "./data/switchboard.sqlite", prefix: String = "switchboard",
         queueType: QueueType = .quorum, batchSize: Int = 256, prefetch: Int = 512, heartbeatSeconds: Int32 = 30,
-        logLevel: Logger.Level = .info, maxReconnectDelay: Duration = .seconds(5)
+        logLevel: Logger.Level = .info, maxReconnectDelay: Duration = .seconds(5), awayAfterMissed: Int = 3
     ) {
+        self.awayAfterMissed = awayAfterMissed
         self.amqpURL = amqpURL
         self.databasePath = databasePath
         self.prefix = prefix
@@ -48,6 +51,7 @@ public struct SwitchboardServiceConfiguration: Sendable {
         ("SWITCHBOARD_PREFETCH", "512", "unacked deliveries the broker may send ahead (at least the batch size)"),
         ("SWITCHBOARD_HEARTBEAT", "30", "AMQP heartbeat in seconds (0 disables)"),
         ("SWITCHBOARD_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error or critical"),
+        ("SWITCHBOARD_AWAY_AFTER_MISSED", "3", "offers in a row an operator may let expire before being set away (0: never)"),
     ]
 
     /// Reads the environment; a bad value is an error naming the variable.
@@ -82,6 +86,7 @@ public struct SwitchboardServiceConfiguration: Sendable {
         if let prefetch = try integer("SWITCHBOARD_PREFETCH", 1...65_535) { configuration.prefetch = prefetch }
         configuration.prefetch = max(configuration.prefetch, configuration.batchSize)
         if let heartbeat = try integer("SWITCHBOARD_HEARTBEAT", 0...3_600) { configuration.heartbeatSeconds = Int32(heartbeat) }
+        if let missed = try integer("SWITCHBOARD_AWAY_AFTER_MISSED", 0...1_000) { configuration.awayAfterMissed = missed }
         if let level = value("SWITCHBOARD_LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level) else {
                 throw ConfigurationError(variable: "SWITCHBOARD_LOG_LEVEL", problem: "unknown level \"\(level)\"")

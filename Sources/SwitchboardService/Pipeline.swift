@@ -122,8 +122,15 @@ final class Pipeline {
             let checkpointDue = store.commitsSinceCheckpoint >= Self.checkpointEvery
             var wait = Duration.milliseconds(200)
             if let retry = refused.nextDue { wait = max(.zero, min(wait, retry - .now)) }
+            // Wait no longer than the next offer deadline: expiries are handled on time even
+            // when no delivery comes.
+            let deadline = try store.nextDeadline()
+            if let deadline { wait = max(.zero, min(wait, .milliseconds(deadline.milliseconds - Timestamp.now().milliseconds))) }
             guard let first = try consumer.nextDelivery(timeout: checkpointDue ? .zero : wait) else {
-                if checkpointDue { try store.checkpoint() } else { try idle() }
+                if let deadline, deadline <= Timestamp.now() {
+                    try process([])
+                    metrics.add(.deadlineBatches)
+                } else if checkpointDue { try store.checkpoint() } else { try idle() }
                 continue
             }
             // Under sustained load nothing is ever idle: bound the log all the same.
@@ -169,6 +176,7 @@ final class Pipeline {
         }
     }
 
+    /// Applies a batch (empty: only the deadlines that are due) and publishes what it did.
     private func process(_ batch: [AMQPDelivery]) throws {
         var items: [WorkItem] = []
         var origins: [Int] = []
@@ -204,6 +212,7 @@ final class Pipeline {
             case let .intake(outcome):
                 switch outcome {
                 case .assigned: metrics.add(.requestsAccepted); metrics.add(.requestsAssigned)
+                case .offered: metrics.add(.requestsAccepted); metrics.add(.requestsOffered)
                 case .waiting: metrics.add(.requestsAccepted); metrics.add(.requestsWaiting)
                 case .duplicate: metrics.add(.duplicates)
                 case let .rejected(rejection): deadLetters.append((delivery, rejection))
@@ -224,7 +233,8 @@ final class Pipeline {
         metrics.add(.deadLettered, deadLetters.count)
         // Replies go out once the effects are durable and their events with the broker.
         for (delivery, command, outcome) in replies { try reply(to: delivery, command: command, outcome, on: publisher) }
-        try consumer?.ack(batch[batch.count - 1].deliveryTag, multiple: true)
+        guard let last = batch.last else { return }
+        try consumer?.ack(last.deliveryTag, multiple: true)
         metrics.add(.batches)
         noteBrokerBlocking()
     }

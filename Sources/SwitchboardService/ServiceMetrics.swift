@@ -6,6 +6,10 @@ public final class ServiceMetrics: Sendable {
         case requestsAccepted = "requests_accepted"
         case requestsAssigned = "requests_assigned"
         case requestsWaiting = "requests_waiting"
+        /// New requests offered on intake (sources with offers).
+        case requestsOffered = "requests_offered"
+        /// Passes of the writer over offers whose deadline came while nothing else arrived.
+        case deadlineBatches = "deadline_batches"
         case duplicates
         case deadLettered = "dead_lettered"
         case commands

@@ -58,7 +58,7 @@ public final class SwitchboardService: Service, Sendable {
         var stoodBy = false
         while !control.isStopRequested {
             do {
-                let store = try SwitchboardStore(path: configuration.databasePath)
+                let store = try SwitchboardStore(path: configuration.databasePath, awayAfterMissed: configuration.awayAfterMissed)
                 if stoodBy { logger.notice("taking over: the database is free", metadata: ["path": "\(configuration.databasePath)"]) }
                 return store
             } catch let error as StoreError {

@@ -6,10 +6,10 @@ extension SwitchboardStore {
     /// wrong; the savepoint around it (``execute(_:_:events:)``) undoes any partial change.
     func run(_ command: Command, _ db: Database, events: inout [OutboxEvent]) throws -> CommandResult {
         switch command {
-        case let .operatorCreate(name, maxLoadLimit, isActive):
+        case let .operatorCreate(name, maxLoadLimit, isActive, presence):
             try db.execute(
-                sql: "INSERT INTO operators (name, is_active, max_load_limit, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [name, isActive, maxLoadLimit, now().milliseconds])
+                sql: "INSERT INTO operators (name, is_active, max_load_limit, created_at, presence) VALUES (?, ?, ?, ?, ?)",
+                arguments: [name, isActive, maxLoadLimit, now().milliseconds, presence.rawValue])
             return .operator(try Records.fetchOperator(db.lastInsertedRowID, db)!)
 
         case .operatorList:
@@ -26,7 +26,7 @@ extension SwitchboardStore {
                 // Lowering a limit below the requests in hand would leave the operator over it.
                 guard maxLoadLimit >= updated.currentLoad else {
                     throw CommandError(
-                        .conflict, "operator \(id) has \(updated.currentLoad) assigned request(s), more than \(maxLoadLimit)",
+                        .conflict, "operator \(id) has \(updated.currentLoad) assigned or offered request(s), more than \(maxLoadLimit)",
                         details: [FieldProblem(field: "max_load_limit", problem: "is below the current load \(updated.currentLoad)")])
                 }
                 updated.maxLoadLimit = maxLoadLimit
@@ -34,31 +34,47 @@ extension SwitchboardStore {
             if let isActive { updated.isActive = isActive }
             try db.execute(sql: "UPDATE operators SET name = ?, max_load_limit = ?, is_active = ? WHERE id = ?",
                            arguments: [updated.name, updated.maxLoadLimit, updated.isActive, id])
-            try drainWaiting(db, events: &events)
+            try afterActivation(id, isActive: updated.isActive, db, events: &events)
             return .operator(try Records.fetchOperator(id, db)!)
 
         case let .operatorToggleActive(id):
             let current = try Records.requireOperator(id, field: "id", db)
             try db.execute(sql: "UPDATE operators SET is_active = ? WHERE id = ?", arguments: [!current.isActive, id])
-            try drainWaiting(db, events: &events)
+            try afterActivation(id, isActive: !current.isActive, db, events: &events)
+            return .operator(try Records.fetchOperator(id, db)!)
+
+        case let .operatorSetPresence(id, presence, requeue):
+            let current = try Records.requireOperator(id, field: "id", db)
+            var waited: Set<Int64> = []
+            try setPresence(current, to: presence, reason: .command, requeue: requeue, db, events: &events, waited: &waited)
+            if presence == .available { try drainWaiting(db, events: &events) }
             return .operator(try Records.fetchOperator(id, db)!)
 
         case let .operatorDelete(id):
             let current = try Records.requireOperator(id, field: "id", db)
             guard current.currentLoad == 0 else {
-                throw CommandError(.conflict, "operator \(id) still has \(current.currentLoad) assigned request(s); close or reassign them first")
+                throw CommandError(.conflict, "operator \(id) still has \(current.currentLoad) assigned or offered request(s); close or reassign them first")
             }
             try db.execute(sql: "DELETE FROM operators WHERE id = ?", arguments: [id])
             return .deleted(Deleted(deleted: id))
 
-        case let .sourceCreate(name, identifier):
+        case let .sourceCreate(name, identifier, settings):
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE identifier = ?)", arguments: [identifier]) == true {
                 throw CommandError(.conflict, "a source with identifier \"\(identifier)\" already exists",
                                    details: [FieldProblem(field: "identifier", problem: "is already taken")])
             }
-            try db.execute(sql: "INSERT INTO sources (name, identifier, created_at) VALUES (?, ?, ?)",
-                           arguments: [name, identifier, now().milliseconds])
+            try db.execute(sql: "INSERT INTO sources (name, identifier, created_at, offer_timeout_seconds) VALUES (?, ?, ?, ?)",
+                           arguments: [name, identifier, now().milliseconds, settings.offerTimeoutSeconds ?? 0])
             return .source(try Records.fetchSource(db.lastInsertedRowID, db)!)
+
+        case let .sourceUpdate(id, name, settings):
+            // Offers already made keep their deadlines; the new timeout applies to the next ones.
+            guard var source = try Records.fetchSource(id, db) else { throw CommandError.notFound("source", id, field: "id") }
+            if let name { source.name = name }
+            if let seconds = settings.offerTimeoutSeconds { source.offerTimeoutSeconds = seconds }
+            try db.execute(sql: "UPDATE sources SET name = ?, offer_timeout_seconds = ? WHERE id = ?",
+                           arguments: [source.name, source.offerTimeoutSeconds, id])
+            return .source(source)
 
         case .sourceList:
             let ids = try Int64.fetchAll(db, sql: "SELECT id FROM sources ORDER BY id")
@@ -99,14 +115,29 @@ extension SwitchboardStore {
         case let .requestClose(id):
             let request = try Records.requireRequest(id, db)
             guard request.status != .closed else { throw CommandError(.conflict, "request \(id) is already closed") }
-            if request.status == .assigned, let operatorId = request.operatorId {
+            if request.status == .assigned || request.status == .offered, let operatorId = request.operatorId {
                 try db.execute(sql: "UPDATE operators SET current_load = current_load - 1 WHERE id = ?", arguments: [operatorId])
             }
-            try db.execute(sql: "UPDATE requests SET status = 'closed', closed_at = ? WHERE id = ?",
-                           arguments: [now().milliseconds, id])
+            if request.status == .offered {
+                // The request is gone, so the offer ends without being routed again; request.closed says so.
+                try db.execute(sql: "UPDATE offers SET outcome = 'withdrawn', ended_at = ? WHERE request_id = ? AND outcome IS NULL",
+                               arguments: [now().milliseconds, id])
+            }
+            // A request closed while on offer was never its operator's: it keeps none.
+            try db.execute(sql: """
+                UPDATE requests SET status = 'closed', closed_at = ?, offer_expires_at = NULL,
+                    operator_id = CASE WHEN status = 'offered' THEN NULL ELSE operator_id END
+                WHERE id = ?
+                """, arguments: [now().milliseconds, id])
             events.append(try requestEvent(.requestClosed, id, db))
             try drainWaiting(db, events: &events)
             return .request(try Records.fetchRequest(id, db)!)
+
+        case let .requestAccept(id, operatorId):
+            return .request(try accept(id, by: operatorId, db, events: &events))
+
+        case let .requestReject(id, operatorId, reason):
+            return .request(try reject(id, by: operatorId, reason: reason, db, events: &events))
 
         case .statsOperatorsLoad:
             return .operatorsLoad(try operatorsLoad(db))
@@ -119,41 +150,54 @@ extension SwitchboardStore {
         }
     }
 
+    /// An operator switched off gets no more offers: those outstanding go to someone else.
+    /// One switched on may take waiting requests.
+    private func afterActivation(_ id: Int64, isActive: Bool, _ db: Database, events: inout [OutboxEvent]) throws {
+        if !isActive {
+            var waited: Set<Int64> = []
+            try withdrawOffers(of: id, db, events: &events, waited: &waited)
+        }
+        try drainWaiting(db, events: &events)
+    }
+
+    /// `request.assign`: with an operator, an ops override that assigns at once (no offer;
+    /// an outstanding offer to someone else is withdrawn); without, a pick as for a new request.
     private func assignByHand(_ id: Int64, operatorId: Int64?, _ db: Database, events: inout [OutboxEvent]) throws -> Request {
         let request = try Records.requireRequest(id, db)
         guard request.status != .closed else { throw CommandError(.conflict, "request \(id) is closed") }
-        let target: Int64
-        if let operatorId {
-            let chosen = try Records.requireOperator(operatorId, field: "operator_id", db)
-            if request.operatorId == operatorId { return request }
-            guard chosen.isActive else {
-                throw CommandError(.conflict, "operator \(operatorId) is inactive",
-                                   details: [FieldProblem(field: "operator_id", problem: "operator is inactive")])
-            }
-            guard chosen.currentLoad < chosen.maxLoadLimit else {
-                throw CommandError(.conflict, "operator \(operatorId) is at its load limit (\(chosen.maxLoadLimit))",
-                                   details: [FieldProblem(field: "operator_id", problem: "operator is at its load limit")])
-            }
-            target = operatorId
-        } else {
+        guard let operatorId else {
             guard request.status == .waiting else {
-                throw CommandError(.conflict, "request \(id) is already assigned; give operator_id to reassign it")
+                throw CommandError(.conflict, "request \(id) is already \(request.status.rawValue); give operator_id to reassign it")
             }
             guard let picked = try pick(for: request.sourceId, db) else {
                 throw CommandError(.conflict, "no operator is eligible for request \(id) now; it stays waiting")
             }
-            target = picked
+            events.append(try give(id, sourceId: request.sourceId, to: picked, route: .weighted, db))
+            return try Records.fetchRequest(id, db)!
         }
-        events.append(try assign(id, to: target, db))
-        // A reassignment freed a slot on the previous operator.
-        if request.status == .assigned { try drainWaiting(db, events: &events) }
+        let chosen = try Records.requireOperator(operatorId, field: "operator_id", db)
+        if request.operatorId == operatorId {
+            if request.status == .offered { return try accept(id, by: operatorId, db, events: &events) }
+            return request
+        }
+        if let reason = chosen.availability.unavailability {
+            throw CommandError(.conflict, "operator \(operatorId) \(reason)",
+                               details: [FieldProblem(field: "operator_id", problem: "operator \(reason)")])
+        }
+        if request.status == .offered, let holder = request.operatorId {
+            // Withdrawn without routing again: the override below decides where it goes.
+            try endOffer(id, Decline(operatorId: holder, reason: .withdrawn), db, events: &events)
+        }
+        events.append(try assign(id, to: operatorId, db))
+        // A reassignment or a withdrawn offer freed a slot on the previous operator.
+        if request.status != .waiting { try drainWaiting(db, events: &events) }
         return try Records.fetchRequest(id, db)!
     }
 
     private func requestDetail(_ id: Int64, _ db: Database) throws -> RequestDetail {
         guard let row = try Row.fetchOne(db, sql: """
             SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
-                   u.identifier, s.name, s.identifier, o.name
+                   r.offer_expires_at, u.identifier, s.name, s.identifier, o.name
             FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
             LEFT JOIN operators o ON o.id = r.operator_id
             WHERE r.id = ?
@@ -161,9 +205,9 @@ extension SwitchboardStore {
         else { throw CommandError.notFound("request", id, field: "id") }
         let request = Records.makeRequest(row)
         return RequestDetail(
-            request: request, user: User(id: request.userId, identifier: row[9]),
-            source: .init(id: request.sourceId, name: row[10], identifier: row[11]),
-            operator: request.operatorId.map { RequestDetail.OperatorRef(id: $0, name: row[12]) })
+            request: request, user: User(id: request.userId, identifier: row[10]),
+            source: .init(id: request.sourceId, name: row[11], identifier: row[12]),
+            operator: request.operatorId.map { RequestDetail.OperatorRef(id: $0, name: row[13]) })
     }
 
     private func listRequests(_ filter: RequestFilter, _ db: Database) throws -> [Request] {

@@ -5,6 +5,8 @@ import GRDB
 /// anything else reads the tables in the same transaction (every command) and before commit.
 struct PendingCounters {
     var operatorLoad: [Int64: Int] = [:]
+    /// Offers made by intake: load, but not yet a request the operator took.
+    var operatorOffers: [Int64: Int] = [:]
     var sourceRequests: [Int64: Int] = [:]
 
     mutating func flush(_ db: Database) throws {
@@ -17,6 +19,11 @@ struct PendingCounters {
                 """)
             for (id, delta) in operatorLoad { try update.execute(arguments: [delta, delta, id]) }
             operatorLoad.removeAll(keepingCapacity: true)
+        }
+        if !operatorOffers.isEmpty {
+            let update = try db.cachedStatement(sql: "UPDATE operators SET current_load = current_load + ? WHERE id = ?")
+            for (id, delta) in operatorOffers { try update.execute(arguments: [delta, id]) }
+            operatorOffers.removeAll(keepingCapacity: true)
         }
         if !sourceRequests.isEmpty {
             let update = try db.cachedStatement(sql: "UPDATE sources SET request_count = request_count + ? WHERE id = ?")

@@ -2,10 +2,13 @@ import GRDB
 import SwitchboardCore
 
 extension SwitchboardStore {
-    /// Assigns waiting requests, oldest first, while anyone is eligible for them. Runs after
-    /// anything that can free capacity: a close, an activation, a raised limit, new weights,
-    /// a reassignment.
-    func drainWaiting(_ db: Database, events: inout [OutboxEvent]) throws {
+    /// Gives waiting requests out (assigned, or offered where their source makes offers),
+    /// oldest first, while anyone is eligible for them. Runs after anything that can free
+    /// capacity: a close, an activation, a raised limit, new weights, a reassignment, an
+    /// offer declined, an operator becoming available. `skipping` holds requests that have
+    /// just gone back to the line from an offer: the capacity their decline freed must not
+    /// hand them straight back.
+    func drainWaiting(_ db: Database, events: inout [OutboxEvent], skipping: Set<Int64> = []) throws {
         // Cheap exit for the common case: nobody has room at all.
         guard try routingTable(db).anyoneHasRoom else { return }
         // Eligibility only shrinks while draining, so a source found without candidates stays so.
@@ -18,12 +21,12 @@ extension SwitchboardStore {
             let requestId: Int64 = row[0]
             let sourceId: Int64 = row[1]
             afterId = requestId
-            guard !exhausted.contains(sourceId) else { continue }
+            guard !exhausted.contains(sourceId), !skipping.contains(requestId) else { continue }
             guard let operatorId = try pick(for: sourceId, db) else {
                 exhausted.insert(sourceId)
                 continue
             }
-            events.append(try assign(requestId, to: operatorId, db))
+            events.append(try give(requestId, sourceId: sourceId, to: operatorId, route: .waitingLine, db))
         }
     }
 
@@ -51,10 +54,11 @@ extension SwitchboardStore {
     }
 
     /// Writes an event for the request as it now stands.
-    func requestEvent(_ name: EventName, _ requestId: Int64, _ db: Database) throws -> OutboxEvent {
+    func requestEvent(_ name: EventName, _ requestId: Int64, _ db: Database, route: Route? = nil,
+                      decline: Decline? = nil) throws -> OutboxEvent {
         let request = try Records.fetchRequest(requestId, db)!
         let names = try Records.eventNames(for: request, db)
         return makeEvent(name, request: request, userIdentifier: names.user, sourceIdentifier: names.source,
-                         operatorName: names.operator, correlationId: names.messageId)
+                         operatorName: names.operator, correlationId: names.messageId, route: route, decline: decline)
     }
 }

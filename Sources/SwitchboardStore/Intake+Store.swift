@@ -20,22 +20,29 @@ extension SwitchboardStore {
         let userId = try findOrCreateUser(message.userIdentifier, db)
         let operatorId = try pick(for: sourceId, db)
         let time = now()
+        let offerSeconds = operatorId == nil ? 0 : try routingTable(db).offerTimeoutSeconds(of: sourceId)
+        let status: RequestStatus = operatorId == nil ? .waiting : offerSeconds > 0 ? .offered : .assigned
+        let offerExpiresAt = offerSeconds > 0 ? Timestamp(milliseconds: time.milliseconds + Int64(offerSeconds) * 1000) : nil
         try db.cachedStatement(sql: """
-            INSERT INTO requests (user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO requests (user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at, offer_expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
-                userId, sourceId, operatorId, message.message,
-                operatorId == nil ? RequestStatus.waiting.rawValue : RequestStatus.assigned.rawValue,
-                messageId, time.milliseconds, operatorId == nil ? nil : time.milliseconds,
+                userId, sourceId, operatorId, message.message, status.rawValue, messageId, time.milliseconds,
+                status == .assigned ? time.milliseconds : nil, offerExpiresAt?.milliseconds,
             ])
         let request = Request(
             id: db.lastInsertedRowID, userId: userId, sourceId: sourceId, operatorId: operatorId, message: message.message,
-            status: operatorId == nil ? .waiting : .assigned, createdAt: time, assignedAt: operatorId == nil ? nil : time,
-            closedAt: nil)
+            status: status, createdAt: time, assignedAt: status == .assigned ? time : nil, closedAt: nil,
+            offerExpiresAt: offerExpiresAt)
         counters.sourceRequests[sourceId, default: 0] += 1
         var operatorName: String?
         if let operatorId {
-            counters.operatorLoad[operatorId, default: 0] += 1
+            if let offerExpiresAt {
+                counters.operatorOffers[operatorId, default: 0] += 1
+                try recordOffer(request.id, to: operatorId, expiresAt: offerExpiresAt.milliseconds, db)
+            } else {
+                counters.operatorLoad[operatorId, default: 0] += 1
+            }
             routing?.adjustLoad(of: operatorId, by: 1)
             operatorName = routing?.name(of: operatorId)
         }
@@ -43,12 +50,19 @@ extension SwitchboardStore {
             try db.cachedStatement(sql: "INSERT INTO processed_messages (message_id, request_id, processed_at) VALUES (?, ?, ?)")
                 .execute(arguments: [messageId, request.id, time.milliseconds])
         }
+        let event: EventName = switch status {
+        case .offered: .requestOffered
+        case .assigned: .requestAssigned
+        default: .requestWaiting
+        }
         events.append(makeEvent(
-            operatorId == nil ? .requestWaiting : .requestAssigned, request: request,
-            userIdentifier: message.userIdentifier, sourceIdentifier: sourceIdentifier, operatorName: operatorName,
-            correlationId: messageId))
-        if let operatorId { return .assigned(requestId: request.id, operatorId: operatorId) }
-        return .waiting(requestId: request.id)
+            event, request: request, userIdentifier: message.userIdentifier, sourceIdentifier: sourceIdentifier,
+            operatorName: operatorName, correlationId: messageId, route: status == .offered ? .weighted : nil))
+        switch (status, operatorId) {
+        case let (.offered, operatorId?): return .offered(requestId: request.id, operatorId: operatorId)
+        case let (.assigned, operatorId?): return .assigned(requestId: request.id, operatorId: operatorId)
+        default: return .waiting(requestId: request.id)
+        }
     }
 
     private func findOrCreateUser(_ identifier: String, _ db: Database) throws -> Int64 {

@@ -81,13 +81,20 @@ extension SwitchboardStore {
     /// The event, ready to publish; it reaches the outbox with the rest of its transaction's
     /// events (``writeOutbox(_:_:)``).
     func makeEvent(_ name: EventName, request: Request, userIdentifier: String, sourceIdentifier: String,
-                   operatorName: String?, correlationId: String?) -> OutboxEvent {
+                   operatorName: String?, correlationId: String?, route: Route? = nil, decline: Decline? = nil) -> OutboxEvent {
         let event = Event(
             event: name, eventId: makeEventId(), occurredAt: now(),
             request: EventRequest(request: request, userIdentifier: userIdentifier, sourceIdentifier: sourceIdentifier,
-                                  operatorName: operatorName))
+                                  operatorName: operatorName),
+            route: route, decline: decline)
         return OutboxEvent(id: 0, eventId: event.eventId, routingKey: name.rawValue, correlationId: correlationId,
                            body: event.jsonBytes())
+    }
+
+    /// `operator.presence_changed`: rare, so encoded with `JSONEncoder`.
+    func makePresenceEvent(_ event: PresenceEvent) throws -> OutboxEvent {
+        OutboxEvent(id: 0, eventId: event.eventId, routingKey: event.event.rawValue, correlationId: nil,
+                    body: try Array(JSON.encoder.encode(event)))
     }
 
     /// Writes a transaction's events as one outbox row and gives each event that row's id.

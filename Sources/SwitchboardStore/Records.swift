@@ -11,12 +11,12 @@ extension Timestamp {
 }
 
 enum Records {
-    static let operatorColumns = "id, name, is_active, max_load_limit, current_load, created_at"
-    static let requestColumns = "id, user_id, source_id, operator_id, message, status, created_at, assigned_at, closed_at"
+    static let operatorColumns = "id, name, is_active, max_load_limit, current_load, created_at, presence"
+    static let requestColumns = "id, user_id, source_id, operator_id, message, status, created_at, assigned_at, closed_at, offer_expires_at"
 
     static func makeOperator(_ row: Row) -> Operator {
         Operator(id: row[0], name: row[1], isActive: row[2], maxLoadLimit: row[3], currentLoad: row[4],
-                 createdAt: Timestamp(milliseconds: row[5]))
+                 createdAt: Timestamp(milliseconds: row[5]), presence: Presence(rawValue: row[6]) ?? .available)
     }
 
     static func makeRequest(_ row: Row, offset: Int = 0) -> Request {
@@ -24,7 +24,7 @@ enum Records {
             id: row[offset], userId: row[offset + 1], sourceId: row[offset + 2], operatorId: row[offset + 3],
             message: row[offset + 4], status: RequestStatus(rawValue: row[offset + 5]) ?? .waiting,
             createdAt: Timestamp(milliseconds: row[offset + 6]), assignedAt: Timestamp(row[offset + 7] as Int64?),
-            closedAt: Timestamp(row[offset + 8] as Int64?))
+            closedAt: Timestamp(row[offset + 8] as Int64?), offerExpiresAt: Timestamp(row[offset + 9] as Int64?))
     }
 
     static func fetchOperator(_ id: Int64, _ db: Database) throws -> Operator? {
@@ -39,10 +39,11 @@ enum Records {
 
     static func fetchSource(_ id: Int64, _ db: Database) throws -> Source? {
         guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, name, identifier, created_at FROM sources WHERE id = ?"), arguments: [id])
+            db.cachedStatement(sql: "SELECT id, name, identifier, created_at, offer_timeout_seconds FROM sources WHERE id = ?"),
+            arguments: [id])
         else { return nil }
         return Source(id: row[0], name: row[1], identifier: row[2], createdAt: Timestamp(milliseconds: row[3]),
-                      weights: try weights(of: id, db))
+                      weights: try weights(of: id, db), offerTimeoutSeconds: row[4])
     }
 
     static func weights(of sourceId: Int64, _ db: Database) throws -> [Weight] {

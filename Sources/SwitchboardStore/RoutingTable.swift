@@ -5,36 +5,44 @@ import SwitchboardCore
 /// writer so that routing a request costs no query even with a thousand operators on a source.
 ///
 /// Only the writer changes these, so the table is exact as long as every change goes
-/// through it: intake and assignments update loads in place; commands, which may roll back,
-/// drop the table, and it is read again from the database on next use.
+/// through it: intake, assignments and offers update loads in place; commands, which may
+/// roll back, drop the table, and it is read again from the database on next use.
 struct RoutingTable {
     struct OperatorState {
         var id: Int64
         var name: String
-        var isActive: Bool
-        var load: Int
-        var limit: Int
+        var availability: OperatorAvailability
+    }
+
+    struct SourceState {
+        var identifier: String
+        var offerTimeoutSeconds: Int
+        var weights: [(slot: Int, weight: Int)] = []
     }
 
     private var operators: [OperatorState] = []
     private var slotOf: [Int64: Int] = [:]
-    private var weightsBySource: [Int64: [(slot: Int, weight: Int)]] = [:]
-    private var sourceIdentifiers: [Int64: String] = [:]
+    private var sources: [Int64: SourceState] = [:]
     private var sourceIds: [String: Int64] = [:]
 
     static func load(_ db: Database) throws -> RoutingTable {
         var table = RoutingTable()
-        for row in try Row.fetchAll(db, sql: "SELECT id, name, is_active, current_load, max_load_limit FROM operators ORDER BY id") {
+        for row in try Row.fetchAll(db, sql: """
+            SELECT id, name, is_active, presence, current_load, max_load_limit FROM operators ORDER BY id
+            """) {
             table.slotOf[row[0]] = table.operators.count
-            table.operators.append(OperatorState(id: row[0], name: row[1], isActive: row[2], load: row[3], limit: row[4]))
+            table.operators.append(OperatorState(
+                id: row[0], name: row[1],
+                availability: OperatorAvailability(isActive: row[2], presence: Presence(rawValue: row[3]) ?? .available,
+                                                   load: row[4], limit: row[5])))
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, identifier, offer_timeout_seconds FROM sources") {
+            table.sources[row[0]] = SourceState(identifier: row[1], offerTimeoutSeconds: row[2])
+            table.sourceIds[row[1]] = row[0]
         }
         for row in try Row.fetchAll(db, sql: "SELECT source_id, operator_id, weight FROM weights ORDER BY source_id, operator_id") {
             guard let slot = table.slotOf[row[1]] else { continue }
-            table.weightsBySource[row[0], default: []].append((slot, row[2]))
-        }
-        for row in try Row.fetchAll(db, sql: "SELECT id, identifier FROM sources") {
-            table.sourceIdentifiers[row[0]] = row[1]
-            table.sourceIds[row[1]] = row[0]
+            table.sources[row[0]]?.weights.append((slot, row[2]))
         }
         return table
     }
@@ -42,23 +50,34 @@ struct RoutingTable {
     /// The source's id and identifier, or nil if no source matches.
     func resolve(_ reference: SourceReference) -> (id: Int64, identifier: String)? {
         switch reference {
-        case let .id(id): sourceIdentifiers[id].map { (id, $0) }
+        case let .id(id): sources[id].map { (id, $0.identifier) }
         case let .identifier(identifier): sourceIds[identifier].map { ($0, identifier) }
         }
     }
 
-    /// Picks an eligible operator for a request from `sourceId`, or nil if nobody is.
-    func pick<R: RandomNumberGenerator>(for sourceId: Int64, using random: inout R) -> Int64? {
-        guard let weights = weightsBySource[sourceId] else { return nil }
+    /// How long an offer from this source lasts; 0 when the source assigns at once.
+    func offerTimeoutSeconds(of sourceId: Int64) -> Int {
+        sources[sourceId]?.offerTimeoutSeconds ?? 0
+    }
+
+    /// Picks an eligible operator for a request from `sourceId`, leaving out `excluded`
+    /// (those offered it in this round), or nil if nobody is eligible.
+    func pick<R: RandomNumberGenerator>(for sourceId: Int64, excluding excluded: Set<Int64> = [], using random: inout R) -> Int64? {
+        guard let weights = sources[sourceId]?.weights else { return nil }
         let chosen = Distribution.pick(from: weights, using: &random) { entry in
             let state = operators[entry.slot]
-            return state.isActive && state.load < state.limit ? entry.weight : 0
+            if !excluded.isEmpty, excluded.contains(state.id) { return 0 }
+            return state.availability.drawWeight(entry.weight)
         }
         return chosen.map { operators[$0.slot].id }
     }
 
     mutating func adjustLoad(of operatorId: Int64, by delta: Int) {
-        if let slot = slotOf[operatorId] { operators[slot].load += delta }
+        if let slot = slotOf[operatorId] { operators[slot].availability.load += delta }
+    }
+
+    mutating func setPresence(of operatorId: Int64, _ presence: Presence) {
+        if let slot = slotOf[operatorId] { operators[slot].availability.presence = presence }
     }
 
     func name(of operatorId: Int64) -> String? {
@@ -66,7 +85,7 @@ struct RoutingTable {
     }
 
     var anyoneHasRoom: Bool {
-        operators.contains { $0.isActive && $0.load < $0.limit }
+        operators.contains { $0.availability.canTakeMore }
     }
 }
 
@@ -79,7 +98,7 @@ extension SwitchboardStore {
     }
 
     /// Picks through the in-memory table, loading it first if a command dropped it.
-    func pick(for sourceId: Int64, _ db: Database) throws -> Int64? {
-        try routingTable(db).pick(for: sourceId, using: &random)
+    func pick(for sourceId: Int64, excluding excluded: Set<Int64> = [], _ db: Database) throws -> Int64? {
+        try routingTable(db).pick(for: sourceId, excluding: excluded, using: &random)
     }
 }

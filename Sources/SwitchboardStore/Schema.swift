@@ -138,6 +138,61 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        // Presence and offers. `offered` is a new request status, and a CHECK cannot be
+        // altered, so the requests table is rebuilt as in v3, keeping its ids and id counter.
+        // Offer deadlines are the offered requests' `offer_expires_at`, in a partial index
+        // that holds only offered requests: the next deadline and the due ones are one
+        // indexed read, however many requests are stored.
+        migrator.registerMigration("v7-presence-and-offers") { db in
+            try db.execute(sql: """
+                ALTER TABLE operators ADD COLUMN presence TEXT NOT NULL DEFAULT 'available'
+                    CHECK (presence = 'available' OR presence = 'away' OR presence = 'offline');
+                ALTER TABLE operators ADD COLUMN missed_offers INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE sources ADD COLUMN offer_timeout_seconds INTEGER NOT NULL DEFAULT 0
+                    CHECK (offer_timeout_seconds BETWEEN 0 AND 3600);
+
+                CREATE TABLE requests_new (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    user_id INTEGER NOT NULL REFERENCES users(id),
+                    source_id INTEGER NOT NULL REFERENCES sources(id),
+                    operator_id INTEGER REFERENCES operators(id) ON DELETE SET NULL,
+                    message TEXT NOT NULL,
+                    status TEXT NOT NULL
+                        CHECK (status = 'waiting' OR status = 'offered' OR status = 'assigned' OR status = 'closed'),
+                    message_id TEXT,
+                    created_at INTEGER NOT NULL,
+                    assigned_at INTEGER,
+                    closed_at INTEGER,
+                    offer_expires_at INTEGER,
+                    -- Counts the times the request went (back) to the waiting line: an offer goes
+                    -- only to operators not offered it in the current round.
+                    offer_round INTEGER NOT NULL DEFAULT 0
+                );
+                INSERT INTO requests_new (id, user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at, closed_at)
+                    SELECT id, user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at, closed_at FROM requests;
+                UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'requests')
+                    WHERE name = 'requests_new' AND EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'requests');
+                DROP TABLE requests;
+                ALTER TABLE requests_new RENAME TO requests;
+                CREATE INDEX requests_operator_status ON requests(operator_id, status);
+                CREATE INDEX requests_source_status ON requests(source_id, status);
+                CREATE INDEX requests_waiting ON requests(id) WHERE status = 'waiting';
+                CREATE INDEX requests_offer_deadline ON requests(offer_expires_at) WHERE status = 'offered';
+
+                -- Every offer made, and how it ended (NULL while outstanding).
+                CREATE TABLE offers (
+                    request_id INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+                    round INTEGER NOT NULL,
+                    operator_id INTEGER NOT NULL,
+                    offered_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    outcome TEXT CHECK (outcome IS NULL OR outcome = 'accepted' OR outcome = 'rejected'
+                                        OR outcome = 'expired' OR outcome = 'withdrawn'),
+                    ended_at INTEGER,
+                    PRIMARY KEY (request_id, round, operator_id)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -5,9 +5,17 @@ import SwitchboardCore
 // they answer as fast with a million stored requests as with ten.
 extension SwitchboardStore {
     func operatorsLoad(_ db: Database) throws -> OperatorsLoad {
+        // Offered counts come from the (operator_id, status) index: one short range per operator.
         OperatorsLoad(operators: try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, name, current_load, max_load_limit, is_active FROM operators ORDER BY id")
-        ).map { OperatorLoad(operatorId: $0[0], operatorName: $0[1], currentLoad: $0[2], maxLoadLimit: $0[3], isActive: $0[4]) })
+            db.cachedStatement(sql: """
+                SELECT o.id, o.name, o.current_load, o.max_load_limit, o.is_active, o.presence,
+                       (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status = 'offered')
+                FROM operators o ORDER BY o.id
+                """)
+        ).map {
+            OperatorLoad(operatorId: $0[0], operatorName: $0[1], currentLoad: $0[2], maxLoadLimit: $0[3], isActive: $0[4],
+                         presence: Presence(rawValue: $0[5]) ?? .available, offered: $0[6])
+        })
     }
 
     func distribution(_ db: Database) throws -> RequestsDistribution {
@@ -26,10 +34,11 @@ extension SwitchboardStore {
     func status(_ db: Database) throws -> ServiceStatus {
         let waiting = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM requests WHERE status = 'waiting'")) ?? 0
         let pending = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(event_count), 0) FROM outbox")) ?? 0
+        let offered = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM requests WHERE status = 'offered'")) ?? 0
         let uptime = ContinuousClock.now - openedAt
         return ServiceStatus(
             version: Self.version,
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
-            waitingCount: waiting, outboxPending: pending, storeId: storeId)
+            waitingCount: waiting, outboxPending: pending, storeId: storeId, offeredCount: offered)
     }
 }

@@ -11,6 +11,8 @@ public enum WorkItem: Sendable {
 
 public enum IntakeOutcome: Sendable, Equatable {
     case assigned(requestId: Int64, operatorId: Int64)
+    /// On offer to the operator (the request's source makes offers).
+    case offered(requestId: Int64, operatorId: Int64)
     case waiting(requestId: Int64)
     /// The message id was processed before; nothing was created.
     case duplicate(requestId: Int64)
@@ -51,6 +53,10 @@ public final class SwitchboardStore {
     /// weights behind its back (a command, a failed transaction).
     var routing: RoutingTable?
     var counters = PendingCounters()
+    /// The earliest offer deadline, as far as the writer knows.
+    var deadlines = DeadlineWatch()
+    /// An operator who lets this many offers in a row expire is set away; 0: never.
+    let awayAfterMissed: Int
     /// Users seen lately, by identifier. Users are only ever created by intake, so an entry
     /// stays right unless its transaction fails, and then the whole cache goes.
     var userIds: [String: Int64] = [:]
@@ -59,8 +65,9 @@ public final class SwitchboardStore {
 
     public init(
         path: String, random: SplitMix64 = SplitMix64(), now: @escaping () -> Timestamp = Timestamp.now,
-        makeEventId: (() -> String)? = nil
+        makeEventId: (() -> String)? = nil, awayAfterMissed: Int = 3
     ) throws {
+        self.awayAfterMissed = awayAfterMissed
         try DatabaseFiles.prepare(path)
         lock = try DatabaseLock(database: path)
         var configuration = Configuration()
@@ -100,6 +107,7 @@ public final class SwitchboardStore {
         } catch {
             routing = nil
             counters = PendingCounters()
+            deadlines = DeadlineWatch()
             userIds.removeAll()
             throw error
         }
@@ -109,6 +117,9 @@ public final class SwitchboardStore {
         try pool.write { db in
             try Self.settle(settlement, db)
             var applied = Applied(results: [], events: [])
+            // Deadlines that passed before the batch are handled before it: an accept in the
+            // batch finds an offer whose time is up already expired, as the operator's clock says.
+            try expireDueOffers(db, events: &applied.events)
             applied.results.reserveCapacity(items.count)
             for item in items {
                 switch item {

@@ -36,6 +36,20 @@ func problems(_ json: String) -> [FieldProblem] {
             (#"{"command":"request.assign","args":{"id":9}}"#, .requestAssign(id: 9, operatorId: nil)),
             (#"{"command":"request.assign","args":{"id":9,"operator_id":2}}"#, .requestAssign(id: 9, operatorId: 2)),
             (#"{"command":"request.close","args":{"id":9}}"#, .requestClose(id: 9)),
+            (#"{"command":"operator.create","args":{"name":"B","max_load_limit":2,"presence":"away"}}"#,
+             .operatorCreate(name: "B", maxLoadLimit: 2, isActive: true, presence: .away)),
+            (#"{"command":"operator.set_presence","args":{"id":3,"presence":"offline","requeue":true}}"#,
+             .operatorSetPresence(id: 3, presence: .offline, requeue: true)),
+            (#"{"command":"operator.set_presence","args":{"id":3,"presence":"away"}}"#,
+             .operatorSetPresence(id: 3, presence: .away, requeue: false)),
+            (#"{"command":"source.create","args":{"name":"Chat","identifier":"chat","offer_timeout_seconds":30}}"#,
+             .sourceCreate(name: "Chat", identifier: "chat", settings: SourceSettings(offerTimeoutSeconds: 30))),
+            (#"{"command":"source.update","args":{"id":1,"offer_timeout_seconds":0}}"#,
+             .sourceUpdate(id: 1, name: nil, settings: SourceSettings(offerTimeoutSeconds: 0))),
+            (#"{"command":"request.list","args":{"status":"offered"}}"#, .requestList(RequestFilter(status: .offered))),
+            (#"{"command":"request.accept","args":{"id":9,"operator_id":2}}"#, .requestAccept(id: 9, operatorId: 2)),
+            (#"{"command":"request.reject","args":{"id":9,"operator_id":2,"reason":" busy "}}"#,
+             .requestReject(id: 9, operatorId: 2, reason: "busy")),
             (#"{"command":"stats.operators_load"}"#, .statsOperatorsLoad),
             (#"{"command":"stats.requests_distribution"}"#, .statsRequestsDistribution),
             (#"{"command":"service.status"}"#, .serviceStatus),
@@ -44,6 +58,26 @@ func problems(_ json: String) -> [FieldProblem] {
             #expect(try parse(json).get() == expected, "\(json)")
         }
         #expect(Set(cases.map { $0.1.name }) == Set(Command.names))
+    }
+
+    @Test(arguments: [
+        (#"{"id":1,"presence":"lunch"}"#, "presence", "must be one of available, away, offline"),
+        (#"{"id":1}"#, "presence", "is required"),
+        (#"{"id":1,"presence":"away","requeue":true}"#, "requeue", "is allowed only with presence offline, got away"),
+        (#"{"id":1,"presence":"offline","requeue":"yes"}"#, "requeue", "must be true or false, got string"),
+    ])
+    func setPresenceValidationNamesTheField(_ args: String, _ field: String, _ problem: String) {
+        #expect(problems(#"{"command":"operator.set_presence","args":"# + args + "}") == [FieldProblem(field: field, problem: problem)])
+    }
+
+    @Test(arguments: [
+        (#"{"command":"source.update","args":{"id":1,"offer_timeout_seconds":3601}}"#, "offer_timeout_seconds"),
+        (#"{"command":"source.create","args":{"name":"C","identifier":"c","offer_timeout_seconds":-1}}"#, "offer_timeout_seconds"),
+        (#"{"command":"request.accept","args":{"id":1}}"#, "operator_id"),
+        (#"{"command":"request.reject","args":{"id":1,"operator_id":2,"reason":""}}"#, "reason"),
+    ])
+    func offerCommandsNameTheBadField(_ json: String, _ field: String) {
+        #expect(problems(json).map(\.field) == [field])
     }
 
     @Test func notJSONIsABadRequest() {

@@ -7,10 +7,9 @@ import SwitchboardCore
 
 /// A store on a fresh temporary file, with a fixed random seed and a clock that ticks 1 ms
 /// per reading, so every run is reproducible.
-func makeStore(seed: UInt64 = 1, path: String? = nil) throws -> SwitchboardStore {
+func makeStore(seed: UInt64 = 1, path: String? = nil, clock: Clock = Clock(), awayAfterMissed: Int = 3) throws -> SwitchboardStore {
     let file = path ?? temporaryDatabasePath()
-    let clock = Clock()
-    return try SwitchboardStore(path: file, random: SplitMix64(seed: seed), now: { clock.tick() })
+    return try SwitchboardStore(path: file, random: SplitMix64(seed: seed), now: { clock.tick() }, awayAfterMissed: awayAfterMissed)
 }
 
 func temporaryDatabasePath() -> String {
@@ -23,6 +22,9 @@ final class Clock: @unchecked Sendable {
         ms += 1
         return Timestamp(milliseconds: ms)
     }
+
+    /// Moves time on, as if the service had been idle (offer deadlines pass).
+    func advance(seconds: Int) { ms += Int64(seconds) * 1000 }
 }
 
 extension SwitchboardStore {
@@ -89,21 +91,24 @@ extension SwitchboardStore {
         try read { db in
             let mismatched = try Row.fetchAll(db, sql: """
                 SELECT o.id, o.current_load, o.max_load_limit,
-                       (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status = 'assigned') AS assigned,
-                       o.request_count, (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id) AS counted
+                       (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status IN ('assigned', 'offered')) AS held,
+                       o.request_count,
+                       (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status IN ('assigned', 'closed')) AS counted
                 FROM operators o
                 """)
             for row in mismatched {
-                let (load, limit, assigned): (Int, Int, Int) = (row[1], row[2], row[3])
-                #expect(load == assigned, "operator \(row[0] as Int64): load \(load) but \(assigned) assigned", sourceLocation: sourceLocation)
+                let (load, limit, held): (Int, Int, Int) = (row[1], row[2], row[3])
+                #expect(load == held, "operator \(row[0] as Int64): load \(load) but \(held) assigned or offered", sourceLocation: sourceLocation)
                 #expect(load <= limit, "operator \(row[0] as Int64): load \(load) over limit \(limit)", sourceLocation: sourceLocation)
                 #expect(row[4] as Int == row[5] as Int, "operator request_count drifted", sourceLocation: sourceLocation)
             }
-            // A waiting request never has an eligible operator: the line drains at once.
+            // A waiting request never has an eligible operator: the line drains at once. (One
+            // that every eligible operator declined waits for the next change that frees room.)
             let stuck = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM requests r WHERE r.status = 'waiting' AND EXISTS (
+                SELECT COUNT(*) FROM requests r WHERE r.status = 'waiting' AND r.offer_round = 0 AND EXISTS (
                     SELECT 1 FROM weights w JOIN operators o ON o.id = w.operator_id
-                    WHERE w.source_id = r.source_id AND o.is_active AND o.current_load < o.max_load_limit)
+                    WHERE w.source_id = r.source_id AND o.is_active AND o.presence = 'available'
+                      AND o.current_load < o.max_load_limit)
                 """) ?? -1
             #expect(stuck == 0, "\(stuck) waiting request(s) could have been assigned", sourceLocation: sourceLocation)
             let inconsistent = try Int.fetchOne(db, sql: """
@@ -111,8 +116,20 @@ extension SwitchboardStore {
                     (status = 'waiting' AND (operator_id IS NOT NULL OR assigned_at IS NOT NULL))
                     OR (status = 'assigned' AND (operator_id IS NULL OR assigned_at IS NULL))
                     OR (status = 'closed' AND closed_at IS NULL)
+                    OR (status = 'offered' AND (operator_id IS NULL OR offer_expires_at IS NULL OR assigned_at IS NOT NULL))
+                    OR (status != 'offered' AND offer_expires_at IS NOT NULL)
                 """) ?? -1
             #expect(inconsistent == 0, "requests whose fields contradict their status", sourceLocation: sourceLocation)
+            // An outstanding offer row exactly for each offered request, to its operator.
+            let matched = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM requests r JOIN offers o ON o.request_id = r.id AND o.round = r.offer_round
+                    AND o.operator_id = r.operator_id AND o.outcome IS NULL
+                WHERE r.status = 'offered'
+                """) ?? -1
+            let outstanding = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM offers WHERE outcome IS NULL") ?? -1
+            let offered = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests WHERE status = 'offered'") ?? -1
+            #expect(matched == offered && outstanding == offered, "outstanding offers \(outstanding), offered requests \(offered)",
+                    sourceLocation: sourceLocation)
         }
     }
 }

@@ -1,0 +1,104 @@
+import GRDB
+import SwitchboardCore
+
+/// What the writer knows of the earliest offer deadline. It may be early (an offer accepted
+/// since it was noted) but never late: every offer made notes its deadline, and anything
+/// else that could move it (a handled batch of expiries, a failed transaction) forgets it, so
+/// that the next look reads it again from the index.
+struct DeadlineWatch {
+    enum Known {
+        case unknown
+        case none
+        case at(Int64)
+    }
+
+    var known = Known.unknown
+
+    mutating func noteOffer(expiringAt due: Int64) {
+        switch known {
+        case .unknown: break
+        case .none: known = .at(due)
+        case let .at(earliest): known = .at(min(earliest, due))
+        }
+    }
+
+    /// The earliest deadline, reading the index only when it is not known.
+    mutating func earliest(_ db: Database) throws -> Int64? {
+        if case .unknown = known {
+            let found = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(offer_expires_at) FROM requests WHERE status = 'offered'"))
+            known = found.map(Known.at) ?? .none
+        }
+        if case let .at(due) = known { return due }
+        return nil
+    }
+}
+
+extension SwitchboardStore {
+    /// The earliest offer deadline, if any offer is outstanding: the writer waits for the
+    /// next delivery no longer than this.
+    public func nextDeadline() throws -> Timestamp? {
+        if case .unknown = deadlines.known {
+            let known = try pool.read { db in
+                var watch = DeadlineWatch()
+                _ = try watch.earliest(db)
+                return watch.known
+            }
+            // A batch may have noted an earlier one meanwhile; this read only fills a gap.
+            if case .unknown = deadlines.known { deadlines.known = known }
+        }
+        guard case let .at(due) = deadlines.known else { return nil }
+        return Timestamp(milliseconds: due)
+    }
+
+    /// Handles every offer whose deadline has passed, in the transaction of the batch that
+    /// comes first after it (or of an empty batch when nothing else arrives): the expiry,
+    /// its events and the request's next route commit together, so a crash repeats nothing
+    /// and loses nothing. Pages through the deadline index, oldest first; each handled
+    /// request leaves the due set (it waits, or is offered again with a later deadline).
+    func expireDueOffers(_ db: Database, events: inout [OutboxEvent]) throws {
+        // The clock is read only when an offer is outstanding: a batch's request times do
+        // not depend on whether it was applied alone or with others.
+        guard let due = try deadlines.earliest(db) else { return }
+        let time = now().milliseconds
+        guard due <= time else { return }
+        defer { deadlines.known = .unknown }
+        var waited: Set<Int64> = []
+        let page = try db.cachedStatement(sql: """
+            SELECT id, operator_id, source_id FROM requests WHERE status = 'offered' AND offer_expires_at <= ?
+            ORDER BY offer_expires_at LIMIT 256
+            """)
+        while true {
+            let rows = try Row.fetchAll(page, arguments: [time])
+            guard !rows.isEmpty else { break }
+            for row in rows {
+                let (requestId, operatorId, sourceId): (Int64, Int64, Int64) = (row[0], row[1], row[2])
+                // An earlier expiry in this page may have set this operator away, which
+                // withdrew and re-routed the request already.
+                guard try stillOffered(requestId, to: operatorId, dueBy: time, db) else { continue }
+                try expire(requestId, operatorId: operatorId, sourceId: sourceId, db, events: &events, waited: &waited)
+            }
+        }
+        try drainWaiting(db, events: &events, skipping: waited)
+    }
+
+    private func stillOffered(_ requestId: Int64, to operatorId: Int64, dueBy time: Int64, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM requests WHERE id = ? AND status = 'offered' AND operator_id = ? AND offer_expires_at <= ?)
+            """), arguments: [requestId, operatorId, time]) ?? false
+    }
+
+    /// One expired offer: declined as `expired`, routed on, and the operator set away after
+    /// `awayAfterMissed` expiries in a row.
+    private func expire(_ requestId: Int64, operatorId: Int64, sourceId: Int64, _ db: Database,
+                        events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
+        try decline(requestId, sourceId: sourceId, Decline(operatorId: operatorId, reason: .expired), db,
+                    events: &events, waited: &waited)
+        let missed = try Int.fetchOne(
+            db.cachedStatement(sql: "UPDATE operators SET missed_offers = missed_offers + 1 WHERE id = ? RETURNING missed_offers"),
+            arguments: [operatorId]) ?? 0
+        guard awayAfterMissed > 0, missed >= awayAfterMissed, let current = try Records.fetchOperator(operatorId, db),
+              current.presence == .available
+        else { return }
+        try setPresence(current, to: .away, reason: .missedOffers, requeue: false, db, events: &events, waited: &waited)
+    }
+}

@@ -1,0 +1,183 @@
+import GRDB
+import SwitchboardCore
+
+// Offers (../shared/CONTRACT.md, "Offers: accept, decline, expire"): a pick for a source with
+// `offer_timeout_seconds` makes an offer that counts in the operator's load until it is
+// accepted, rejected, withdrawn or expires; an offer that ends unaccepted sends the request
+// on to someone not offered it in this round, or back to the waiting line.
+
+extension SwitchboardStore {
+    /// Gives a request to the operator a pick chose: an offer when its source makes offers,
+    /// else an assignment.
+    func give(_ requestId: Int64, sourceId: Int64, to operatorId: Int64, route: Route, _ db: Database) throws -> OutboxEvent {
+        let seconds = try routingTable(db).offerTimeoutSeconds(of: sourceId)
+        guard seconds > 0 else { return try assign(requestId, to: operatorId, db) }
+        let expiresAt = now().milliseconds + Int64(seconds) * 1000
+        try db.cachedStatement(sql: """
+            UPDATE requests SET status = 'offered', operator_id = ?, offer_expires_at = ? WHERE id = ?
+            """).execute(arguments: [operatorId, expiresAt, requestId])
+        try recordOffer(requestId, to: operatorId, expiresAt: expiresAt, db)
+        try db.cachedStatement(sql: "UPDATE operators SET current_load = current_load + 1 WHERE id = ?")
+            .execute(arguments: [operatorId])
+        routing?.adjustLoad(of: operatorId, by: 1)
+        return try requestEvent(.requestOffered, requestId, db, route: route)
+    }
+
+    /// Writes the offer's history row (the current round is the request's) and notes its deadline.
+    func recordOffer(_ requestId: Int64, to operatorId: Int64, expiresAt: Int64, _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO offers (request_id, round, operator_id, offered_at, expires_at)
+            SELECT id, offer_round, ?, ?, ? FROM requests WHERE id = ?
+            """).execute(arguments: [operatorId, now().milliseconds, expiresAt, requestId])
+        deadlines.noteOffer(expiringAt: expiresAt)
+    }
+
+    /// `request.accept`: the request, on offer to this operator, becomes theirs.
+    func accept(_ id: Int64, by operatorId: Int64, _ db: Database, events: inout [OutboxEvent]) throws -> Request {
+        let request = try requireOffer(id, to: operatorId, db)
+        let time = now().milliseconds
+        try endOfferRow(id, operatorId: operatorId, outcome: "accepted", db)
+        try db.execute(sql: "UPDATE requests SET status = 'assigned', assigned_at = ?, offer_expires_at = NULL WHERE id = ?",
+                       arguments: [time, id])
+        try db.execute(sql: "UPDATE operators SET request_count = request_count + 1, missed_offers = 0 WHERE id = ?",
+                       arguments: [operatorId])
+        events.append(try requestEvent(.requestAssigned, request.id, db))
+        return try Records.fetchRequest(id, db)!
+    }
+
+    /// `request.reject`: the offer ends, and the request goes on to someone else or waits.
+    func reject(_ id: Int64, by operatorId: Int64, reason: String?, _ db: Database, events: inout [OutboxEvent]) throws -> Request {
+        let request = try requireOffer(id, to: operatorId, db)
+        try db.execute(sql: "UPDATE operators SET missed_offers = 0 WHERE id = ?", arguments: [operatorId])
+        var waited: Set<Int64> = []
+        try decline(request.id, sourceId: request.sourceId,
+                    Decline(operatorId: operatorId, reason: .rejected, rejectionReason: reason), db, events: &events, waited: &waited)
+        try drainWaiting(db, events: &events, skipping: waited)
+        return try Records.fetchRequest(id, db)!
+    }
+
+    /// The request, when it is on offer to this operator; otherwise a conflict that says why not.
+    private func requireOffer(_ id: Int64, to operatorId: Int64, _ db: Database) throws -> Request {
+        _ = try Records.requireOperator(operatorId, field: "operator_id", db)
+        let request = try Records.requireRequest(id, db)
+        if request.status == .offered, request.operatorId == operatorId { return request }
+        var why: String
+        switch (request.status, request.operatorId) {
+        case (.closed, _): why = "it is closed"
+        case let (.assigned, holder?) where holder == operatorId: why = "it is already assigned to operator \(operatorId)"
+        case let (.assigned, holder?): why = "it is assigned to operator \(holder)"
+        default:
+            why = request.status == .waiting ? "it is waiting" : "it is on offer to operator \(request.operatorId ?? 0)"
+            if let row = try Row.fetchOne(db, sql: """
+                SELECT outcome, ended_at FROM offers WHERE request_id = ? AND operator_id = ? AND outcome IS NOT NULL
+                ORDER BY round DESC LIMIT 1
+                """, arguments: [id, operatorId]) {
+                let outcome: String = row[0]
+                let at = Timestamp(milliseconds: row[1]).description
+                let ended = switch outcome {
+                case "rejected": "operator \(operatorId) rejected it at \(at)"
+                case "expired": "its offer to operator \(operatorId) expired at \(at)"
+                default: "its offer to operator \(operatorId) was \(outcome) at \(at)"
+                }
+                why = "\(ended); \(why)"
+            }
+        }
+        throw CommandError(.conflict, "request \(id) is not on offer to operator \(operatorId): \(why)",
+                           details: [FieldProblem(field: "operator_id", problem: why)])
+    }
+
+    /// Ends an offer unaccepted (`request.offer_declined`), then routes the request again:
+    /// to an eligible operator not offered it in this round, or back to the waiting line
+    /// (added to `waited`, which the drain that follows leaves alone, so that the load the
+    /// decline freed does not hand the request straight back).
+    func decline(_ requestId: Int64, sourceId: Int64, _ decline: Decline, _ db: Database,
+                 events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
+        try endOffer(requestId, decline, db, events: &events)
+        try routeAgain(requestId, sourceId: sourceId, db, events: &events, waited: &waited)
+    }
+
+    /// Ends an offer unaccepted: the operator's load drops, the request is waiting again
+    /// (until routed), and `request.offer_declined` is written.
+    func endOffer(_ requestId: Int64, _ decline: Decline, _ db: Database, events: inout [OutboxEvent]) throws {
+        try endOfferRow(requestId, operatorId: decline.operatorId, outcome: decline.reason.rawValue, db)
+        try db.cachedStatement(sql: """
+            UPDATE requests SET status = 'waiting', operator_id = NULL, offer_expires_at = NULL WHERE id = ?
+            """).execute(arguments: [requestId])
+        try db.cachedStatement(sql: "UPDATE operators SET current_load = current_load - 1 WHERE id = ?")
+            .execute(arguments: [decline.operatorId])
+        routing?.adjustLoad(of: decline.operatorId, by: -1)
+        events.append(try requestEvent(.requestOfferDeclined, requestId, db, decline: decline))
+    }
+
+    private func endOfferRow(_ requestId: Int64, operatorId: Int64, outcome: String, _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            UPDATE offers SET outcome = ?, ended_at = ? WHERE request_id = ? AND operator_id = ? AND outcome IS NULL
+            """).execute(arguments: [outcome, now().milliseconds, requestId, operatorId])
+    }
+
+    /// Routes a request that is back in the waiting state: to an eligible operator not yet
+    /// offered it in this round, or it waits, and its next round begins.
+    func routeAgain(_ requestId: Int64, sourceId: Int64, _ db: Database, events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
+        let offeredThisRound = Set(try Int64.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT o.operator_id FROM offers o JOIN requests r ON r.id = o.request_id AND r.offer_round = o.round
+                WHERE o.request_id = ?
+                """),
+            arguments: [requestId]))
+        if let operatorId = try pick(for: sourceId, excluding: offeredThisRound, db) {
+            events.append(try give(requestId, sourceId: sourceId, to: operatorId, route: .weighted, db))
+            return
+        }
+        try db.cachedStatement(sql: "UPDATE requests SET offer_round = offer_round + 1 WHERE id = ?").execute(arguments: [requestId])
+        events.append(try requestEvent(.requestWaiting, requestId, db))
+        waited.insert(requestId)
+    }
+
+    /// Withdraws every offer outstanding to an operator who can no longer take them, and
+    /// routes those requests again at once.
+    func withdrawOffers(of operatorId: Int64, _ db: Database, events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
+        let offered = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT id, source_id FROM requests WHERE operator_id = ? AND status = 'offered' ORDER BY id"),
+            arguments: [operatorId])
+        for row in offered {
+            try decline(row[0], sourceId: row[1], Decline(operatorId: operatorId, reason: .withdrawn), db,
+                        events: &events, waited: &waited)
+        }
+    }
+
+    /// Sends an operator's assigned requests back to routing, oldest first, each in a new round.
+    func requeueAssigned(of operatorId: Int64, _ db: Database, events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
+        let assigned = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT id, source_id FROM requests WHERE operator_id = ? AND status = 'assigned' ORDER BY id"),
+            arguments: [operatorId])
+        for row in assigned {
+            try db.cachedStatement(sql: """
+                UPDATE requests SET status = 'waiting', operator_id = NULL, assigned_at = NULL, offer_round = offer_round + 1
+                WHERE id = ?
+                """).execute(arguments: [row[0] as Int64])
+            try db.cachedStatement(sql: """
+                UPDATE operators SET current_load = current_load - 1, request_count = request_count - 1 WHERE id = ?
+                """).execute(arguments: [operatorId])
+            routing?.adjustLoad(of: operatorId, by: -1)
+            try routeAgain(row[0], sourceId: row[1], db, events: &events, waited: &waited)
+        }
+    }
+
+    /// Sets an operator's presence (writing `operator.presence_changed` when it changes):
+    /// leaving `available` withdraws their offers; `offline` with `requeue` also sends their
+    /// assigned requests back to routing. Returning to `available` is followed by a drain
+    /// (the caller's).
+    func setPresence(_ current: Operator, to presence: Presence, reason: PresenceChangeReason, requeue: Bool, _ db: Database,
+                     events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
+        if current.presence != presence {
+            try db.execute(sql: "UPDATE operators SET presence = ?, missed_offers = 0 WHERE id = ?",
+                           arguments: [presence.rawValue, current.id])
+            routing?.setPresence(of: current.id, presence)
+            let changed = try Records.fetchOperator(current.id, db)!
+            events.append(try makePresenceEvent(PresenceEvent(
+                eventId: makeEventId(), occurredAt: now(), operator: changed, previousPresence: current.presence, reason: reason)))
+        }
+        if presence != .available { try withdrawOffers(of: current.id, db, events: &events, waited: &waited) }
+        if presence == .offline, requeue { try requeueAssigned(of: current.id, db, events: &events, waited: &waited) }
+    }
+}
