@@ -2,12 +2,17 @@ import AMQP
 import Foundation
 import SwitchboardCore
 
-/// An event as a console receives it: the AMQP envelope and the decoded body.
+/// An event as a console receives it: the AMQP envelope and the decoded body, which is a
+/// request event (`request.*`) or a presence change (`operator.presence_changed`).
 public struct ReceivedEvent: Sendable {
     public var routingKey: String
     public var properties: AMQPProperties
-    public var event: Event
+    public var event: Event?
+    public var presenceChange: PresenceEvent?
     public var body: [UInt8]
+
+    /// The request a `request.*` event carries.
+    public var request: Request? { event?.request.request }
 }
 
 /// Subscribes to the events exchange through an exclusive, auto-delete queue of its own, as
@@ -28,8 +33,13 @@ public final class EventWatcher {
     /// The next event, or nil if none arrives in time.
     public func next(timeout: Duration) throws -> ReceivedEvent? {
         guard let delivery = try connection.nextDelivery(timeout: timeout) else { return nil }
-        let event = try JSONDecoder().decode(Event.self, from: Data(delivery.body))
-        return ReceivedEvent(routingKey: delivery.routingKey, properties: delivery.properties, event: event, body: delivery.body)
+        var received = ReceivedEvent(routingKey: delivery.routingKey, properties: delivery.properties, body: delivery.body)
+        if delivery.routingKey == EventName.operatorPresenceChanged.rawValue {
+            received.presenceChange = try JSONDecoder().decode(PresenceEvent.self, from: Data(delivery.body))
+        } else {
+            received.event = try JSONDecoder().decode(Event.self, from: Data(delivery.body))
+        }
+        return received
     }
 
     /// Collects events until `count` have arrived or `timeout` has passed.

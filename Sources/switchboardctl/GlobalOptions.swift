@@ -61,6 +61,30 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    /// Moves global options given before the subcommand (`switchboardctl --json operator
+    /// list`) after it, where each subcommand's option group reads them, as rabbitmqadmin and
+    /// most CLIs allow.
+    static func hoisted(_ arguments: [String]) -> [String] {
+        let flags: Set<String> = ["--json"]
+        let valued: Set<String> = ["--amqp-url", "--prefix", "--timeout"]
+        var leading: [String] = []
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            let name = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
+            if flags.contains(argument) || (valued.contains(name) && argument.contains("=")) {
+                leading.append(argument)
+                index += 1
+            } else if valued.contains(argument), index + 1 < arguments.endIndex {
+                leading += arguments[index...index + 1]
+                index += 2
+            } else {
+                break
+            }
+        }
+        return Array(arguments[index...]) + leading
+    }
+
     static func prettyJSON(_ value: JSONValue) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

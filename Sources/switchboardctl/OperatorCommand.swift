@@ -4,7 +4,7 @@ import SwitchboardCore
 struct OperatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "operator", abstract: "Create, list and change operators.",
-        subcommands: [Create.self, List.self, Get.self, Update.self, Toggle.self, Delete.self])
+        subcommands: [Create.self, List.self, Get.self, Update.self, Toggle.self, Presence.self, Delete.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an operator (active unless --inactive).")
@@ -12,10 +12,12 @@ struct OperatorCommand: ParsableCommand {
         @Option(help: "The operator's name.") var name: String
         @Option(name: .customLong("max-load"), help: "Most requests in hand at once (1...10000).") var maxLoad: Int
         @Flag(help: "Create it inactive.") var inactive = false
+        @Option(help: "available (default), away or offline.") var presence: SwitchboardCore.Presence?
 
         func run() throws {
-            let result = try options.call("operator.create", ["name": .string(name), "max_load_limit": .integer(Int64(maxLoad)),
-                                                              "is_active": .bool(!inactive)])
+            var args: [String: JSONValue] = ["name": .string(name), "max_load_limit": .integer(Int64(maxLoad)), "is_active": .bool(!inactive)]
+            if let presence { args["presence"] = .string(presence.rawValue) }
+            let result = try options.call("operator.create", args)
             try options.show(result, as: Operator.self, describe)
         }
     }
@@ -69,6 +71,25 @@ struct OperatorCommand: ParsableCommand {
         }
     }
 
+    struct Presence: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set an operator's presence, as their console does.",
+            discussion: """
+                Leaving available withdraws the operator's outstanding offers, which go to others at once.
+                offline --requeue also sends their assigned requests back to routing, oldest first.
+                """)
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Operator id.") var id: Int64
+        @Argument(help: "available, away or offline.") var presence: SwitchboardCore.Presence
+        @Flag(help: "With offline: send the operator's assigned requests back to routing.") var requeue = false
+
+        func run() throws {
+            var args: [String: JSONValue] = ["id": .integer(id), "presence": .string(presence.rawValue)]
+            if requeue { args["requeue"] = .bool(true) }
+            try options.show(try options.call("operator.set_presence", args), as: Operator.self, describe)
+        }
+    }
+
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete an operator with no assigned requests.")
         @OptionGroup var options: GlobalOptions
@@ -81,14 +102,17 @@ struct OperatorCommand: ParsableCommand {
     }
 }
 
+extension Presence: ExpressibleByArgument {}
+
 func describe(_ op: Operator) -> String {
     operatorTable([op])
 }
 
 func operatorTable(_ operators: [Operator]) -> String {
-    var table = Table([("ID", .right), ("NAME", .left), ("ACTIVE", .left), ("LOAD", .right), ("CREATED", .left)])
+    var table = Table([("ID", .right), ("NAME", .left), ("ACTIVE", .left), ("PRESENCE", .left), ("LOAD", .right), ("CREATED", .left)])
     for op in operators {
-        table.add([String(op.id), op.name, op.isActive ? "yes" : "no", "\(op.currentLoad)/\(op.maxLoadLimit)", op.createdAt.description])
+        table.add([String(op.id), op.name, op.isActive ? "yes" : "no", op.presence.rawValue, "\(op.currentLoad)/\(op.maxLoadLimit)",
+                   op.createdAt.description])
     }
     return table.rendered
 }

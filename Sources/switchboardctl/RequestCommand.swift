@@ -6,8 +6,8 @@ import SwitchboardCore
 
 struct RequestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "request", abstract: "Send, list, assign and close requests.",
-        subcommands: [Send.self, List.self, Get.self, Assign.self, Close.self])
+        commandName: "request", abstract: "Send, list, assign, accept, reject and close requests.",
+        subcommands: [Send.self, List.self, Get.self, Assign.self, Accept.self, Reject.self, Close.self])
 
     struct Send: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -42,7 +42,7 @@ struct RequestCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List requests, oldest first.")
         @OptionGroup var options: GlobalOptions
-        @Option(help: "waiting, assigned or closed.") var status: RequestStatus?
+        @Option(help: "waiting, offered, assigned or closed.") var status: RequestStatus?
         @Option(name: .customLong("operator"), help: "Only this operator's.") var operatorId: Int64?
         @Option(name: .customLong("source"), help: "Only this source's (id).") var sourceId: Int64?
         @Option(help: "At most this many (1...1000).") var limit: Int = 100
@@ -72,6 +72,7 @@ struct RequestCommand: ParsableCommand {
                     "  operator: \(detail.operator.map { "\($0.name) (\($0.id))" } ?? "-")",
                     "  created:  \(r.createdAt)",
                     "  assigned: \(r.assignedAt?.description ?? "-")",
+                    "  offer expires: \(r.offerExpiresAt?.description ?? "-")",
                     "  closed:   \(r.closedAt?.description ?? "-")",
                     "  message:  \(r.message)",
                 ].joined(separator: "\n")
@@ -89,6 +90,31 @@ struct RequestCommand: ParsableCommand {
             var args: [String: JSONValue] = ["id": .integer(id)]
             if let operatorId { args["operator_id"] = .integer(operatorId) }
             try options.show(try options.call("request.assign", args), as: Request.self) { requestTable([$0]) }
+        }
+    }
+
+    struct Accept: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Accept a request on offer to an operator, as their console does.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Request id.") var id: Int64
+        @Option(name: .customLong("operator"), help: "The operator it is on offer to.") var operatorId: Int64
+        func run() throws {
+            let result = try options.call("request.accept", ["id": .integer(id), "operator_id": .integer(operatorId)])
+            try options.show(result, as: Request.self) { requestTable([$0]) }
+        }
+    }
+
+    struct Reject: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reject a request on offer to an operator: it goes to someone not yet offered it, or waits.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Request id.") var id: Int64
+        @Option(name: .customLong("operator"), help: "The operator it is on offer to.") var operatorId: Int64
+        @Option(help: "Why, for the record.") var reason: String?
+        func run() throws {
+            var args: [String: JSONValue] = ["id": .integer(id), "operator_id": .integer(operatorId)]
+            if let reason { args["reason"] = .string(reason) }
+            try options.show(try options.call("request.reject", args), as: Request.self) { requestTable([$0]) }
         }
     }
 

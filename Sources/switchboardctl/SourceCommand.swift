@@ -4,16 +4,39 @@ import SwitchboardCore
 struct SourceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "source", abstract: "Create and list sources, and set their operators' weights.",
-        subcommands: [Create.self, List.self, Get.self, Weights.self])
+        subcommands: [Create.self, List.self, Get.self, Update.self, Weights.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a source (a bot, a mailbox, a phone line).")
         @OptionGroup var options: GlobalOptions
         @Option(help: "Display name.") var name: String
         @Option(help: "Identifier bots use in intake messages: ^[a-z0-9][a-z0-9_.-]{0,63}$.") var identifier: String
+        @Option(name: .customLong("offer-timeout"), help: "Seconds an offer lasts (0...3600; 0, the default: assign at once).")
+        var offerTimeout: Int?
         func run() throws {
-            let result = try options.call("source.create", ["name": .string(name), "identifier": .string(identifier)])
-            try options.show(result, as: Source.self) { sourceTable([$0]) }
+            var args: [String: JSONValue] = ["name": .string(name), "identifier": .string(identifier)]
+            if let offerTimeout { args["offer_timeout_seconds"] = .integer(Int64(offerTimeout)) }
+            try options.show(try options.call("source.create", args), as: Source.self) { sourceTable([$0]) }
+        }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a source's name or routing settings.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Source id.") var id: Int64
+        @Option(help: "New display name.") var name: String?
+        @Option(name: .customLong("offer-timeout"), help: "Seconds an offer lasts (0...3600; 0: assign at once).")
+        var offerTimeout: Int?
+
+        func validate() throws {
+            guard name != nil || offerTimeout != nil else { throw ValidationError("give at least one of --name, --offer-timeout") }
+        }
+
+        func run() throws {
+            var args: [String: JSONValue] = ["id": .integer(id)]
+            if let name { args["name"] = .string(name) }
+            if let offerTimeout { args["offer_timeout_seconds"] = .integer(Int64(offerTimeout)) }
+            try options.show(try options.call("source.update", args), as: Source.self) { sourceTable([$0]) }
         }
     }
 
@@ -60,10 +83,11 @@ struct SourceCommand: ParsableCommand {
 }
 
 func sourceTable(_ sources: [Source]) -> String {
-    var table = Table([("ID", .right), ("NAME", .left), ("IDENTIFIER", .left), ("WEIGHTS (operator=weight)", .left)])
+    var table = Table([("ID", .right), ("NAME", .left), ("IDENTIFIER", .left), ("OFFERS", .left), ("WEIGHTS (operator=weight)", .left)])
     for source in sources {
         let weights = source.weights.map { "\($0.operatorId)=\($0.weight)" }.joined(separator: " ")
-        table.add([String(source.id), source.name, source.identifier, weights.isEmpty ? "-" : weights])
+        let offers = source.offerTimeoutSeconds > 0 ? "\(source.offerTimeoutSeconds) s" : "off"
+        table.add([String(source.id), source.name, source.identifier, offers, weights.isEmpty ? "-" : weights])
     }
     return table.rendered
 }

@@ -10,10 +10,12 @@ struct StatsCommand: ParsableCommand {
         @OptionGroup var options: GlobalOptions
         func run() throws {
             try options.show(try options.call("stats.operators_load"), as: OperatorsLoad.self) { load in
-                var table = Table([("ID", .right), ("OPERATOR", .left), ("ACTIVE", .left), ("LOAD", .right), ("%", .right), ("", .left)])
+                var table = Table([("ID", .right), ("OPERATOR", .left), ("ACTIVE", .left), ("PRESENCE", .left), ("LOAD", .right),
+                                   ("OFFERED", .right), ("%", .right), ("", .left)])
                 for row in load.operators {
-                    table.add([String(row.operatorId), row.operatorName, row.isActive ? "yes" : "no",
-                               "\(row.currentLoad)/\(row.maxLoadLimit)", percent(row.loadPercentage), bar(row.loadPercentage / 100)])
+                    table.add([String(row.operatorId), row.operatorName, row.isActive ? "yes" : "no", row.presence.rawValue,
+                               "\(row.currentLoad)/\(row.maxLoadLimit)", String(row.offered), percent(row.loadPercentage),
+                               bar(row.loadPercentage / 100)])
                 }
                 return table.rendered
             }

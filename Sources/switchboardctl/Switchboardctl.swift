@@ -13,6 +13,9 @@ struct Switchboardctl: ParsableCommand {
             Connects to SWITCHBOARD_AMQP_URL with queue names under SWITCHBOARD_PREFIX (the
             same variables as the service; --amqp-url and --prefix override them).
 
+            Global options (--amqp-url, --prefix, --timeout, --json) may stand before the
+            subcommand too: switchboardctl --json operator list.
+
             Exit status: 0 done; 1 the service answered with an error; 2 usage error;
             3 the service did not answer in time; 4 the broker cannot be reached.
             `health` exits 1 whenever the service is not healthy.
@@ -24,7 +27,7 @@ struct Switchboardctl: ParsableCommand {
 
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let failure as CLIFailure {
             FileHandle.standardError.write(Data((failure.message + "\n").utf8))

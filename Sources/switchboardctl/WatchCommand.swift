@@ -26,12 +26,30 @@ struct WatchCommand: ParsableCommand {
             if options.json {
                 writeLine(String(decoding: received.body, as: UTF8.self))
             } else {
-                let r = received.event.request
-                let op = r.request.operatorId.map { "\(r.operatorName ?? "?") (\($0))" } ?? "-"
-                writeLine("\(received.event.occurredAt)  \(received.event.event.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0))  #\(r.request.id)  operator=\(op)  source=\(r.sourceIdentifier)  user=\(r.userIdentifier)")
+                writeLine(line(for: received))
             }
         }
     }
+}
+
+/// One event as a line: when, what, and the fields a supervisor reads first.
+func line(for received: ReceivedEvent) -> String {
+    func padded(_ name: String) -> String { name.padding(toLength: 24, withPad: " ", startingAt: 0) }
+    if let change = received.presenceChange {
+        return "\(change.occurredAt)  \(padded(change.event.rawValue))  operator=\(change.operator.name) (\(change.operator.id))  "
+            + "\(change.previousPresence.rawValue) -> \(change.operator.presence.rawValue)  reason=\(change.reason.rawValue)"
+    }
+    guard let event = received.event else { return "\(received.routingKey)  (unknown event)" }
+    let r = event.request
+    let op = r.request.operatorId.map { "\(r.operatorName ?? "?") (\($0))" } ?? "-"
+    var text = "\(event.occurredAt)  \(padded(event.event.rawValue))  #\(r.request.id)  operator=\(op)  source=\(r.sourceIdentifier)  user=\(r.userIdentifier)"
+    if let expires = r.request.offerExpiresAt { text += "  expires=\(expires)" }
+    if let route = event.route { text += "  route=\(route.rawValue)" }
+    if let decline = event.decline {
+        text += "  declined_by=\(decline.operatorId)  reason=\(decline.reason.rawValue)"
+        if let why = decline.rejectionReason { text += " (\(why))" }
+    }
+    return text
 }
 
 import Foundation

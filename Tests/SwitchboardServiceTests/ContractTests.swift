@@ -119,4 +119,56 @@ func validate(_ documents: [[UInt8]], against schema: String) throws -> (status:
         }
         try await running.finish()
     }
+
+    /// The second edition's messages as the service really sends them: offers, their
+    /// declines, presence changes, and the new commands' replies.
+    @Test func offerAndPresenceMessagesMatchTheSchemas() async throws {
+        let running = await RunningService(label: "contract-offers")
+        let captured = try await DedicatedThread.run { () -> [String: [[UInt8]]] in
+            let client = ControlClient(url: brokerURL, prefix: running.prefix)
+            defer { client.close() }
+            let watcher = try EventWatcher(url: brokerURL, exchange: Topology(prefix: running.prefix).events)
+            defer { watcher.close() }
+            var byschema: [String: [[UInt8]]] = [:]
+            func record(_ command: String, _ args: [String: JSONValue], result schema: String) throws {
+                let result = try client.ok(command, args)
+                let body = try JSONEncoder().encode(JSONValue.object(["command": .string(command), "args": .object(args)]))
+                byschema["command.json", default: []].append(Array(body))
+                byschema["args/\(command).json", default: []].append(Array(try JSONEncoder().encode(JSONValue.object(args))))
+                let items: [JSONValue] = if case let .array(list) = result { list } else { [result] }
+                for item in items { byschema[schema, default: []].append(Array(try JSONEncoder().encode(item))) }
+            }
+            try record("operator.create", ["name": "Ann", "max_load_limit": 3, "presence": "available"], result: "operator.json")
+            try record("operator.create", ["name": "Bob", "max_load_limit": 3], result: "operator.json")
+            try record("source.create", ["name": "Chat", "identifier": "chat", "offer_timeout_seconds": 60], result: "source.json")
+            try record("source.update", ["id": 1, "name": "Web chat"], result: "source.json")
+            try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10), (2, 10)])])
+            try client.intake(user: "u1", source: "chat", messageId: "co-1")
+            let offered = try #require(try watcher.collect(until: "request.offered", timeout: .seconds(10)).last?.request)
+            let holder = try #require(offered.operatorId)
+            try record("request.list", ["status": "offered"], result: "request.json")
+            try record("request.get", ["id": 1], result: "request-detail.json")
+            try record("stats.operators_load", [:], result: "operators-load.json")
+            try record("service.status", [:], result: "service-status.json")
+            try record("request.reject", ["id": 1, "operator_id": .integer(holder), "reason": "on a call"], result: "request.json")
+            try record("request.accept", ["id": 1, "operator_id": .integer(3 - holder)], result: "request.json")
+            try client.intake(user: "u2", source: "chat", messageId: "co-2")
+            _ = try watcher.collect(until: "request.offered", timeout: .seconds(10))
+            try record("operator.set_presence", ["id": 1, "presence": "away"], result: "operator.json")
+            try record("operator.set_presence", ["id": 2, "presence": "offline", "requeue": true], result: "operator.json")
+            for event in try watcher.collect(until: "request.waiting", timeout: .seconds(10)) {
+                byschema["event-\(event.routingKey).json", default: []].append(event.body)
+            }
+            return byschema
+        }
+        #expect(Set(captured.keys).isSuperset(of: [
+            "event-request.offer_declined.json", "event-operator.presence_changed.json", "event-request.waiting.json",
+            "args/request.accept.json", "args/request.reject.json", "args/operator.set_presence.json", "args/source.update.json",
+        ]), "\(captured.keys.sorted())")
+        for (schema, documents) in captured {
+            let (status, output) = try validate(documents, against: schema)
+            #expect(status == 0, "\(schema): \(output)")
+        }
+        try await running.finish()
+    }
 }

@@ -136,7 +136,7 @@ func consumerCounts(_ queues: [String]) throws -> [String: Int] {
             var eventIds = Set<String>()
             let eventDeadline = ContinuousClock.now + .seconds(30)
             while eventIds.count < total, ContinuousClock.now < eventDeadline {
-                if let event = try #require(watcher).next(timeout: .milliseconds(500)) { eventIds.insert(event.event.eventId) }
+                if let event = try #require(watcher).next(timeout: .milliseconds(500)) { eventIds.insert(event.event?.eventId ?? "") }
             }
             var setAside: Int64 = -1
             let setAsideDeadline = ContinuousClock.now + .seconds(30)

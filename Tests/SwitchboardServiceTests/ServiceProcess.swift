@@ -14,7 +14,7 @@ final class ServiceProcess: @unchecked Sendable {
         return directory.appendingPathComponent("switchboard")
     }
 
-    init(prefix: String, databasePath: String) throws {
+    init(prefix: String, databasePath: String, environment extra: [String: String] = [:]) throws {
         log = ScratchFolder.make("log").appendingPathComponent("switchboard-\(prefix).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = Self.executable
@@ -23,6 +23,7 @@ final class ServiceProcess: @unchecked Sendable {
         environment["SWITCHBOARD_DB"] = databasePath
         environment["SWITCHBOARD_PREFIX"] = prefix
         environment["SWITCHBOARD_BATCH_SIZE"] = "64"
+        environment.merge(extra) { $1 }
         process.environment = environment
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
