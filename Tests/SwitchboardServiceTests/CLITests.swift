@@ -193,6 +193,46 @@ func ctl(_ arguments: [String], prefix: String, url: AMQPURL? = nil, timeout: Du
         }
         try await running.finish()
     }
+
+    /// Presence, offers and source settings from the command line, with global options
+    /// before the subcommand as well as after it.
+    @Test func presenceAndOffersFromTheCommandLine() async throws {
+        let running = await RunningService(label: "cli-offers")
+        try await DedicatedThread.run {
+            let p = running.prefix
+            func json(_ args: String...) throws -> JSONValue {
+                let result = try ctl(["--json", "--timeout", "5"] + Array(args), prefix: p)
+                #expect(result.status == 0, "\(args): \(result.stderr)")
+                return try #require(result.json, "not JSON: \(result.stdout)")
+            }
+            _ = try json("operator", "create", "--name", "Ann", "--max-load", "2")
+            #expect(try json("operator", "create", "--name", "Bob", "--max-load", "2", "--presence", "away")["presence"]?.string == "away")
+            _ = try json("source", "create", "--name", "Chat", "--identifier", "chat")
+            #expect(try json("source", "update", "1", "--offer-timeout", "60")["offer_timeout_seconds"]?.int == 60)
+            _ = try json("source", "weights", "1", "1=10", "2=10")
+            _ = try json("request", "send", "--user", "u1", "--source", "chat", "--message", "hi")
+            var offered: [JSONValue] = []
+            let deadline = ContinuousClock.now + .seconds(10)
+            while offered.isEmpty, ContinuousClock.now < deadline { offered = try json("request", "list", "--status", "offered").array }
+            #expect(offered.first?["operator_id"]?.int == 1, "Bob is away: the offer goes to Ann")
+
+            let wrong = try ctl(["request", "accept", "1", "--operator", "2"], prefix: p)
+            #expect(wrong.status == 1 && wrong.stderr.contains("conflict: request 1 is not on offer to operator 2"))
+            #expect(try json("operator", "presence", "2", "available")["presence"]?.string == "available")
+            let rejected = try json("request", "reject", "1", "--operator", "1", "--reason", "lunch")
+            #expect(rejected["operator_id"]?.int == 2 && rejected["status"]?.string == "offered")
+            #expect(try json("request", "accept", "1", "--operator", "2")["status"]?.string == "assigned")
+
+            let load = try ctl(["stats", "load"], prefix: p)
+            #expect(load.stdout.contains("PRESENCE") && load.stdout.contains("OFFERED"), "\(load.stdout)")
+            let requeued = try ctl(["operator", "presence", "2", "offline", "--requeue"], prefix: p)
+            #expect(requeued.status == 0 && requeued.stdout.contains("offline"), "\(requeued.stderr)")
+            #expect(try json("request", "get", "1")["operator_id"]?.int == 1, "requeued to Ann")
+            let misuse = try ctl(["operator", "presence", "1", "away", "--requeue"], prefix: p)
+            #expect(misuse.status == 1 && misuse.stderr.contains("requeue: is allowed only with presence offline"))
+        }
+        try await running.finish()
+    }
 }
 
 /// Terminal columns, as the CLI counts them (CJK wide = 2).
