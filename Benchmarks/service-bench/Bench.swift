@@ -18,7 +18,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Requests for the memory run.") var memoryRequests = 200_000
     @Option(help: "Requests stored before the scaling run.") var history = 1_000_000
     @Option(help: "quorum or classic.") var queueType = "quorum"
-    @Option(help: "Which parts: all, throughput, latency, memory, scale.") var only = "all"
+    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers.") var only = "all"
+    @Option(help: "Offers expiring together in the offers part.") var expiring = 10_000
     @Option(help: "Also write the figures as JSON to this file.") var json: String?
 
     func run() throws {
@@ -33,9 +34,9 @@ struct Bench: ParsableCommand {
         func runId() -> String { runs += 1; return "r\(runs)\(tag.suffix(4))" }
 
         // The service and the ceiling, measured with the same producer and sink.
-        func measure(_ label: String, queue: String, exchange: String, count: Int, rate: Double?) throws -> RunResult {
+        func measure(_ label: String, queue: String, exchange: String, pattern: String = "#", count: Int, rate: Double?) throws -> RunResult {
             let id = runId()
-            let sink = Sink(url: url, exchange: exchange, run: id, expected: count)
+            let sink = Sink(url: url, exchange: exchange, pattern: pattern, run: id, expected: count)
             sink.onProgress = { received in
                 FileHandle.standardError.write(Data("\r  \(label): \(received)/\(count)        ".utf8))
             }
@@ -57,10 +58,10 @@ struct Bench: ParsableCommand {
             }
             return best
         }
-        func startService(_ name: String, operators: Int) throws -> ServiceUnderTest {
+        func startService(_ name: String, operators: Int, offerTimeoutSeconds: Int = 0) throws -> ServiceUnderTest {
             let service = try ServiceUnderTest(url: url, prefix: "\(tag)-\(name)", databasePath: folder.appendingPathComponent("\(name).sqlite").path,
                                                queueType: queueType)
-            try service.setUp(operators: operators)
+            try service.setUp(operators: operators, offerTimeoutSeconds: offerTimeoutSeconds)
             return service
         }
         func ratioLine(_ name: String, _ value: Double, target: String) {
@@ -119,6 +120,39 @@ struct Bench: ParsableCommand {
                 ratioLine("service p99 / pass-through p99", svc.percentile(99) / ceiling.percentile(99), target: "<= 1.25")
                 figures["latency"] = ["service": svc.json, "pass_through": ceiling.json, "p99_ratio": svc.percentile(99) / ceiling.percentile(99)]
             }
+        }
+
+        if want("offers") {
+            print("\nOffers, \(requests) requests at max rate, 10 operators (fastest of 3 runs each):")
+            let plain = try startService("plain", operators: 10)
+            defer { try? plain.stop(); try? plain.deleteTopology() }
+            let offering = try startService("offering", operators: 10, offerTimeoutSeconds: 60)
+            defer { try? offering.stop(); try? offering.deleteTopology() }
+            let off = try fastest { try measure("offers off", queue: plain.topology.requests, exchange: plain.topology.events, count: requests, rate: nil) }
+            let console = AcceptingConsole(url: url, topology: offering.topology)
+            console.start()
+            let on = try fastest {
+                try measure("offers on, console accepts", queue: offering.topology.requests, exchange: offering.topology.events,
+                            pattern: EventName.requestAssigned.rawValue, count: requests, rate: nil)
+            }
+            let accepted = try console.stop()
+            print("  offers off                 \(off.summary)")
+            print("  offers on, every accepted  \(on.summary)   (publish → request.assigned; \(accepted) accepts sent)")
+            ratioLine("offers on / offers off throughput", on.perSecond / off.perSecond, target: ">= 0.50")
+
+            print("\n\(expiring) offers expiring in the same second, nobody answering (20 operators, 2 s offers):")
+            let expiry = try ServiceUnderTest(url: url, prefix: "\(tag)-expiry", databasePath: folder.appendingPathComponent("expiry.sqlite").path,
+                                              queueType: queueType, environment: ["SWITCHBOARD_AWAY_AFTER_MISSED": "0"])
+            defer { try? expiry.stop(); try? expiry.deleteTopology() }
+            try expiry.setUp(operators: 20, offerTimeoutSeconds: 2)
+            let (offered, lateness) = try MassExpiry(url: url, topology: expiry.topology).run(count: expiring, run: runId())
+            let at = { (p: Double) in lateness.isEmpty ? .nan : lateness[min(lateness.count - 1, Int(Double(lateness.count) * p))] }
+            print(String(format: "  %d offered, %d re-routed; after its deadline a re-route arrived: p50 %.2f s, p99 %.2f s, last %.2f s",
+                         offered, lateness.count, at(0.5), at(0.99), lateness.last ?? .nan))
+            print("  (target: all re-routed within 2 s)")
+            figures["offers"] = ["off": off.json, "on_accepting": on.json, "ratio": on.perSecond / off.perSecond,
+                                 "expiring": expiring, "rerouted": lateness.count, "reroute_last_s": lateness.last ?? -1,
+                                 "reroute_p50_s": at(0.5)]
         }
 
         if want("memory") {

@@ -17,7 +17,7 @@ final class ServiceUnderTest {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("switchboard")
     }
 
-    init(url: AMQPURL, prefix: String, databasePath: String, queueType: String) throws {
+    init(url: AMQPURL, prefix: String, databasePath: String, queueType: String, environment extra: [String: String] = [:]) throws {
         self.url = url
         self.prefix = prefix
         self.databasePath = databasePath
@@ -29,6 +29,7 @@ final class ServiceUnderTest {
         environment["SWITCHBOARD_PREFIX"] = prefix
         environment["SWITCHBOARD_QUEUE_TYPE"] = queueType
         environment["SWITCHBOARD_LOG_LEVEL"] = "warning"
+        environment.merge(extra) { $1 }
         process.environment = environment
         try process.run()
         let deadline = ContinuousClock.now + .seconds(30)
@@ -40,12 +41,12 @@ final class ServiceUnderTest {
 
     /// `operators` operators with a limit of 10,000 each, all weighted (1...100, varied) on
     /// the source "bench" unless it already exists.
-    func setUp(operators: Int) throws {
+    func setUp(operators: Int, offerTimeoutSeconds: Int = 0) throws {
         if case .array(let existing)? = try? client.call("source.list").result, !existing.isEmpty { return }
         for n in 1...operators {
             _ = try client.call("operator.create", ["name": .string("Bench operator \(n)"), "max_load_limit": 10_000])
         }
-        _ = try client.call("source.create", ["name": "Bench", "identifier": "bench"])
+        _ = try client.call("source.create", ["name": "Bench", "identifier": "bench", "offer_timeout_seconds": .integer(Int64(offerTimeoutSeconds))])
         let weights = (1...operators).map { JSONValue.object(["operator_id": .integer(Int64($0)), "weight": .integer(Int64($0 * 37 % 100 + 1))]) }
         let reply = try client.call("source.set_weights", ["source_id": 1, "weights": .array(weights)], timeout: .seconds(30))
         guard reply.ok else { throw AMQPError.timeout(operation: "set weights: \(String(describing: reply.error))") }

@@ -40,6 +40,7 @@ struct RunResult {
 final class Sink: @unchecked Sendable {
     private let url: AMQPURL
     private let exchange: String
+    private let pattern: String
     private let run: String
     private let expected: Int
     private let lock = NSLock()
@@ -51,9 +52,11 @@ final class Sink: @unchecked Sendable {
     private var failure: Error?
     var onProgress: (@Sendable (Int) -> Void)?
 
-    init(url: AMQPURL, exchange: String, run: String, expected: Int) {
+    /// `pattern`: the events that count, e.g. `request.assigned` when offers come first.
+    init(url: AMQPURL, exchange: String, pattern: String = "#", run: String, expected: Int) {
         self.url = url
         self.exchange = exchange
+        self.pattern = pattern
         self.run = run
         self.expected = expected
     }
@@ -67,7 +70,7 @@ final class Sink: @unchecked Sendable {
                 let connection = try AMQPConnection(url: url, options: .init(connectionName: "bench sink"))
                 try connection.openChannel()
                 let queue = try connection.declareQueue("", durable: false, exclusive: true, autoDelete: true).name
-                try connection.bindQueue(queue, exchange: exchange, routingKey: "#")
+                try connection.bindQueue(queue, exchange: exchange, routingKey: pattern)
                 try connection.setPrefetch(2_000)
                 try connection.consume(queue: queue, noAck: true, exclusive: true)
                 ready.signal()

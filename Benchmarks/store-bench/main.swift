@@ -74,3 +74,55 @@ for batch in [1, 16, 64, 256] {
 }
 let many = try intakeRate(batch: 64, total: requestsPerSize, operators: 1_000)
 print(String(format: "intake batch   64 with 1,000 weighted operators: %9.0f requests/s", many))
+
+// 10,000 offers expiring in the same second, nobody answering: the writer's pass over them
+// (decline, re-route to another operator, events) in one transaction, against intake of the
+// same 10,000 requests on the same disk.
+final class BenchClock: @unchecked Sendable {
+    var ms = Timestamp.now().milliseconds
+    func read() -> Timestamp { Timestamp(milliseconds: ms) }
+}
+let clock = BenchClock()
+let offers = try SwitchboardStore(path: temporaryPath("offers"), random: SplitMix64(seed: 7), now: clock.read, awayAfterMissed: 0)
+let offerOperators = 20
+_ = try offers.apply((0..<offerOperators).map { .command(.operatorCreate(name: "Operator \($0)", maxLoadLimit: 10_000, isActive: true)) }
+    + [.command(.sourceCreate(name: "Chat", identifier: "chat", settings: SourceSettings(offerTimeoutSeconds: 1))),
+       .command(.sourceSetWeights(sourceId: 1, weights: (1...offerOperators).map { Weight(operatorId: Int64($0), weight: 10) }))])
+let expiring = 10_000
+let offerIntake = try ContinuousClock().measure {
+    for start in stride(from: 0, to: expiring, by: 256) {
+        _ = try offers.apply((start..<min(start + 256, expiring)).map { n in
+            .intake(IntakeMessage(userIdentifier: "user\(n)", source: .identifier("chat"), message: "Request \(n)"), messageId: "offer-\(n)")
+        })
+    }
+}
+clock.ms += 1_500
+var expiryEvents = 0
+let expiryPass = try ContinuousClock().measure { expiryEvents = try offers.apply([]).events.count }
+print(String(format: "%d offers expiring at once: re-routed in %.3f s (%d events; intake of the same requests took %.3f s, ratio %.2f)",
+             expiring, seconds(expiryPass), expiryEvents, seconds(offerIntake), seconds(expiryPass) / seconds(offerIntake)))
+
+// The accept path on its own: every offer of a batch-intake accepted, in batches of 256, as
+// the commands of consoles arrive, against the intake of the same requests.
+let accepting = try SwitchboardStore(path: temporaryPath("accept"), random: SplitMix64(seed: 9))
+_ = try accepting.apply((0..<10).map { .command(.operatorCreate(name: "Operator \($0)", maxLoadLimit: 10_000, isActive: true)) }
+    + [.command(.sourceCreate(name: "Chat", identifier: "chat", settings: SourceSettings(offerTimeoutSeconds: 600))),
+       .command(.sourceSetWeights(sourceId: 1, weights: (1...10).map { Weight(operatorId: Int64($0), weight: $0 * 9) }))])
+var holders: [(Int64, Int64)] = []
+let acceptIntake = try ContinuousClock().measure {
+    for start in stride(from: 0, to: expiring, by: 256) {
+        let applied = try accepting.apply((start..<min(start + 256, expiring)).map { n in
+            .intake(IntakeMessage(userIdentifier: "user\(n)", source: .identifier("chat"), message: "Request \(n)"), messageId: "a-\(n)")
+        })
+        for case let .intake(.offered(id, op)) in applied.results { holders.append((id, op)) }
+    }
+}
+let accepts = try ContinuousClock().measure {
+    for start in stride(from: 0, to: holders.count, by: 256) {
+        _ = try accepting.apply(holders[start..<min(start + 256, holders.count)].map { id, op in
+            .command(.requestAccept(id: id, operatorId: op), messageId: "accept-\(id)")
+        })
+    }
+}
+print(String(format: "%d offers accepted in %.3f s; their intake took %.3f s (accept / intake time %.2f)",
+             holders.count, seconds(accepts), seconds(acceptIntake), seconds(accepts) / seconds(acceptIntake)))

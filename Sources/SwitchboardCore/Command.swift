@@ -101,6 +101,26 @@ public enum Command: Sendable, Equatable {
         }
     }
 
+    /// Whether the command may change what routing reads: operators (activity, presence,
+    /// limits), sources and weights. The writer keeps its routing table through the others
+    /// (accepting, rejecting, assigning, closing requests), which adjust loads in place.
+    public var reshapesRouting: Bool {
+        switch self {
+        case .operatorCreate, .operatorUpdate, .operatorToggleActive, .operatorDelete, .operatorSetPresence, .sourceCreate,
+             .sourceUpdate, .sourceSetWeights: true
+        default: false
+        }
+    }
+
+    /// Whether intake counters summed in memory must be written before the command runs:
+    /// for every command that reads loads or counts, or lowers a load (the column may not go
+    /// below 0 while an intake's +1 is still pending). Accepting leaves loads as they are and
+    /// only adds to a request count: the console's hot command skips the flush.
+    public var needsCountersWritten: Bool {
+        if case .requestAccept = self { return false }
+        return true
+    }
+
     /// Parses a command message body: `{"command": "...", "args": {...}}`.
     public static func parse(_ body: [UInt8]) -> Result<Command, CommandError> {
         let value: JSONValue

@@ -107,6 +107,30 @@ public struct JSONWriter {
     }
 }
 
+extension JSONWriter {
+    public mutating func bool(_ value: Bool) {
+        separate()
+        bytes.append(contentsOf: value ? "true".utf8 : "false".utf8)
+        needsComma = true
+    }
+
+    /// The request shape (`request.json`), as `Request`'s `encode(to:)` writes it.
+    public mutating func request(_ r: Request) {
+        beginObject()
+        key("id"); integer(r.id)
+        key("user_id"); integer(r.userId)
+        key("source_id"); integer(r.sourceId)
+        key("operator_id"); integer(r.operatorId)
+        key("message"); string(r.message)
+        key("status"); string(r.status.rawValue)
+        key("created_at"); timestamp(r.createdAt)
+        key("assigned_at"); timestamp(r.assignedAt)
+        key("closed_at"); timestamp(r.closedAt)
+        if let expires = r.offerExpiresAt { key("offer_expires_at"); timestamp(expires) }
+        endObject()
+    }
+}
+
 extension Event {
     /// The event as JSON: the same document `JSONEncoder` makes of it, written directly.
     public func jsonBytes() -> [UInt8] {

@@ -320,7 +320,9 @@ final class Pipeline {
 
     private func reply(to delivery: AMQPDelivery, command: Command?, _ answer: Answer, on publisher: AMQPConnection) throws(AMQPError) {
         metrics.add(.commands)
-        let body: [UInt8]
+        // Consoles often send without reply_to (fire and forget); no reply is then encoded.
+        let replyTo = delivery.properties.replyTo.flatMap { $0.isEmpty ? nil : $0 }
+        var body: [UInt8] = []
         switch answer {
         case var .outcome(outcome):
             if case var .success(.status(status)) = outcome {
@@ -340,14 +342,14 @@ final class Pipeline {
                     "command": "\(command?.name ?? "?")", "outcome": "\(error.code.rawValue)", "message": "\(error.message)",
                 ])
             }
-            body = Reply(outcome).jsonBytes()
+            if replyTo != nil { body = Reply(outcome).jsonBytes() }
         case let .repeated(reply):
             logger.notice("command already processed; answering as the first time", metadata: [
                 "command": "\(command?.name ?? "?")", "message_id": "\(delivery.properties.messageId ?? "-")",
             ])
             body = reply
         }
-        guard let replyTo = delivery.properties.replyTo, !replyTo.isEmpty else { return }
+        guard let replyTo else { return }
         if !publisher.isChannelOpen(Self.repliesChannel) { try publisher.openChannel(Self.repliesChannel) }
         do {
             try publisher.publish(

@@ -117,6 +117,7 @@ extension SwitchboardStore {
             guard request.status != .closed else { throw CommandError(.conflict, "request \(id) is already closed") }
             if request.status == .assigned || request.status == .offered, let operatorId = request.operatorId {
                 try db.execute(sql: "UPDATE operators SET current_load = current_load - 1 WHERE id = ?", arguments: [operatorId])
+                routing?.adjustLoad(of: operatorId, by: -1)
             }
             if request.status == .offered {
                 // The request is gone, so the offer ends without being routed again; request.closed says so.

@@ -32,17 +32,24 @@ extension SwitchboardStore {
         deadlines.noteOffer(expiringAt: expiresAt)
     }
 
-    /// `request.accept`: the request, on offer to this operator, becomes theirs.
+    /// `request.accept`: the request, on offer to this operator, becomes theirs. The hot
+    /// command of a console: cached statements, and the request read once.
     func accept(_ id: Int64, by operatorId: Int64, _ db: Database, events: inout [OutboxEvent]) throws -> Request {
-        let request = try requireOffer(id, to: operatorId, db)
-        let time = now().milliseconds
+        guard let found = try Records.fetchRequestForEvent(id, db) else { throw CommandError.notFound("request", id, field: "id") }
+        var request = found.request
+        if request.status != .offered || request.operatorId != operatorId { _ = try requireOffer(id, to: operatorId, db) }
+        let time = now()
         try endOfferRow(id, operatorId: operatorId, outcome: "accepted", db)
-        try db.execute(sql: "UPDATE requests SET status = 'assigned', assigned_at = ?, offer_expires_at = NULL WHERE id = ?",
-                       arguments: [time, id])
-        try db.execute(sql: "UPDATE operators SET request_count = request_count + 1, missed_offers = 0 WHERE id = ?",
-                       arguments: [operatorId])
-        events.append(try requestEvent(.requestAssigned, request.id, db))
-        return try Records.fetchRequest(id, db)!
+        try db.cachedStatement(sql: "UPDATE requests SET status = 'assigned', assigned_at = ?, offer_expires_at = NULL WHERE id = ?")
+            .execute(arguments: [time.milliseconds, id])
+        try db.cachedStatement(sql: "UPDATE operators SET request_count = request_count + 1, missed_offers = 0 WHERE id = ?")
+            .execute(arguments: [operatorId])
+        request.status = .assigned
+        request.assignedAt = time
+        request.offerExpiresAt = nil
+        events.append(makeEvent(.requestAssigned, request: request, userIdentifier: found.user, sourceIdentifier: found.source,
+                                operatorName: try routingTable(db).name(of: operatorId), correlationId: found.messageId))
+        return request
     }
 
     /// `request.reject`: the offer ends, and the request goes on to someone else or waits.
@@ -58,9 +65,10 @@ extension SwitchboardStore {
 
     /// The request, when it is on offer to this operator; otherwise a conflict that says why not.
     private func requireOffer(_ id: Int64, to operatorId: Int64, _ db: Database) throws -> Request {
-        _ = try Records.requireOperator(operatorId, field: "operator_id", db)
         let request = try Records.requireRequest(id, db)
+        // On offer to the operator: then it exists (deleting an operator with load is refused).
         if request.status == .offered, request.operatorId == operatorId { return request }
+        _ = try Records.requireOperator(operatorId, field: "operator_id", db)
         var why: String
         switch (request.status, request.operatorId) {
         case (.closed, _): why = "it is closed"

@@ -63,6 +63,20 @@ enum Records {
         return found
     }
 
+    /// The request with the names its events carry, in one read (the accept path's).
+    static func fetchRequestForEvent(_ id: Int64, _ db: Database) throws -> (request: Request, user: String, source: String, messageId: String?)? {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
+                       r.offer_expires_at, u.identifier, s.identifier, r.message_id
+                FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
+                WHERE r.id = ?
+                """),
+            arguments: [id])
+        else { return nil }
+        return (makeRequest(row), row[10], row[11], row[12])
+    }
+
     /// Names an event needs beside the request: the user's and source's identifiers and the
     /// operator's name.
     static func eventNames(for request: Request, _ db: Database) throws -> (user: String, source: String, operator: String?, messageId: String?) {

@@ -7,8 +7,13 @@ import SwitchboardCore
 /// Only the writer changes these, so the table is exact as long as every change goes
 /// through it: intake, assignments and offers update loads in place; commands, which may
 /// roll back, drop the table, and it is read again from the database on next use.
-struct RoutingTable {
-    struct OperatorState {
+struct RoutingTable: Equatable {
+    static func == (a: RoutingTable, b: RoutingTable) -> Bool {
+        a.operators == b.operators && a.slotOf == b.slotOf && a.sourceIds == b.sourceIds
+            && a.sources.mapValues(\.comparable) == b.sources.mapValues(\.comparable)
+    }
+
+    struct OperatorState: Equatable {
         var id: Int64
         var name: String
         var availability: OperatorAvailability
@@ -18,6 +23,8 @@ struct RoutingTable {
         var identifier: String
         var offerTimeoutSeconds: Int
         var weights: [(slot: Int, weight: Int)] = []
+
+        var comparable: [String] { [identifier, String(offerTimeoutSeconds)] + weights.map { "\($0.slot)=\($0.weight)" } }
     }
 
     private var operators: [OperatorState] = []
@@ -95,6 +102,13 @@ extension SwitchboardStore {
         let loaded = try RoutingTable.load(db)
         routing = loaded
         return loaded
+    }
+
+    /// Whether the table kept in memory says what the database says (tests check it after
+    /// every step: a drift would route by loads that are not there).
+    func routingTableMatchesDatabase() throws -> Bool {
+        guard let routing else { return true }
+        return try pool.read { try RoutingTable.load($0) } == routing
     }
 
     /// Picks through the in-memory table, loading it first if a command dropped it.

@@ -126,7 +126,7 @@ public final class SwitchboardStore {
                 case let .intake(message, messageId):
                     applied.results.append(.intake(try intake(message, messageId: messageId, db, events: &applied.events)))
                 case let .command(command, messageId):
-                    try counters.flush(db)
+                    if command.needsCountersWritten { try counters.flush(db) }
                     applied.results.append(try executeOnce(command, messageId: messageId, db, events: &applied.events))
                 }
             }
@@ -157,16 +157,19 @@ public final class SwitchboardStore {
     func execute(_ command: Command, _ db: Database, events: inout [OutboxEvent]) throws -> Result<CommandResult, CommandError> {
         var produced: [OutboxEvent] = []
         var result: CommandResult?
-        // Commands change operators and weights with SQL and may roll back: drop the table
-        // before (so drains read the command's changes) and after (so a rollback is seen).
-        if !command.isReadOnly { routing = nil }
-        defer { if !command.isReadOnly { routing = nil } }
+        // Commands that change operators, sources or weights do it with SQL and may roll
+        // back: drop the table before (so drains read the command's changes) and after (so a
+        // rollback is seen). Request commands adjust loads in the table as they go; one that
+        // fails may have adjusted some before its savepoint rolled back, so the table goes then.
+        if command.reshapesRouting { routing = nil }
+        defer { if command.reshapesRouting { routing = nil } }
         do {
             try db.inSavepoint {
                 result = try run(command, db, events: &produced)
                 return .commit
             }
         } catch let error as CommandError {
+            routing = nil
             return .failure(error)
         }
         events += produced

@@ -88,6 +88,7 @@ extension SwitchboardStore {
 
     /// The invariants that hold after any sequence of units of work.
     func checkInvariants(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(try routingTableMatchesDatabase(), "the writer's routing table drifted from the database", sourceLocation: sourceLocation)
         try read { db in
             let mismatched = try Row.fetchAll(db, sql: """
                 SELECT o.id, o.current_load, o.max_load_limit,

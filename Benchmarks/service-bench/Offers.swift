@@ -1,0 +1,117 @@
+import AMQP
+import Foundation
+import SwitchboardCore
+
+extension JSONValue {
+    subscript(_ key: String) -> JSONValue? {
+        if case let .object(fields) = self { fields[key] } else { nil }
+    }
+}
+
+/// An operator console that accepts every offer as soon as it sees it: consumes
+/// `request.offered` and sends `request.accept` for the operator offered to, with a message id
+/// as `ControlClient` gives every command, and no reply wanted.
+final class AcceptingConsole: @unchecked Sendable {
+    private let url: AMQPURL
+    private let topology: Topology
+    private let lock = NSLock()
+    private var stopping = false
+    private var accepted = 0
+    private var failure: Error?
+    private let ready = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(url: AMQPURL, topology: Topology) {
+        self.url = url
+        self.topology = topology
+    }
+
+    func start() {
+        Thread { [self] in
+            do {
+                let events = try AMQPConnection(url: url, options: .init(connectionName: "bench console"))
+                try events.openChannel()
+                let queue = try events.declareQueue("", durable: false, exclusive: true, autoDelete: true).name
+                try events.bindQueue(queue, exchange: topology.events, routingKey: EventName.requestOffered.rawValue)
+                try events.setPrefetch(2_000)
+                try events.consume(queue: queue, noAck: true, exclusive: true)
+                let commands = try AMQPConnection(url: url, options: .init(connectionName: "bench console commands"))
+                try commands.openChannel()
+                try commands.enableConfirms()
+                ready.signal()
+                var unconfirmed = 0
+                while !lock.withLock({ stopping }) {
+                    guard let delivery = try events.nextDelivery(timeout: .milliseconds(100)) else {
+                        if unconfirmed > 0 { try commands.waitForConfirms(); unconfirmed = 0 }
+                        continue
+                    }
+                    // Core's byte-level parser, not JSONDecoder: the console shares the machine
+                    // with the service it measures.
+                    let event = try JSONParser.parse(delivery.body)
+                    guard case let .integer(id)? = event["request"]?["id"], case let .integer(operatorId)? = event["request"]?["operator_id"]
+                    else { continue }
+                    let body = #"{"command":"request.accept","args":{"id":\#(id),"operator_id":\#(operatorId)}}"#
+                    try commands.publish(exchange: "", routingKey: topology.control, body: Array(body.utf8),
+                                         properties: AMQPProperties(contentType: "application/json", persistent: true,
+                                                                    messageId: "accept-\(delivery.properties.messageId ?? "\(id)")"))
+                    unconfirmed += 1
+                    if unconfirmed == 256 { try commands.waitForConfirms(); unconfirmed = 0 }
+                    lock.withLock { accepted += 1 }
+                }
+                events.close()
+                commands.close()
+            } catch {
+                lock.withLock { failure = error }
+                ready.signal()
+            }
+            done.signal()
+        }.start()
+        ready.wait()
+    }
+
+    /// Stops it; returns how many offers it accepted.
+    func stop() throws -> Int {
+        lock.withLock { stopping = true }
+        done.wait()
+        return try lock.withLock {
+            if let failure { throw failure }
+            return accepted
+        }
+    }
+}
+
+/// Many offers expiring in the same second: publishes `count` requests to a service whose
+/// offers last `timeout` seconds and whom nobody answers, then records, for each request,
+/// how long after its deadline its re-route (the next `request.offered`) arrived.
+struct MassExpiry {
+    var url: AMQPURL
+    var topology: Topology
+
+    /// Returns how many requests were offered, and each re-route's seconds after its deadline, sorted.
+    func run(count: Int, run id: String) throws -> (offered: Int, lateness: [Double]) {
+        let connection = try AMQPConnection(url: url, options: .init(connectionName: "bench expiry watcher"))
+        defer { connection.close() }
+        try connection.openChannel()
+        let queue = try connection.declareQueue("", durable: false, exclusive: true, autoDelete: true).name
+        try connection.bindQueue(queue, exchange: topology.events, routingKey: EventName.requestOffered.rawValue)
+        try connection.setPrefetch(2_000)
+        try connection.consume(queue: queue, noAck: true, exclusive: true)
+        try Producer(url: url, queue: topology.requests, source: "bench").publish(count: count, run: id, ratePerSecond: nil) { _ in }
+        var deadlines: [Int64: Int64] = [:]  // request id → its first offer's deadline (epoch ms)
+        var lateness: [Double] = []
+        let giveUp = ContinuousClock.now + .seconds(120)
+        while lateness.count < count, ContinuousClock.now < giveUp {
+            guard let delivery = try connection.nextDelivery(timeout: .seconds(5)) else { continue }
+            let arrived = Timestamp.now().milliseconds
+            let event = try JSONDecoder().decode(Event.self, from: Data(delivery.body))
+            let request = event.request.request
+            guard let due = request.offerExpiresAt?.milliseconds else { continue }
+            if let firstDue = deadlines[request.id] {
+                if firstDue != due { lateness.append(Double(arrived - firstDue) / 1000) }
+            } else {
+                deadlines[request.id] = due
+            }
+        }
+        return (deadlines.count, lateness.sorted())
+    }
+}
