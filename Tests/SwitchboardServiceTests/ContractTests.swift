@@ -33,6 +33,60 @@ func validate(_ documents: [[UInt8]], against schema: String) throws -> (status:
     return try checkContracts([schema] + files)
 }
 
+/// Messages captured from a running service, filed under the schema each must match.
+final class SchemaRecorder {
+    let client: ControlClient
+    private(set) var byschema: [String: [[UInt8]]] = [:]
+
+    init(client: ControlClient) { self.client = client }
+
+    /// Files a value; an array's items are filed one by one (list results).
+    func add(_ schema: String, _ value: JSONValue) throws {
+        let items: [JSONValue] = if case let .array(list) = value { list } else { [value] }
+        for item in items { byschema[schema, default: []].append(Array(try JSONEncoder().encode(item))) }
+    }
+
+    func add(_ event: ReceivedEvent) { byschema["event-\(event.routingKey).json", default: []].append(event.body) }
+
+    /// Sends a command and files its reply, the command itself (when valid, and then with
+    /// `arguments`, its args too) and its result.
+    @discardableResult
+    func record(_ command: String, _ args: [String: JSONValue], result schema: String?, arguments: Bool = false) throws -> ReplyEnvelope {
+        let reply = try client.call(command, args)
+        var envelope: [String: JSONValue] = ["ok": .bool(reply.ok), "result": reply.result ?? .null]
+        if let error = reply.error { envelope["error"] = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(error)) }
+        try add("reply.json", .object(envelope))
+        // Valid commands match command.json; invalid ones are the point of their test.
+        if reply.error?.code != .validationError {
+            try add("command.json", .object(["command": .string(command), "args": .object(args)]))
+            if arguments { try add("args/\(command).json", .object(args)) }
+        }
+        if let schema, let result = reply.result { try add(schema, result) }
+        return reply
+    }
+}
+
+/// Runs `scenario` with a recorder and a watcher on the service's events, on a thread of their own.
+func captureMessages(_ running: RunningService, _ scenario: @escaping @Sendable (SchemaRecorder, EventWatcher) throws -> Void)
+    async throws -> [String: [[UInt8]]] {
+    try await DedicatedThread.run {
+        let client = ControlClient(url: brokerURL, prefix: running.prefix)
+        defer { client.close() }
+        let watcher = try EventWatcher(url: brokerURL, exchange: Topology(prefix: running.prefix).events)
+        defer { watcher.close() }
+        let recorder = SchemaRecorder(client: client)
+        try scenario(recorder, watcher)
+        return recorder.byschema
+    }
+}
+
+func expectValid(_ captured: [String: [[UInt8]]], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    for (schema, documents) in captured {
+        let (status, output) = try validate(documents, against: schema)
+        #expect(status == 0, "\(schema): \(output)", sourceLocation: sourceLocation)
+    }
+}
+
 @Suite struct ContractTests {
     @Test func everyExampleValidatesAgainstItsSchema() throws {
         let (status, output) = try checkContracts()
@@ -61,25 +115,10 @@ func validate(_ documents: [[UInt8]], against schema: String) throws -> (status:
     /// headers) validate against the schemas.
     @Test func realMessagesMatchTheSchemas() async throws {
         let running = await RunningService(label: "contract")
-        let captured = try await DedicatedThread.run { () -> [String: [[UInt8]]] in
-            let client = ControlClient(url: brokerURL, prefix: running.prefix)
-            defer { client.close() }
-            let watcher = try EventWatcher(url: brokerURL, exchange: Topology(prefix: running.prefix).events)
-            defer { watcher.close() }
-            var byschema: [String: [[UInt8]]] = [:]
+        let captured = try await captureMessages(running) { recorder, watcher in
+            let client = recorder.client
             func record(_ command: String, _ args: [String: JSONValue], result schema: String?) throws {
-                let reply = try client.call(command, args)
-                let encoded = try JSONEncoder().encode(JSONValue.object(["ok": .bool(reply.ok), "result": reply.result ?? .null]
-                    .merging(reply.error.map { ["error": try! JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode($0))] } ?? [:]) { a, _ in a }))
-                byschema["reply.json", default: []].append(Array(encoded))
-                // Valid commands match command.json; invalid ones are the point of their test.
-                if reply.error?.code != .validationError {
-                    let command = try JSONEncoder().encode(JSONValue.object(["command": .string(command), "args": .object(args)]))
-                    byschema["command.json", default: []].append(Array(command))
-                }
-                guard let schema, let result = reply.result else { return }
-                let items: [JSONValue] = if case let .array(list) = result { list } else { [result] }
-                for item in items { byschema[schema, default: []].append(Array(try JSONEncoder().encode(item))) }
+                try recorder.record(command, args, result: schema)
             }
             try record("operator.create", ["name": "Иван Петров", "max_load_limit": 1], result: "operator.json")
             try record("operator.create", ["name": "Мария", "max_load_limit": 2, "is_active": false], result: "operator.json")
@@ -106,17 +145,11 @@ func validate(_ documents: [[UInt8]], against schema: String) throws -> (status:
             try record("operator.delete", ["id": 99], result: nil)
             try record("operator.create", ["name": "Temp", "max_load_limit": 1], result: "operator.json")
             try record("operator.delete", ["id": 3], result: "deleted.json")
-            for event in try watcher.collect(4, timeout: .seconds(10)) {
-                byschema["event-\(event.routingKey).json", default: []].append(event.body)
-            }
-            return byschema
+            for event in try watcher.collect(4, timeout: .seconds(10)) { recorder.add(event) }
         }
         #expect(Set(captured.keys).isSuperset(of: ["event-request.assigned.json", "event-request.waiting.json", "event-request.closed.json"]),
                 "\(captured.keys.sorted())")
-        for (schema, documents) in captured {
-            let (status, output) = try validate(documents, against: schema)
-            #expect(status == 0, "\(schema): \(output)")
-        }
+        try expectValid(captured)
         try await running.finish()
     }
 
@@ -124,19 +157,11 @@ func validate(_ documents: [[UInt8]], against schema: String) throws -> (status:
     /// declines, presence changes, and the new commands' replies.
     @Test func offerAndPresenceMessagesMatchTheSchemas() async throws {
         let running = await RunningService(label: "contract-offers")
-        let captured = try await DedicatedThread.run { () -> [String: [[UInt8]]] in
-            let client = ControlClient(url: brokerURL, prefix: running.prefix)
-            defer { client.close() }
-            let watcher = try EventWatcher(url: brokerURL, exchange: Topology(prefix: running.prefix).events)
-            defer { watcher.close() }
-            var byschema: [String: [[UInt8]]] = [:]
+        let captured = try await captureMessages(running) { recorder, watcher in
+            let client = recorder.client
             func record(_ command: String, _ args: [String: JSONValue], result schema: String) throws {
-                let result = try client.ok(command, args)
-                let body = try JSONEncoder().encode(JSONValue.object(["command": .string(command), "args": .object(args)]))
-                byschema["command.json", default: []].append(Array(body))
-                byschema["args/\(command).json", default: []].append(Array(try JSONEncoder().encode(JSONValue.object(args))))
-                let items: [JSONValue] = if case let .array(list) = result { list } else { [result] }
-                for item in items { byschema[schema, default: []].append(Array(try JSONEncoder().encode(item))) }
+                let reply = try recorder.record(command, args, result: schema, arguments: true)
+                #expect(reply.ok, "\(command) failed: \(String(describing: reply.error))")
             }
             try record("operator.create", ["name": "Ann", "max_load_limit": 3, "presence": "available"], result: "operator.json")
             try record("operator.create", ["name": "Bob", "max_load_limit": 3], result: "operator.json")
@@ -156,19 +181,13 @@ func validate(_ documents: [[UInt8]], against schema: String) throws -> (status:
             _ = try watcher.collect(until: "request.offered", timeout: .seconds(10))
             try record("operator.set_presence", ["id": 1, "presence": "away"], result: "operator.json")
             try record("operator.set_presence", ["id": 2, "presence": "offline", "requeue": true], result: "operator.json")
-            for event in try watcher.collect(until: "request.waiting", timeout: .seconds(10)) {
-                byschema["event-\(event.routingKey).json", default: []].append(event.body)
-            }
-            return byschema
+            for event in try watcher.collect(until: "request.waiting", timeout: .seconds(10)) { recorder.add(event) }
         }
         #expect(Set(captured.keys).isSuperset(of: [
             "event-request.offer_declined.json", "event-operator.presence_changed.json", "event-request.waiting.json",
             "args/request.accept.json", "args/request.reject.json", "args/operator.set_presence.json", "args/source.update.json",
         ]), "\(captured.keys.sorted())")
-        for (schema, documents) in captured {
-            let (status, output) = try validate(documents, against: schema)
-            #expect(status == 0, "\(schema): \(output)")
-        }
+        try expectValid(captured)
         try await running.finish()
     }
 }
