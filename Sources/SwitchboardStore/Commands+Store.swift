@@ -151,14 +151,13 @@ extension SwitchboardStore {
         }
     }
 
-    /// An operator switched off gets no more offers: those outstanding go to someone else.
+    /// An operator switched off gets no more offers: those outstanding go to someone else,
+    /// and the drain leaves alone the ones that went back to the line, as after any decline.
     /// One switched on may take waiting requests.
     private func afterActivation(_ id: Int64, isActive: Bool, _ db: Database, events: inout [OutboxEvent]) throws {
-        if !isActive {
-            var waited: Set<Int64> = []
-            try withdrawOffers(of: id, db, events: &events, waited: &waited)
-        }
-        try drainWaiting(db, events: &events)
+        var waited: Set<Int64> = []
+        if !isActive { try withdrawOffers(of: id, db, events: &events, waited: &waited) }
+        try drainWaiting(db, events: &events, skipping: waited)
     }
 
     /// `request.assign`: with an operator, an ops override that assigns at once (no offer;

@@ -181,6 +181,19 @@ struct OfferWorld {
         #expect(again.isEmpty, "setting the same presence changes nothing")
     }
 
+    @Test func switchingAnOperatorOffWithdrawsTheirOffersAndTheLineKeepsWhatEveryoneDeclined() throws {
+        let world = try OfferWorld(operators: 2)
+        let (request, _) = try world.intake()
+        let first = try #require(request.operatorId)
+        _ = try world.run(.requestReject(id: request.id, operatorId: first, reason: nil))
+        let second = try #require(try world.request(request.id).operatorId)
+        let events = try world.run(.operatorToggleActive(id: second))
+        #expect(events.map(\.event) == [.requestOfferDeclined, .requestWaiting])
+        #expect(events.first?.decline == Decline(operatorId: second, reason: .withdrawn))
+        #expect(try world.request(request.id).status == .waiting, "not handed straight back to the operator who rejected it")
+        try world.store.checkInvariants()
+    }
+
     @Test func offlineWithRequeueSendsAssignedRequestsOnOldestFirst() throws {
         let world = try OfferWorld(operators: 1, timeout: 0)
         let first = world.operators[0]
