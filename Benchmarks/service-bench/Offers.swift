@@ -2,12 +2,6 @@ import AMQP
 import Foundation
 import SwitchboardCore
 
-extension JSONValue {
-    subscript(_ key: String) -> JSONValue? {
-        if case let .object(fields) = self { fields[key] } else { nil }
-    }
-}
-
 /// An operator console that accepts every offer as soon as it sees it: consumes
 /// `request.offered` and sends `request.accept` for the operator offered to, with a message id
 /// as `ControlClient` gives every command, and no reply wanted.

@@ -68,3 +68,10 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     }
     public init(nilLiteral: ()) { self = .null }
 }
+
+extension JSONValue {
+    /// The value under `key` when this is an object; nil otherwise.
+    public subscript(_ key: String) -> JSONValue? {
+        if case let .object(object) = self { object[key] } else { nil }
+    }
+}

@@ -29,7 +29,6 @@ public struct SwitchboardServiceConfiguration: Sendable {
         queueType: QueueType = .quorum, batchSize: Int = 256, prefetch: Int = 512, heartbeatSeconds: Int32 = 30,
         logLevel: Logger.Level = .info, maxReconnectDelay: Duration = .seconds(5), awayAfterMissed: Int = 3
     ) {
-        self.awayAfterMissed = awayAfterMissed
         self.amqpURL = amqpURL
         self.databasePath = databasePath
         self.prefix = prefix
@@ -39,6 +38,7 @@ public struct SwitchboardServiceConfiguration: Sendable {
         self.heartbeatSeconds = heartbeatSeconds
         self.logLevel = logLevel
         self.maxReconnectDelay = maxReconnectDelay
+        self.awayAfterMissed = awayAfterMissed
     }
 
     /// The variables, their defaults and meanings, as `--help` lists them.

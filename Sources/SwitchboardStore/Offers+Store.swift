@@ -37,7 +37,7 @@ extension SwitchboardStore {
     func accept(_ id: Int64, by operatorId: Int64, _ db: Database, events: inout [OutboxEvent]) throws -> Request {
         guard let found = try Records.fetchRequestForEvent(id, db) else { throw CommandError.notFound("request", id, field: "id") }
         var request = found.request
-        if request.status != .offered || request.operatorId != operatorId { _ = try requireOffer(id, to: operatorId, db) }
+        guard request.status == .offered, request.operatorId == operatorId else { throw try offerConflict(request, operatorId, db) }
         let time = now()
         try endOfferRow(id, operatorId: operatorId, outcome: "accepted", db)
         try db.cachedStatement(sql: "UPDATE requests SET status = 'assigned', assigned_at = ?, offer_expires_at = NULL WHERE id = ?")
@@ -54,7 +54,8 @@ extension SwitchboardStore {
 
     /// `request.reject`: the offer ends, and the request goes on to someone else or waits.
     func reject(_ id: Int64, by operatorId: Int64, reason: String?, _ db: Database, events: inout [OutboxEvent]) throws -> Request {
-        let request = try requireOffer(id, to: operatorId, db)
+        let request = try Records.requireRequest(id, db)
+        guard request.status == .offered, request.operatorId == operatorId else { throw try offerConflict(request, operatorId, db) }
         try db.execute(sql: "UPDATE operators SET missed_offers = 0 WHERE id = ?", arguments: [operatorId])
         var waited: Set<Int64> = []
         try decline(request.id, sourceId: request.sourceId,
@@ -63,11 +64,12 @@ extension SwitchboardStore {
         return try Records.fetchRequest(id, db)!
     }
 
-    /// The request, when it is on offer to this operator; otherwise a conflict that says why not.
-    private func requireOffer(_ id: Int64, to operatorId: Int64, _ db: Database) throws -> Request {
-        let request = try Records.requireRequest(id, db)
-        // On offer to the operator: then it exists (deleting an operator with load is refused).
-        if request.status == .offered, request.operatorId == operatorId { return request }
+    /// Why a request is not on offer to this operator, as the conflict its accept or reject
+    /// gets (or `not_found` for an operator that does not exist). Only asked when it is not:
+    /// one on offer to an operator proves that operator exists, since deleting one with load
+    /// is refused.
+    private func offerConflict(_ request: Request, _ operatorId: Int64, _ db: Database) throws -> CommandError {
+        let id = request.id
         _ = try Records.requireOperator(operatorId, field: "operator_id", db)
         var why: String
         switch (request.status, request.operatorId) {
@@ -90,8 +92,8 @@ extension SwitchboardStore {
                 why = "\(ended); \(why)"
             }
         }
-        throw CommandError(.conflict, "request \(id) is not on offer to operator \(operatorId): \(why)",
-                           details: [FieldProblem(field: "operator_id", problem: why)])
+        return CommandError(.conflict, "request \(id) is not on offer to operator \(operatorId): \(why)",
+                            details: [FieldProblem(field: "operator_id", problem: why)])
     }
 
     /// Ends an offer unaccepted (`request.offer_declined`), then routes the request again:

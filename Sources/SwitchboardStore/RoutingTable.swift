@@ -8,23 +8,22 @@ import SwitchboardCore
 /// through it: intake, assignments and offers update loads in place; commands, which may
 /// roll back, drop the table, and it is read again from the database on next use.
 struct RoutingTable: Equatable {
-    static func == (a: RoutingTable, b: RoutingTable) -> Bool {
-        a.operators == b.operators && a.slotOf == b.slotOf && a.sourceIds == b.sourceIds
-            && a.sources.mapValues(\.comparable) == b.sources.mapValues(\.comparable)
-    }
-
     struct OperatorState: Equatable {
         var id: Int64
         var name: String
         var availability: OperatorAvailability
     }
 
-    struct SourceState {
+    /// An operator's weight for a source, by the operator's slot in `operators`.
+    struct WeightedSlot: Equatable {
+        var slot: Int
+        var weight: Int
+    }
+
+    struct SourceState: Equatable {
         var identifier: String
         var offerTimeoutSeconds: Int
-        var weights: [(slot: Int, weight: Int)] = []
-
-        var comparable: [String] { [identifier, String(offerTimeoutSeconds)] + weights.map { "\($0.slot)=\($0.weight)" } }
+        var weights: [WeightedSlot] = []
     }
 
     private var operators: [OperatorState] = []
@@ -49,7 +48,7 @@ struct RoutingTable: Equatable {
         }
         for row in try Row.fetchAll(db, sql: "SELECT source_id, operator_id, weight FROM weights ORDER BY source_id, operator_id") {
             guard let slot = table.slotOf[row[1]] else { continue }
-            table.sources[row[0]]?.weights.append((slot, row[2]))
+            table.sources[row[0]]?.weights.append(WeightedSlot(slot: slot, weight: row[2]))
         }
         return table
     }

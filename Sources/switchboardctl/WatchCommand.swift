@@ -1,5 +1,6 @@
 import AMQP
 import ArgumentParser
+import Foundation
 import SwitchboardClient
 import SwitchboardCore
 
@@ -51,8 +52,6 @@ func line(for received: ReceivedEvent) -> String {
     }
     return text
 }
-
-import Foundation
 
 /// Writes unbuffered: each event must reach a pipe as it happens, not when a buffer fills.
 func writeLine(_ line: String) {

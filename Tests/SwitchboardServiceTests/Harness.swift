@@ -121,10 +121,6 @@ extension ControlClient {
 }
 
 extension JSONValue {
-    subscript(_ key: String) -> JSONValue? {
-        if case let .object(object) = self { object[key] } else { nil }
-    }
-
     var int: Int64? {
         switch self {
         case let .integer(i): i
