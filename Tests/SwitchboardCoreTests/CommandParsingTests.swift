@@ -75,6 +75,7 @@ func problems(_ json: String) -> [FieldProblem] {
         (#"{"command":"source.create","args":{"name":"C","identifier":"c","offer_timeout_seconds":-1}}"#, "offer_timeout_seconds"),
         (#"{"command":"request.accept","args":{"id":1}}"#, "operator_id"),
         (#"{"command":"request.reject","args":{"id":1,"operator_id":2,"reason":""}}"#, "reason"),
+        (#"{"command":"request.reject","args":{"id":1,"operator_id":2,"reason":"a\u0000b"}}"#, "reason"),
     ])
     func offerCommandsNameTheBadField(_ json: String, _ field: String) {
         #expect(problems(json).map(\.field) == [field])
