@@ -129,16 +129,32 @@ struct Bench: ParsableCommand {
             let offering = try startService("offering", operators: 10, offerTimeoutSeconds: 60)
             defer { try? offering.stop(); try? offering.deleteTopology() }
             let off = try fastest { try measure("offers off", queue: plain.topology.requests, exchange: plain.topology.events, count: requests, rate: nil) }
-            let console = AcceptingConsole(url: url, topology: offering.topology)
+            let console = AcceptingConsole.accepting(url: url, topology: offering.topology)
             console.start()
             let on = try fastest {
                 try measure("offers on, console accepts", queue: offering.topology.requests, exchange: offering.topology.events,
                             pattern: EventName.requestAssigned.rawValue, count: requests, rate: nil)
             }
             let accepted = try console.stop()
+            // The same two ceilings for a router with no database: one message in and one out
+            // per request, against two in (the request, the accept) and two out (offered, passed).
+            let plainCeiling = try fastest { try measure("pass-through", queue: passThrough.queue, exchange: passThrough.output, count: requests, rate: nil) }
+            let offeringPassThrough = try PassThrough(url: url, prefix: tag, queueType: queueType, offering: true)
+            offeringPassThrough.start()
+            defer { try? offeringPassThrough.stopAndClean() }
+            let echo = AcceptingConsole.echoing(url: url, passThrough: offeringPassThrough)
+            echo.start()
+            let offeringCeiling = try fastest {
+                try measure("pass-through, answered", queue: offeringPassThrough.queue, exchange: offeringPassThrough.output,
+                            pattern: "passed", count: requests, rate: nil)
+            }
+            _ = try echo.stop()
             print("  offers off                 \(off.summary)")
             print("  offers on, every accepted  \(on.summary)   (publish → request.assigned; \(accepted) accepts sent)")
+            print("  pass-through               \(plainCeiling.summary)")
+            print("  pass-through, answered     \(offeringCeiling.summary)   (in, offered, answer in, passed)")
             ratioLine("offers on / offers off throughput", on.perSecond / off.perSecond, target: ">= 0.50")
+            ratioLine("the same for the pass-through (the broker's share)", offeringCeiling.perSecond / plainCeiling.perSecond, target: "reference")
 
             print("\n\(expiring) offers expiring in the same second, nobody answering (20 operators, 2 s offers):")
             let expiry = try ServiceUnderTest(url: url, prefix: "\(tag)-expiry", databasePath: folder.appendingPathComponent("expiry.sqlite").path,
@@ -151,6 +167,7 @@ struct Bench: ParsableCommand {
                          offered, lateness.count, at(0.5), at(0.99), lateness.last ?? .nan))
             print("  (target: all re-routed within 2 s)")
             figures["offers"] = ["off": off.json, "on_accepting": on.json, "ratio": on.perSecond / off.perSecond,
+                                 "pass_through": plainCeiling.json, "pass_through_answered": offeringCeiling.json,
                                  "expiring": expiring, "rerouted": lateness.count, "reroute_last_s": lateness.last ?? -1,
                                  "reroute_p50_s": at(0.5)]
         }

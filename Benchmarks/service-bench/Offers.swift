@@ -2,12 +2,15 @@ import AMQP
 import Foundation
 import SwitchboardCore
 
-/// An operator console that accepts every offer as soon as it sees it: consumes
-/// `request.offered` and sends `request.accept` for the operator offered to, with a message id
-/// as `ControlClient` gives every command, and no reply wanted.
+/// An operator console that answers every offer as soon as it sees it: consumes the offers
+/// bound by `offers` and publishes `answer`'s message to the queue `answers`, persistent and
+/// confirmed in windows of 256, with no reply wanted.
 final class AcceptingConsole: @unchecked Sendable {
+    typealias Answer = (_ offer: AMQPDelivery) throws -> (body: [UInt8], messageId: String)?
     private let url: AMQPURL
-    private let topology: Topology
+    private let offers: (exchange: String, routingKey: String)
+    private let answers: String
+    private let answer: Answer
     private let lock = NSLock()
     private var stopping = false
     private var accepted = 0
@@ -15,9 +18,33 @@ final class AcceptingConsole: @unchecked Sendable {
     private let ready = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
 
-    init(url: AMQPURL, topology: Topology) {
+    init(url: AMQPURL, offers: (exchange: String, routingKey: String), answers: String, answer: @escaping Answer) {
         self.url = url
-        self.topology = topology
+        self.offers = offers
+        self.answers = answers
+        self.answer = answer
+    }
+
+    /// The console of a Switchboard: `request.accept` for the operator offered to, with a
+    /// message id as `ControlClient` gives every command (random, a UUID).
+    static func accepting(url: AMQPURL, topology: Topology) -> AcceptingConsole {
+        AcceptingConsole(url: url, offers: (topology.events, EventName.requestOffered.rawValue), answers: topology.control) { delivery in
+            // Core's byte-level parser, not JSONDecoder: the console shares the machine
+            // with the service it measures.
+            let event = try JSONParser.parse(delivery.body)
+            guard case let .integer(id)? = event["request"]?["id"], case let .integer(operatorId)? = event["request"]?["operator_id"]
+            else { return nil }
+            let body = #"{"command":"request.accept","args":{"id":\#(id),"operator_id":\#(operatorId)}}"#
+            return (Array(body.utf8), UUID().uuidString.lowercased())
+        }
+    }
+
+    /// The ceiling's console: echoes each offer back with the producer's id, so the sink
+    /// matches what finally comes out to what went in.
+    static func echoing(url: AMQPURL, passThrough: PassThrough) -> AcceptingConsole {
+        AcceptingConsole(url: url, offers: (passThrough.output, "offered"), answers: passThrough.answers) { delivery in
+            delivery.properties.correlationId.map { (delivery.body, $0) }
+        }
     }
 
     func start() {
@@ -26,7 +53,7 @@ final class AcceptingConsole: @unchecked Sendable {
                 let events = try AMQPConnection(url: url, options: .init(connectionName: "bench console"))
                 try events.openChannel()
                 let queue = try events.declareQueue("", durable: false, exclusive: true, autoDelete: true).name
-                try events.bindQueue(queue, exchange: topology.events, routingKey: EventName.requestOffered.rawValue)
+                try events.bindQueue(queue, exchange: offers.exchange, routingKey: offers.routingKey)
                 try events.setPrefetch(2_000)
                 try events.consume(queue: queue, noAck: true, exclusive: true)
                 let commands = try AMQPConnection(url: url, options: .init(connectionName: "bench console commands"))
@@ -39,15 +66,9 @@ final class AcceptingConsole: @unchecked Sendable {
                         if unconfirmed > 0 { try commands.waitForConfirms(); unconfirmed = 0 }
                         continue
                     }
-                    // Core's byte-level parser, not JSONDecoder: the console shares the machine
-                    // with the service it measures.
-                    let event = try JSONParser.parse(delivery.body)
-                    guard case let .integer(id)? = event["request"]?["id"], case let .integer(operatorId)? = event["request"]?["operator_id"]
-                    else { continue }
-                    let body = #"{"command":"request.accept","args":{"id":\#(id),"operator_id":\#(operatorId)}}"#
-                    try commands.publish(exchange: "", routingKey: topology.control, body: Array(body.utf8),
-                                         properties: AMQPProperties(contentType: "application/json", persistent: true,
-                                                                    messageId: "accept-\(delivery.properties.messageId ?? "\(id)")"))
+                    guard let (body, messageId) = try answer(delivery) else { continue }
+                    try commands.publish(exchange: "", routingKey: answers, body: body,
+                                         properties: AMQPProperties(contentType: "application/json", persistent: true, messageId: messageId))
                     unconfirmed += 1
                     if unconfirmed == 256 { try commands.waitForConfirms(); unconfirmed = 0 }
                     lock.withLock { accepted += 1 }

@@ -193,6 +193,30 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        // Commands' message ids are random (ControlClient's are UUIDs), and v4 kept their
+        // replies in a table ordered by that id: every insert landed on its own page, and
+        // an accept cost twice an intake (store-bench, random ids: 1.96×). Replies are now
+        // kept in arrival order, found through a small index on a 64-bit hash of the id.
+        migrator.registerMigration("v8-processed-commands-in-arrival-order") { db in
+            db.add(function: DatabaseFunction("switchboard_message_key", argumentCount: 1, pure: true) { values in
+                String.fromDatabaseValue(values[0]).map(MessageKey.of)
+            })
+            try db.execute(sql: """
+                CREATE TABLE processed_commands_by_arrival (
+                    id INTEGER PRIMARY KEY,
+                    message_key INTEGER NOT NULL,
+                    message_id TEXT NOT NULL,
+                    reply BLOB NOT NULL,
+                    processed_at INTEGER NOT NULL
+                );
+                INSERT INTO processed_commands_by_arrival (message_key, message_id, reply, processed_at)
+                    SELECT switchboard_message_key(message_id), message_id, reply, processed_at
+                    FROM processed_commands ORDER BY processed_at;
+                DROP TABLE processed_commands;
+                ALTER TABLE processed_commands_by_arrival RENAME TO processed_commands;
+                CREATE INDEX processed_commands_key ON processed_commands(message_key);
+                """)
+        }
         return migrator
     }
 }

@@ -142,14 +142,16 @@ public final class SwitchboardStore {
     /// got then is returned. Reads are not recorded: running one again changes nothing.
     func executeOnce(_ command: Command, messageId: String?, _ db: Database, events: inout [OutboxEvent]) throws -> WorkResult {
         guard let messageId, !command.isReadOnly else { return .command(try execute(command, db, events: &events)) }
+        let key = MessageKey.of(messageId)
         if let reply = try Data.fetchOne(
-            db.cachedStatement(sql: "SELECT reply FROM processed_commands WHERE message_id = ?"), arguments: [messageId])
+            db.cachedStatement(sql: "SELECT reply FROM processed_commands WHERE message_key = ? AND message_id = ?"),
+            arguments: [key, messageId])
         {
             return .repeatedCommand(reply: Array(reply))
         }
         let outcome = try execute(command, db, events: &events)
-        try db.cachedStatement(sql: "INSERT INTO processed_commands (message_id, reply, processed_at) VALUES (?, ?, ?)")
-            .execute(arguments: [messageId, Data(Reply(outcome).jsonBytes()), now().milliseconds])
+        try db.cachedStatement(sql: "INSERT INTO processed_commands (message_key, message_id, reply, processed_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [key, messageId, Data(Reply(outcome).jsonBytes()), now().milliseconds])
         return .command(outcome)
     }
 

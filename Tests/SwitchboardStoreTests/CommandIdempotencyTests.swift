@@ -53,6 +53,43 @@ import SwitchboardCore
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM processed_commands") } == 0)
     }
 
+    @Test func anIdWhoseKeyCollidesWithAnotherIsStillANewCommand() throws {
+        let store = try makeStore()
+        // Another id with the same 64-bit key: the index finds its row, and the ids differ.
+        try store.pool.write { db in
+            try db.execute(sql: "INSERT INTO processed_commands (message_key, message_id, reply, processed_at) VALUES (?, 'other', x'7b7d', 0)",
+                           arguments: [MessageKey.of("m-2")])
+        }
+        guard case .command(.success) = try store.apply([.command(Self.create, messageId: "m-2")]).results[0] else {
+            throw TestFailure("m-2 was taken for a repeat of 'other'")
+        }
+        #expect(try operatorNames(store) == ["Ada"])
+    }
+
+    @Test func aCommandAnsweredBeforeTheUpgradeIsAnsweredTheSameAfterIt() throws {
+        let path = temporaryDatabasePath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let firstReply = Array(#"{"ok":true,"result":{"id":7}}"#.utf8)
+        do {
+            let old = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(old, upTo: "v7-presence-and-offers")
+            try old.write { db in
+                for (id, at) in [("m-old", 5), ("m-older", 1)] {
+                    try db.execute(sql: "INSERT INTO processed_commands (message_id, reply, processed_at) VALUES (?, ?, ?)",
+                                   arguments: [id, Data(firstReply), at])
+                }
+            }
+        }
+        let store = try makeStore(path: path)
+        guard case let .repeatedCommand(reply) = try store.apply([.command(Self.create, messageId: "m-old")]).results[0] else {
+            throw TestFailure("the command ran again after the upgrade")
+        }
+        #expect(reply == firstReply)
+        #expect(try operatorNames(store).isEmpty)
+        let order = try store.read { try String.fetchAll($0, sql: "SELECT message_id FROM processed_commands ORDER BY id") }
+        #expect(order == ["m-older", "m-old"], "rows are kept in the order they were processed")
+    }
+
     private func json(_ bytes: [UInt8]) throws -> JSONValue { try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) }
 
     private func operatorNames(_ store: SwitchboardStore) throws -> [String] {
