@@ -31,14 +31,15 @@ public final class ControlClient {
         return try call(raw: Array(body), timeout: timeout)
     }
 
-    /// Sends any bytes as a command (tests use it for malformed ones).
+    /// Sends any bytes as a command (tests use it for malformed ones). The message names its
+    /// sender: `user_id` is the URL's user, which the broker checks against the connection's.
     public func call(raw body: [UInt8], timeout: Duration = .seconds(5)) throws -> ReplyEnvelope {
         let connection = try rpcConnection()
         let correlationId = UUID().uuidString.lowercased()
         try connection.publish(
             exchange: "", routingKey: topology.control, body: body,
             properties: AMQPProperties(contentType: "application/json", persistent: true, correlationId: correlationId,
-                                       replyTo: "amq.rabbitmq.reply-to", messageId: correlationId))
+                                       replyTo: "amq.rabbitmq.reply-to", messageId: correlationId, userId: url.user))
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard let delivery = try connection.nextDelivery(timeout: deadline - ContinuousClock.now) else { break }

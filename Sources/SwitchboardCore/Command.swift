@@ -57,13 +57,20 @@ public enum Command: Sendable, Equatable {
     case statsOperatorsLoad
     case statsRequestsDistribution
     case serviceStatus
+    case auditList(AuditFilter)
 
     /// Every command name the contract defines, as sent in `"command"`.
     public static let names = [
         "operator.create", "operator.list", "operator.get", "operator.update", "operator.toggle_active",
         "operator.delete", "operator.set_presence", "source.create", "source.update", "source.list", "source.get",
         "source.set_weights", "request.get", "request.list", "request.assign", "request.close", "request.accept",
-        "request.reject", "stats.operators_load", "stats.requests_distribution", "service.status",
+        "request.reject", "stats.operators_load", "stats.requests_distribution", "service.status", "audit.list",
+    ]
+
+    /// The commands that only read: they need no write transaction and leave no audit row.
+    public static let readOnlyNames: Set<String> = [
+        "operator.list", "operator.get", "source.list", "source.get", "request.get", "request.list", "stats.operators_load",
+        "stats.requests_distribution", "service.status", "audit.list",
     ]
 
     public var name: String {
@@ -89,17 +96,12 @@ public enum Command: Sendable, Equatable {
         case .statsOperatorsLoad: "stats.operators_load"
         case .statsRequestsDistribution: "stats.requests_distribution"
         case .serviceStatus: "service.status"
+        case .auditList: "audit.list"
         }
     }
 
     /// Whether the command only reads. Read-only commands need no write transaction.
-    public var isReadOnly: Bool {
-        switch self {
-        case .operatorList, .operatorGet, .sourceList, .sourceGet, .requestGet, .requestList, .statsOperatorsLoad,
-             .statsRequestsDistribution, .serviceStatus: true
-        default: false
-        }
-    }
+    public var isReadOnly: Bool { Self.readOnlyNames.contains(name) }
 
     /// Whether the command may change what routing reads: operators (activity, presence,
     /// limits), sources and weights. The writer keeps its routing table through the others
@@ -122,28 +124,40 @@ public enum Command: Sendable, Equatable {
     }
 
     /// Parses a command message body: `{"command": "...", "args": {...}}`.
-    public static func parse(_ body: [UInt8]) -> Result<Command, CommandError> {
+    public static func parse(_ body: [UInt8]) -> Result<Command, CommandError> { read(body).command }
+
+    /// A command message as sent, beside what it parses to: the audit trail and the access
+    /// rule need the name and arguments even of a command that does not parse.
+    public struct Message: Sendable {
+        public var name: String?
+        public var args: JSONValue?
+        public var command: Result<Command, CommandError>
+    }
+
+    public static func read(_ body: [UInt8]) -> Message {
         let value: JSONValue
         do {
             value = try JSONParser.parse(body)
         } catch {
-            return .failure(CommandError(.badRequest, "the command is not valid JSON: \(error)"))
+            return Message(name: nil, args: nil, command: .failure(CommandError(.badRequest, "the command is not valid JSON: \(error)")))
         }
         guard case let .object(envelope) = value else {
-            return .failure(CommandError(.badRequest, "the command must be a JSON object"))
+            return Message(name: nil, args: nil, command: .failure(CommandError(.badRequest, "the command must be a JSON object")))
         }
+        let sentArgs = envelope["args"]
         guard case let .string(name)? = envelope["command"] else {
-            return .failure(CommandError(.badRequest, "the command has no \"command\" string",
-                                         details: [FieldProblem(field: "command", problem: "is required")]))
+            return Message(name: nil, args: sentArgs, command: .failure(CommandError(
+                .badRequest, "the command has no \"command\" string", details: [FieldProblem(field: "command", problem: "is required")])))
         }
         let args: [String: JSONValue]
-        switch envelope["args"] {
+        switch sentArgs {
         case nil, .null?: args = [:]
         case let .object(object)?: args = object
         case let other?:
-            return .failure(.validation([FieldProblem(field: "args", problem: "must be an object, got \(other.kindName)")]))
+            return Message(name: name, args: other, command: .failure(.validation([
+                FieldProblem(field: "args", problem: "must be an object, got \(other.kindName)")])))
         }
-        return parse(name: name, args: args)
+        return Message(name: name, args: sentArgs, command: parse(name: name, args: args))
     }
 
     public static func parse(name: String, args: [String: JSONValue]) -> Result<Command, CommandError> {
@@ -215,6 +229,12 @@ public enum Command: Sendable, Equatable {
         case "stats.operators_load": command = .statsOperatorsLoad
         case "stats.requests_distribution": command = .statsRequestsDistribution
         case "service.status": command = .serviceStatus
+        case "audit.list":
+            command = .auditList(AuditFilter(
+                afterId: r.id("after_id", required: false),
+                limit: r.integer("limit", in: Limits.listLimit, required: false) ?? Limits.defaultListLimit,
+                user: r.text("user", maxLength: Limits.nameLength, required: false),
+                command: r.text("command", maxLength: Limits.nameLength, required: false)))
         default:
             return .failure(CommandError(
                 .badRequest, "unknown command \"\(name)\"",

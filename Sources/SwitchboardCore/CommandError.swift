@@ -20,6 +20,8 @@ public struct CommandError: Error, Sendable, Equatable, Codable {
         case notFound = "not_found"
         /// The command clashes with the current state (taken identifier, busy operator...).
         case conflict
+        /// The sender's broker user may not run this command (roles are set); nothing changed.
+        case forbidden
         /// Something failed inside the service; the command had no effect.
         case internalError = "internal_error"
     }

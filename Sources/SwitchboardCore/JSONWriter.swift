@@ -166,3 +166,45 @@ extension Event {
         return w.bytes
     }
 }
+
+extension JSONWriter {
+    /// A parsed value written back, object keys in sorted order: the audit trail stores a
+    /// command's arguments this way on the console's hot path (every accept).
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: null()
+        case let .bool(flag): bool(flag)
+        case let .integer(number): integer(number)
+        case let .number(number):
+            separate()
+            bytes.append(contentsOf: (number.isFinite ? "\(number)" : "null").utf8)
+            needsComma = true
+        case let .string(text): string(text)
+        case let .array(items):
+            separate()
+            bytes.append(UInt8(ascii: "["))
+            needsComma = false
+            for item in items { self.value(item) }
+            bytes.append(UInt8(ascii: "]"))
+            needsComma = true
+        case let .object(members):
+            beginObject()
+            for (name, member) in members.sorted(by: { $0.key < $1.key }) {
+                string(name)
+                bytes.append(UInt8(ascii: ":"))
+                needsComma = false
+                self.value(member)
+            }
+            endObject()
+        }
+    }
+}
+
+extension JSONValue {
+    /// This value as JSON text, keys sorted.
+    public func jsonBytes() -> [UInt8] {
+        var writer = JSONWriter(capacity: 128)
+        writer.value(self)
+        return writer.bytes
+    }
+}

@@ -13,6 +13,7 @@ public enum CommandResult: Sendable, Equatable, Encodable {
     case operatorsLoad(OperatorsLoad)
     case distribution(RequestsDistribution)
     case status(ServiceStatus)
+    case audit([AuditEntry])
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
@@ -28,6 +29,7 @@ public enum CommandResult: Sendable, Equatable, Encodable {
         case let .operatorsLoad(v): try c.encode(v)
         case let .distribution(v): try c.encode(v)
         case let .status(v): try c.encode(v)
+        case let .audit(v): try c.encode(v)
         }
     }
 }

@@ -1,6 +1,7 @@
 import AMQP
 import Foundation
 import Logging
+import SwitchboardCore
 
 /// Everything the service can be told, from the environment (the contract's variables) with
 /// defaults that make a local run work with nothing set.
@@ -23,6 +24,10 @@ public struct SwitchboardServiceConfiguration: Sendable {
     public var maxReconnectDelay: Duration
     /// Offers in a row an operator may let expire before being set away; 0: never.
     public var awayAfterMissed: Int
+    /// Who may run which command, by broker user; open when no role lists anyone.
+    public var access = AccessPolicy.open
+    /// Role variables that had blank entries (dropped), for a warning at start.
+    public var rolesWithBlanks: [String] = []
 
     public init(
         amqpURL: AMQPURL = AMQPURL(), databasePath: String = "./data/switchboard.sqlite", prefix: String = "switchboard",
@@ -52,6 +57,8 @@ public struct SwitchboardServiceConfiguration: Sendable {
         ("SWITCHBOARD_HEARTBEAT", "30", "AMQP heartbeat in seconds (0 disables)"),
         ("SWITCHBOARD_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error or critical"),
         ("SWITCHBOARD_AWAY_AFTER_MISSED", "3", "offers in a row an operator may let expire before being set away (0: never)"),
+        ("SWITCHBOARD_ADMIN_USERS", "", "broker users who may run every command (comma-separated)"),
+        ("SWITCHBOARD_CONSOLE_USERS", "", "broker users who may read and answer for operators: presence, accept, reject, close"),
     ]
 
     /// Reads the environment; a bad value is an error naming the variable.
@@ -87,6 +94,11 @@ public struct SwitchboardServiceConfiguration: Sendable {
         configuration.prefetch = max(configuration.prefetch, configuration.batchSize)
         if let heartbeat = try integer("SWITCHBOARD_HEARTBEAT", 0...3_600) { configuration.heartbeatSeconds = Int32(heartbeat) }
         if let missed = try integer("SWITCHBOARD_AWAY_AFTER_MISSED", 0...1_000) { configuration.awayAfterMissed = missed }
+        let admins = AccessPolicy.users(environment["SWITCHBOARD_ADMIN_USERS"])
+        let consoles = AccessPolicy.users(environment["SWITCHBOARD_CONSOLE_USERS"])
+        configuration.access = AccessPolicy(admins: admins.users, consoles: consoles.users)
+        configuration.rolesWithBlanks = [("SWITCHBOARD_ADMIN_USERS", admins.blanks), ("SWITCHBOARD_CONSOLE_USERS", consoles.blanks)]
+            .filter { $0.1 > 0 }.map(\.0)
         if let level = value("SWITCHBOARD_LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level) else {
                 throw ConfigurationError(variable: "SWITCHBOARD_LOG_LEVEL", problem: "unknown level \"\(level)\"")

@@ -181,7 +181,7 @@ final class Pipeline {
         var items: [WorkItem] = []
         var origins: [Int] = []
         var deadLetters: [(AMQPDelivery, IntakeRejection)] = []
-        var replies: [(AMQPDelivery, Command?, Answer)] = []
+        var replies: [(AMQPDelivery, String?, Answer)] = []
         items.reserveCapacity(batch.count)
         origins.reserveCapacity(batch.count)
         for (index, delivery) in batch.enumerated() {
@@ -194,13 +194,16 @@ final class Pipeline {
                     deadLetters.append((delivery, rejection))
                 }
             } else {
-                switch Command.parse(delivery.body) {
-                case let .success(command):
-                    items.append(.command(command, messageId: delivery.properties.messageId))
-                    origins.append(index)
-                case let .failure(error):
-                    replies.append((delivery, nil, .outcome(.failure(error))))
+                // Even a command that does not parse goes to the store: the access rule and the
+                // audit trail see it there, in the transaction that would carry its effect.
+                let message = Command.read(delivery.body)
+                let sender = CommandSender(user: delivery.properties.userId, args: message.args)
+                let messageId = delivery.properties.messageId
+                switch message.command {
+                case let .success(command): items.append(.command(command, messageId: messageId, sender: sender))
+                case let .failure(error): items.append(.invalidCommand(name: message.name, error, messageId: messageId, sender: sender))
                 }
+                origins.append(index)
             }
         }
 
@@ -218,12 +221,10 @@ final class Pipeline {
                 case let .rejected(rejection): deadLetters.append((delivery, rejection))
                 }
             case let .command(outcome):
-                guard case let .command(command, _) = items[position] else { continue }
-                replies.append((delivery, command, .outcome(outcome)))
+                replies.append((delivery, items[position].commandName, .outcome(outcome)))
             case let .repeatedCommand(reply):
-                guard case let .command(command, _) = items[position] else { continue }
                 metrics.add(.duplicates)
-                replies.append((delivery, command, .repeated(reply)))
+                replies.append((delivery, items[position].commandName, .repeated(reply)))
             }
         }
 
@@ -232,7 +233,7 @@ final class Pipeline {
         refused.published(applied.events, refused: refusals, now: .now)
         metrics.add(.deadLettered, deadLetters.count)
         // Replies go out once the effects are durable and their events with the broker.
-        for (delivery, command, outcome) in replies { try reply(to: delivery, command: command, outcome, on: publisher) }
+        for (delivery, name, outcome) in replies { try reply(to: delivery, command: name, outcome, on: publisher) }
         guard let last = batch.last else { return }
         try consumer?.ack(last.deliveryTag, multiple: true)
         metrics.add(.batches)
@@ -318,7 +319,9 @@ final class Pipeline {
         case repeated([UInt8])
     }
 
-    private func reply(to delivery: AMQPDelivery, command: Command?, _ answer: Answer, on publisher: AMQPConnection) throws(AMQPError) {
+    private func reply(to delivery: AMQPDelivery, command name: String?, _ answer: Answer, on publisher: AMQPConnection) throws(AMQPError) {
+        let command = name ?? "?"
+        let user = delivery.properties.userId ?? "-"
         metrics.add(.commands)
         // Consoles often send without reply_to (fire and forget); no reply is then encoded.
         let replyTo = delivery.properties.replyTo.flatMap { $0.isEmpty ? nil : $0 }
@@ -335,17 +338,21 @@ final class Pipeline {
             }
             switch outcome {
             case .success:
-                logger.info("command", metadata: ["command": "\(command?.name ?? "?")", "outcome": "ok"])
+                logger.info("command", metadata: ["command": "\(command)", "user": "\(user)", "outcome": "ok"])
+            case let .failure(error) where error.code == .forbidden:
+                metrics.add(.commandErrors)
+                metrics.add(.commandsForbidden)
+                logger.warning("command refused", metadata: ["command": "\(command)", "user": "\(user)", "message": "\(error.message)"])
             case let .failure(error):
                 metrics.add(.commandErrors)
                 logger.info("command", metadata: [
-                    "command": "\(command?.name ?? "?")", "outcome": "\(error.code.rawValue)", "message": "\(error.message)",
+                    "command": "\(command)", "user": "\(user)", "outcome": "\(error.code.rawValue)", "message": "\(error.message)",
                 ])
             }
             if replyTo != nil { body = Reply(outcome).jsonBytes() }
         case let .repeated(reply):
             logger.notice("command already processed; answering as the first time", metadata: [
-                "command": "\(command?.name ?? "?")", "message_id": "\(delivery.properties.messageId ?? "-")",
+                "command": "\(command)", "user": "\(user)", "message_id": "\(delivery.properties.messageId ?? "-")",
             ])
             body = reply
         }

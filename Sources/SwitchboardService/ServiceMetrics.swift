@@ -14,6 +14,8 @@ public final class ServiceMetrics: Sendable {
         case deadLettered = "dead_lettered"
         case commands
         case commandErrors = "command_errors"
+        /// Commands refused by the access rule (also counted in command_errors).
+        case commandsForbidden = "commands_forbidden"
         case batches
         case eventsPublished = "events_published"
         /// Refusals (nacks) of an event by the broker, each attempt counted.

@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import Logging
 import ServiceLifecycle
+import SwitchboardCore
 import SwitchboardStore
 
 /// The Switchboard service as a swift-service-lifecycle `Service`: opens the database, runs
@@ -33,6 +34,7 @@ public final class SwitchboardService: Service, Sendable {
     /// Starts the pipeline thread (``run()`` does this; tests may drive it directly).
     public func start() {
         let configuration = configuration, control = control, metrics = metrics, logger = logger
+        Self.warnAboutRoles(configuration, logger: logger)
         let thread = Thread {
             // The store is released (and the database closed) before anyone hears we finished.
             let failure: String? = {
@@ -58,7 +60,8 @@ public final class SwitchboardService: Service, Sendable {
         var stoodBy = false
         while !control.isStopRequested {
             do {
-                let store = try SwitchboardStore(path: configuration.databasePath, awayAfterMissed: configuration.awayAfterMissed)
+                let store = try SwitchboardStore(path: configuration.databasePath, awayAfterMissed: configuration.awayAfterMissed,
+                                                 access: configuration.access)
                 if stoodBy { logger.notice("taking over: the database is free", metadata: ["path": "\(configuration.databasePath)"]) }
                 return store
             } catch let error as StoreError {
@@ -69,6 +72,20 @@ public final class SwitchboardService: Service, Sendable {
             }
         }
         return nil
+    }
+
+    private static func warnAboutRoles(_ configuration: Configuration, logger: Logger) {
+        for variable in configuration.rolesWithBlanks {
+            logger.warning("blank entries in \(variable) were ignored")
+        }
+        if configuration.access.isOpen {
+            logger.warning("roles are not set: every broker user may run every command (set SWITCHBOARD_ADMIN_USERS and SWITCHBOARD_CONSOLE_USERS)")
+        } else {
+            logger.info("roles", metadata: [
+                "admins": "\(configuration.access.admins.sorted().joined(separator: ","))",
+                "consoles": "\(configuration.access.consoles.subtracting(configuration.access.admins).sorted().joined(separator: ","))",
+            ])
+        }
     }
 
     public func stop() { control.requestStop() }

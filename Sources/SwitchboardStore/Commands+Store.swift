@@ -148,6 +148,9 @@ extension SwitchboardStore {
 
         case .serviceStatus:
             return .status(try status(db))
+
+        case let .auditList(filter):
+            return .audit(try auditList(filter, db))
         }
     }
 

@@ -6,7 +6,35 @@ import SwitchboardCore
 public enum WorkItem: Sendable {
     case intake(IntakeMessage, messageId: String?)
     /// A command; with a message id, a change it makes happens once however often it comes.
-    case command(Command, messageId: String? = nil)
+    /// Without a sender it comes from inside the process (a test, a tool) and is trusted.
+    case command(Command, messageId: String? = nil, sender: CommandSender? = nil)
+    /// A command off the control queue that did not parse: answered with its error, and
+    /// recorded in the audit trail when it names a change.
+    case invalidCommand(name: String?, CommandError, messageId: String?, sender: CommandSender)
+}
+
+extension WorkItem {
+    /// The command's name as sent, for logs; nil for intake or a command that named none.
+    public var commandName: String? {
+        switch self {
+        case .intake: nil
+        case let .command(command, _, _): command.name
+        case let .invalidCommand(name, _, _, _): name
+        }
+    }
+}
+
+/// Who sent a command off the control queue, and its arguments as sent: the access rule and
+/// the audit trail read them.
+public struct CommandSender: Sendable {
+    /// The message's AMQP `user_id`, which the broker vouches for.
+    public var user: String?
+    public var args: JSONValue?
+
+    public init(user: String?, args: JSONValue?) {
+        self.user = user
+        self.args = args
+    }
 }
 
 public enum IntakeOutcome: Sendable, Equatable {
@@ -57,6 +85,8 @@ public final class SwitchboardStore {
     var deadlines = DeadlineWatch()
     /// An operator who lets this many offers in a row expire is set away; 0: never.
     let awayAfterMissed: Int
+    /// Who may run which command; open unless roles are set.
+    let access: AccessPolicy
     /// Users seen lately, by identifier. Users are only ever created by intake, so an entry
     /// stays right unless its transaction fails, and then the whole cache goes.
     var userIds: [String: Int64] = [:]
@@ -65,9 +95,10 @@ public final class SwitchboardStore {
 
     public init(
         path: String, random: SplitMix64 = SplitMix64(), now: @escaping () -> Timestamp = Timestamp.now,
-        makeEventId: (() -> String)? = nil, awayAfterMissed: Int = 3
+        makeEventId: (() -> String)? = nil, awayAfterMissed: Int = 3, access: AccessPolicy = .open
     ) throws {
         self.awayAfterMissed = awayAfterMissed
+        self.access = access
         try DatabaseFiles.prepare(path)
         lock = try DatabaseLock(database: path)
         var configuration = Configuration()
@@ -125,9 +156,13 @@ public final class SwitchboardStore {
                 switch item {
                 case let .intake(message, messageId):
                     applied.results.append(.intake(try intake(message, messageId: messageId, db, events: &applied.events)))
-                case let .command(command, messageId):
+                case let .command(command, messageId, sender):
                     if command.needsCountersWritten { try counters.flush(db) }
-                    applied.results.append(try executeOnce(command, messageId: messageId, db, events: &applied.events))
+                    applied.results.append(try executeOnce(command.name, .success(command), messageId: messageId, sender: sender, db,
+                                                           events: &applied.events))
+                case let .invalidCommand(name, error, messageId, sender):
+                    applied.results.append(try executeOnce(name, .failure(error), messageId: messageId, sender: sender, db,
+                                                           events: &applied.events))
                 }
             }
             try counters.flush(db)
@@ -138,20 +173,35 @@ public final class SwitchboardStore {
         }
     }
 
-    /// Runs a command unless its message id already ran a change, in which case the reply it
-    /// got then is returned. Reads are not recorded: running one again changes nothing.
-    func executeOnce(_ command: Command, messageId: String?, _ db: Database, events: inout [OutboxEvent]) throws -> WorkResult {
-        guard let messageId, !command.isReadOnly else { return .command(try execute(command, db, events: &events)) }
-        let key = MessageKey.of(messageId)
-        if let reply = try Data.fetchOne(
+    /// Runs a command once per message id: a repeat of a change gets the first reply. A
+    /// sender outside the roles is refused. A change, and every refusal, leaves one audit row
+    /// in this same transaction, whatever its outcome: no effect without its row, no row
+    /// without its effect.
+    func executeOnce(_ name: String?, _ parsed: Result<Command, CommandError>, messageId: String?, sender: CommandSender?,
+                     _ db: Database, events: inout [OutboxEvent]) throws -> WorkResult {
+        let isChange = name.map { Command.names.contains($0) && !Command.readOnlyNames.contains($0) } ?? false
+        let key = messageId.map(MessageKey.of)
+        if isChange, let messageId, let key, let reply = try Data.fetchOne(
             db.cachedStatement(sql: "SELECT reply FROM processed_commands WHERE message_key = ? AND message_id = ?"),
             arguments: [key, messageId])
         {
             return .repeatedCommand(reply: Array(reply))
         }
-        let outcome = try execute(command, db, events: &events)
-        try db.cachedStatement(sql: "INSERT INTO processed_commands (message_key, message_id, reply, processed_at) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [key, messageId, Data(Reply(outcome).jsonBytes()), now().milliseconds])
+        let outcome: Result<CommandResult, CommandError>
+        if let sender, let refusal = access.refusal(of: name, by: sender.user) {
+            outcome = .failure(refusal)
+        } else {
+            switch parsed {
+            case let .success(command): outcome = try execute(command, db, events: &events)
+            case let .failure(error): outcome = .failure(error)
+            }
+        }
+        let refused = if case let .failure(error) = outcome { error.code == .forbidden } else { false }
+        if isChange || refused { try recordAudit(name, outcome, messageId: messageId, sender: sender, db) }
+        if isChange, let messageId, let key {
+            try db.cachedStatement(sql: "INSERT INTO processed_commands (message_key, message_id, reply, processed_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [key, messageId, Data(Reply(outcome).jsonBytes()), now().milliseconds])
+        }
         return .command(outcome)
     }
 

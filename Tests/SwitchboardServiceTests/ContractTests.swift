@@ -182,11 +182,25 @@ func expectValid(_ captured: [String: [[UInt8]]], sourceLocation: SourceLocation
             try record("operator.set_presence", ["id": 1, "presence": "away"], result: "operator.json")
             try record("operator.set_presence", ["id": 2, "presence": "offline", "requeue": true], result: "operator.json")
             for event in try watcher.collect(until: "request.waiting", timeout: .seconds(10)) { recorder.add(event) }
+            try record("audit.list", ["limit": 50, "command": "request.reject"], result: "audit-entry.json")
         }
         #expect(Set(captured.keys).isSuperset(of: [
             "event-request.offer_declined.json", "event-operator.presence_changed.json", "event-request.waiting.json",
             "args/request.accept.json", "args/request.reject.json", "args/operator.set_presence.json", "args/source.update.json",
+            "args/audit.list.json", "audit-entry.json",
         ]), "\(captured.keys.sorted())")
+        try expectValid(captured)
+        try await running.finish()
+    }
+
+    /// A refusal as a console user gets it: the `forbidden` reply matches the schemas.
+    @Test func aForbiddenReplyMatchesTheSchemas() async throws {
+        let running = await RunningService(label: "contract-roles", access: AccessPolicy(admins: ["nobody-here"], consoles: [brokerURL.user]))
+        let captured = try await captureMessages(running) { recorder, _ in
+            let reply = try recorder.record("operator.delete", ["id": 1], result: nil)
+            #expect(reply.error?.code == .forbidden, "\(String(describing: reply.error))")
+        }
+        #expect(captured["reply.json"]?.count == 1)
         try expectValid(captured)
         try await running.finish()
     }

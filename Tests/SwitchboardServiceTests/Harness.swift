@@ -26,14 +26,16 @@ final class RunningService: Sendable {
     let service: SwitchboardService
 
     init(label: String, prefix: String? = nil, databasePath: String? = nil, batchSize: Int = 64,
-         queueType: SwitchboardServiceConfiguration.QueueType = .quorum, url: AMQPURL = brokerURL, awayAfterMissed: Int = 3) async {
+         queueType: SwitchboardServiceConfiguration.QueueType = .quorum, url: AMQPURL = brokerURL, awayAfterMissed: Int = 3,
+         access: AccessPolicy = .open) async {
         self.prefix = prefix ?? uniquePrefix(label)
         self.databasePath = databasePath ?? temporaryDatabase()
         var logger = Logger(label: "test.\(label)")
-        logger.logLevel = .warning
-        let configuration = SwitchboardServiceConfiguration(
+        logger.logLevel = .error
+        var configuration = SwitchboardServiceConfiguration(
             amqpURL: url, databasePath: self.databasePath, prefix: self.prefix, queueType: queueType, batchSize: batchSize,
             maxReconnectDelay: .milliseconds(500), awayAfterMissed: awayAfterMissed)
+        configuration.access = access
         service = SwitchboardService(configuration: configuration, logger: logger)
         service.start()
         await service.waitUntilReady()

@@ -7,9 +7,11 @@ import SwitchboardCore
 
 /// A store on a fresh temporary file, with a fixed random seed and a clock that ticks 1 ms
 /// per reading, so every run is reproducible.
-func makeStore(seed: UInt64 = 1, path: String? = nil, clock: Clock = Clock(), awayAfterMissed: Int = 3) throws -> SwitchboardStore {
+func makeStore(seed: UInt64 = 1, path: String? = nil, clock: Clock = Clock(), awayAfterMissed: Int = 3,
+               access: AccessPolicy = .open) throws -> SwitchboardStore {
     let file = path ?? temporaryDatabasePath()
-    return try SwitchboardStore(path: file, random: SplitMix64(seed: seed), now: { clock.tick() }, awayAfterMissed: awayAfterMissed)
+    return try SwitchboardStore(path: file, random: SplitMix64(seed: seed), now: { clock.tick() }, awayAfterMissed: awayAfterMissed,
+                                access: access)
 }
 
 func temporaryDatabasePath() -> String {
