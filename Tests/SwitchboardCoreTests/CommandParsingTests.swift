@@ -53,6 +53,8 @@ func problems(_ json: String) -> [FieldProblem] {
             (#"{"command":"stats.operators_load"}"#, .statsOperatorsLoad),
             (#"{"command":"stats.requests_distribution"}"#, .statsRequestsDistribution),
             (#"{"command":"service.status"}"#, .serviceStatus),
+            (#"{"command":"audit.list","args":{"user":"ops","command":"operator.delete","after_id":4,"limit":20}}"#,
+             .auditList(AuditFilter(afterId: 4, limit: 20, user: "ops", command: "operator.delete"))),
         ]
         for (json, expected) in cases {
             #expect(try parse(json).get() == expected, "\(json)")

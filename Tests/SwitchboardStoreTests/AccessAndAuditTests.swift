@@ -194,7 +194,11 @@ extension SwitchboardStore {
         #"{"command":"no.such.command"}"#,
     ]
 
-    @Test(arguments: 1...6 as ClosedRange<UInt64>)
+    static func auditCount(_ store: SwitchboardStore) throws -> Int {
+        try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit") } ?? 0
+    }
+
+    @Test(arguments: 1...4 as ClosedRange<UInt64>)
     func everyChangeHasExactlyOneRowAndOnlyAnOkRowComesWithAnEffect(seed: UInt64) throws {
         var random = SplitMix64(seed: seed)
         let users: [String?] = ["ops", "desk", "both", "mallory", nil]
@@ -205,15 +209,16 @@ extension SwitchboardStore {
         _ = try store.ok(.sourceCreate(name: "Chat", identifier: "chat"))
         for n in 0..<4 { _ = try store.send("u\(n)", source: .identifier("chat")) }
 
-        for step in 0..<150 {
+        for step in 0..<120 {
             var body = Self.bodies[Int(random.next() % UInt64(Self.bodies.count))]
             while let range = body.range(of: "%d") { body.replaceSubrange(range, with: String(random.next() % 5)) }
             let user = users[Int(random.next() % UInt64(users.count))]
             let before = try Self.state(store)
-            let rowsBefore = try store.auditRows().count
+            let rowsBefore = try Self.auditCount(store)
             let outcome = try store.run(body, user: user, messageId: "m-\(step)")
             let after = try Self.state(store)
-            let rows = try store.auditRows()
+            let rowCount = try Self.auditCount(store)
+            let last = try store.read { try Row.fetchOne($0, sql: "SELECT outcome, user, command FROM audit ORDER BY id DESC LIMIT 1") }
             let name = Command.read(Array(body.utf8)).name ?? ""
             let isChange = Command.names.contains(name) && !Command.readOnlyNames.contains(name)
             let code: String
@@ -222,10 +227,10 @@ extension SwitchboardStore {
             case let .failure(error): code = error.code.rawValue
             }
             if isChange || code == "forbidden" {
-                #expect(rows.count == rowsBefore + 1, "step \(step): \(body) by \(user ?? "-") → \(code)")
-                #expect(rows.last?.outcome == code && rows.last?.user == user && rows.last?.command == name, "step \(step)")
+                #expect(rowCount == rowsBefore + 1, "step \(step): \(body) by \(user ?? "-") → \(code)")
+                #expect(last?["outcome"] == code && last?["user"] == user && last?["command"] == name, "step \(step)")
             } else {
-                #expect(rows.count == rowsBefore, "step \(step): a read left a row")
+                #expect(rowCount == rowsBefore, "step \(step): a read left a row")
             }
             if code != "ok" { #expect(before == after, "step \(step): \(body) by \(user ?? "-") failed with \(code) but changed state") }
             if user.map({ !admins.contains($0) && !consoles.contains($0) }) ?? true, !(admins.isEmpty && consoles.isEmpty) {
