@@ -103,6 +103,13 @@ public enum Command: Sendable, Equatable {
     /// Whether the command only reads. Read-only commands need no write transaction.
     public var isReadOnly: Bool { Self.readOnlyNames.contains(name) }
 
+    /// Whether a command sent under this name (known, or not, or none) changes state: the
+    /// changes run once per message id and each leaves an audit row.
+    public static func isChange(named name: String?) -> Bool {
+        guard let name else { return false }
+        return names.contains(name) && !readOnlyNames.contains(name)
+    }
+
     /// Whether the command may change what routing reads: operators (activity, presence,
     /// limits), sources and weights. The writer keeps its routing table through the others
     /// (accepting, rejecting, assigning, closing requests), which adjust loads in place.

@@ -196,13 +196,8 @@ final class Pipeline {
             } else {
                 // Even a command that does not parse goes to the store: the access rule and the
                 // audit trail see it there, in the transaction that would carry its effect.
-                let message = Command.read(delivery.body)
-                let sender = CommandSender(user: delivery.properties.userId, args: message.args)
-                let messageId = delivery.properties.messageId
-                switch message.command {
-                case let .success(command): items.append(.command(command, messageId: messageId, sender: sender))
-                case let .failure(error): items.append(.invalidCommand(name: message.name, error, messageId: messageId, sender: sender))
-                }
+                items.append(.control(Command.read(delivery.body), messageId: delivery.properties.messageId,
+                                      user: delivery.properties.userId))
                 origins.append(index)
             }
         }

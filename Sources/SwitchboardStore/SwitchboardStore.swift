@@ -14,6 +14,16 @@ public enum WorkItem: Sendable {
 }
 
 extension WorkItem {
+    /// A command as it came off the control queue, parsed or not, from the broker user named
+    /// in its `user_id`.
+    public static func control(_ message: Command.Message, messageId: String?, user: String?) -> WorkItem {
+        let sender = CommandSender(user: user, args: message.args)
+        return switch message.command {
+        case let .success(command): .command(command, messageId: messageId, sender: sender)
+        case let .failure(error): .invalidCommand(name: message.name, error, messageId: messageId, sender: sender)
+        }
+    }
+
     /// The command's name as sent, for logs; nil for intake or a command that named none.
     public var commandName: String? {
         switch self {
@@ -179,11 +189,12 @@ public final class SwitchboardStore {
     /// without its effect.
     func executeOnce(_ name: String?, _ parsed: Result<Command, CommandError>, messageId: String?, sender: CommandSender?,
                      _ db: Database, events: inout [OutboxEvent]) throws -> WorkResult {
-        let isChange = name.map { Command.names.contains($0) && !Command.readOnlyNames.contains($0) } ?? false
-        let key = messageId.map(MessageKey.of)
-        if isChange, let messageId, let key, let reply = try Data.fetchOne(
+        let isChange = Command.isChange(named: name)
+        // Only changes are kept by message id: a read runs again, changing nothing.
+        let kept = isChange ? messageId.map { (id: $0, key: MessageKey.of($0)) } : nil
+        if let kept, let reply = try Data.fetchOne(
             db.cachedStatement(sql: "SELECT reply FROM processed_commands WHERE message_key = ? AND message_id = ?"),
-            arguments: [key, messageId])
+            arguments: [kept.key, kept.id])
         {
             return .repeatedCommand(reply: Array(reply))
         }
@@ -198,9 +209,9 @@ public final class SwitchboardStore {
         }
         let refused = if case let .failure(error) = outcome { error.code == .forbidden } else { false }
         if isChange || refused { try recordAudit(name, outcome, messageId: messageId, sender: sender, db) }
-        if isChange, let messageId, let key {
+        if let kept {
             try db.cachedStatement(sql: "INSERT INTO processed_commands (message_key, message_id, reply, processed_at) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [key, messageId, Data(Reply(outcome).jsonBytes()), now().milliseconds])
+                .execute(arguments: [kept.key, kept.id, Data(Reply(outcome).jsonBytes()), now().milliseconds])
         }
         return .command(outcome)
     }

@@ -7,12 +7,7 @@ import SwitchboardCore
 /// A command as it comes off the control queue: its body parsed as the pipeline parses it,
 /// with the sender's user.
 func sent(_ body: String, user: String?, messageId: String? = nil) -> WorkItem {
-    let message = Command.read(Array(body.utf8))
-    let sender = CommandSender(user: user, args: message.args)
-    switch message.command {
-    case let .success(command): return .command(command, messageId: messageId, sender: sender)
-    case let .failure(error): return .invalidCommand(name: message.name, error, messageId: messageId, sender: sender)
-    }
+    .control(Command.read(Array(body.utf8)), messageId: messageId, user: user)
 }
 
 extension SwitchboardStore {
@@ -220,7 +215,7 @@ extension SwitchboardStore {
             let rowCount = try Self.auditCount(store)
             let last = try store.read { try Row.fetchOne($0, sql: "SELECT outcome, user, command FROM audit ORDER BY id DESC LIMIT 1") }
             let name = Command.read(Array(body.utf8)).name ?? ""
-            let isChange = Command.names.contains(name) && !Command.readOnlyNames.contains(name)
+            let isChange = Command.isChange(named: name)
             let code: String
             switch outcome {
             case .success: code = "ok"
