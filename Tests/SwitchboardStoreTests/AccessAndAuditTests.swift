@@ -98,6 +98,14 @@ extension SwitchboardStore {
         #expect(rows[2].args == ["id": 1, "max_load_limit": 0], "args as sent, even when they are wrong")
     }
 
+    @Test func argumentsWithUPlus0000AreKeptExactlyWhileTheCommandIsRefused() throws {
+        let store = try makeStore()
+        let outcome = try store.run(#"{"command":"operator.create","args":{"name":"x\u0000y","max_load_limit":2}}"#, user: "ops")
+        guard case let .failure(error) = outcome else { throw TestFailure("a name with U+0000 was taken") }
+        #expect(error.code == .validationError)
+        #expect(try store.auditRows().map(\.args) == [["name": .string("x\u{0}y"), "max_load_limit": 2]])
+    }
+
     @Test func aRepeatedMessageIdLeavesOneRow() throws {
         let store = try makeStore()
         for _ in 0..<3 {
