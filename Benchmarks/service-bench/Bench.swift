@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Requests for the memory run.") var memoryRequests = 200_000
     @Option(help: "Requests stored before the scaling run.") var history = 1_000_000
     @Option(help: "quorum or classic.") var queueType = "quorum"
-    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers.") var only = "all"
+    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles.") var only = "all"
     @Option(help: "Offers expiring together in the offers part.") var expiring = 10_000
     @Option(help: "Also write the figures as JSON to this file.") var json: String?
 
@@ -58,9 +58,9 @@ struct Bench: ParsableCommand {
             }
             return best
         }
-        func startService(_ name: String, operators: Int, offerTimeoutSeconds: Int = 0) throws -> ServiceUnderTest {
+        func startService(_ name: String, operators: Int, offerTimeoutSeconds: Int = 0, environment: [String: String] = [:]) throws -> ServiceUnderTest {
             let service = try ServiceUnderTest(url: url, prefix: "\(tag)-\(name)", databasePath: folder.appendingPathComponent("\(name).sqlite").path,
-                                               queueType: queueType)
+                                               queueType: queueType, environment: environment)
             try service.setUp(operators: operators, offerTimeoutSeconds: offerTimeoutSeconds)
             return service
         }
@@ -170,6 +170,70 @@ struct Bench: ParsableCommand {
                                  "pass_through": plainCeiling.json, "pass_through_answered": offeringCeiling.json,
                                  "expiring": expiring, "rerouted": lateness.count, "reroute_last_s": lateness.last ?? -1,
                                  "reroute_p50_s": at(0.5)]
+        }
+
+        if want("roles") {
+            print("\nRoles and the audit trail (3 operators; the bench's user is an admin when roles are set):")
+            let open = try startService("open", operators: 3)
+            defer { try? open.stop(); try? open.deleteTopology() }
+            let guarded = try startService("guarded", operators: 3, environment: [
+                "SWITCHBOARD_ADMIN_USERS": url.user, "SWITCHBOARD_CONSOLE_USERS": "bench-console",
+            ])
+            defer { try? guarded.stop(); try? guarded.deleteTopology() }
+            // Round trips in alternating blocks, the best block median of each: the same
+            // method for both, so only the access check and nothing else differs.
+            let commands: [(String, [String: JSONValue])] = [
+                ("operator.get", ["id": 1]), ("stats.operators_load", [:]), ("operator.update", ["id": 2, "max_load_limit": 10_000]),
+            ]
+            var timings: [String: Double] = [:]
+            for (command, args) in commands {
+                var best = (open: Double.infinity, guarded: Double.infinity)
+                for round in 0..<6 {
+                    for guardedTurn in round % 2 == 0 ? [false, true] : [true, false] {
+                        let median = try (guardedTurn ? guarded : open).time(command, args, repeat: 100)
+                        if guardedTurn { best.guarded = min(best.guarded, median) } else { best.open = min(best.open, median) }
+                    }
+                }
+                print(String(format: "  %-22@ %6.3f ms without roles   %6.3f ms with roles", command as NSString, best.open, best.guarded))
+                ratioLine("\(command) with roles / without", best.guarded / best.open, target: "<= 1.10")
+                timings[command] = best.guarded / best.open
+            }
+            let openIntake = try fastest { try measure("intake, no roles", queue: open.topology.requests, exchange: open.topology.events, count: requests, rate: nil) }
+            let guardedIntake = try fastest { try measure("intake, roles", queue: guarded.topology.requests, exchange: guarded.topology.events, count: requests, rate: nil) }
+            print("  intake without roles  \(openIntake.summary)")
+            print("  intake with roles     \(guardedIntake.summary)")
+            ratioLine("intake with roles / without", guardedIntake.perSecond / openIntake.perSecond, target: ">= 0.95")
+
+            // audit.list on about 1,000 rows, then on a million: the last page, a user's rows,
+            // a rare command's rows, and a user with none (an empty index range).
+            let audits: [(String, [String: JSONValue])] = [
+                ("no filter, last page", [:]), ("user", ["user": "history-user-7"]),
+                ("command", ["command": "operator.delete"]), ("user with no rows", ["user": "nobody"]),
+            ]
+            let admin = ["SWITCHBOARD_ADMIN_USERS": url.user]
+            var audited = try startService("audit", operators: 3, environment: admin)
+            defer { try? audited.stop(); try? audited.deleteTopology() }
+            func auditTimes(rows: Int) throws -> [Double] {
+                try audited.stop()
+                let total = try History.add(auditRows: rows, to: audited.databasePath)
+                audited = try startService("audit", operators: 3, environment: admin)
+                return try audits.map { _, filter in
+                    var args = filter
+                    if filter.isEmpty { args["after_id"] = .integer(Int64(total - 100)) }
+                    return try audited.time("audit.list", args, repeat: 50)
+                }
+            }
+            let small = try auditTimes(rows: 1_000)
+            FileHandle.standardError.write(Data("  storing \(history) audit rows...\r".utf8))
+            let large = try auditTimes(rows: history)
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            for (index, (label, _)) in audits.enumerated() {
+                print(String(format: "  audit.list, %-20@ %6.3f ms at ~1,000 rows   %6.3f ms at ~%d", label as NSString, small[index], large[index], history))
+                ratioLine("audit.list, \(label), large / small", large[index] / small[index], target: "<= 2")
+            }
+            figures["roles"] = ["commands_ratio": timings, "intake_open": openIntake.json, "intake_roles": guardedIntake.json,
+                                "intake_ratio": guardedIntake.perSecond / openIntake.perSecond,
+                                "audit_list_ms_1k": small, "audit_list_ms_large": large]
         }
 
         if want("memory") {

@@ -37,4 +37,25 @@ enum History {
         }
         _ = try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     }
+
+    /// Adds `count` audit rows as a year of console and admin work leaves them: 100 users
+    /// taking turns, mostly presence and accept commands, one `operator.delete` in 1,000.
+    /// Returns how many rows the audit table then holds.
+    @discardableResult
+    static func add(auditRows count: Int, to path: String) throws -> Int {
+        let pool = try DatabasePool(path: path)
+        let total = try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO audit (at, user, command, args, outcome, message_id)
+                WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?)
+                SELECT 1700000000000 + x, 'history-user-' || (x % 100),
+                       CASE WHEN x % 1000 = 0 THEN 'operator.delete' WHEN x % 2 = 0 THEN 'request.accept' ELSE 'operator.set_presence' END,
+                       '{"id":' || (x % 50) || '}', 'ok', 'history-audit-' || x
+                FROM n
+                """, arguments: [count])
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0
+        }
+        _ = try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        return total
+    }
 }

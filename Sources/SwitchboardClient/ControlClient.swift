@@ -36,8 +36,10 @@ public final class ControlClient {
     public func call(raw body: [UInt8], timeout: Duration = .seconds(5)) throws -> ReplyEnvelope {
         let connection = try rpcConnection()
         let correlationId = UUID().uuidString.lowercased()
+        // Through the control queue's own exchange, so a console allowed to write there alone
+        // can use it (see Topology).
         try connection.publish(
-            exchange: "", routingKey: topology.control, body: body,
+            exchange: topology.control, routingKey: topology.control, body: body,
             properties: AMQPProperties(contentType: "application/json", persistent: true, correlationId: correlationId,
                                        replyTo: "amq.rabbitmq.reply-to", messageId: correlationId, userId: url.user))
         let deadline = ContinuousClock.now + timeout
@@ -60,7 +62,7 @@ public final class ControlClient {
         let connection = try publisherConnection()
         for (body, messageId) in messages {
             try connection.publish(
-                exchange: "", routingKey: topology.requests, body: body,
+                exchange: topology.requests, routingKey: topology.requests, body: body,
                 properties: AMQPProperties(contentType: "application/json", headers: headers, persistent: true, messageId: messageId))
         }
         try connection.waitForConfirms()
@@ -74,7 +76,8 @@ public final class ControlClient {
     }
 
     private func rpcConnection() throws(AMQPError) -> AMQPConnection {
-        if let rpc, rpc.isOpen { return rpc }
+        if let rpc, rpc.isChannelOpen(1) { return rpc }
+        rpc?.close()
         let connection = try AMQPConnection(url: url, options: .init(connectionName: "switchboardctl"))
         try connection.openChannel()
         try connection.consume(queue: "amq.rabbitmq.reply-to", noAck: true)
@@ -83,7 +86,8 @@ public final class ControlClient {
     }
 
     private func publisherConnection() throws(AMQPError) -> AMQPConnection {
-        if let publisher, publisher.isOpen { return publisher }
+        if let publisher, publisher.isChannelOpen(1) { return publisher }
+        publisher?.close()
         let connection = try AMQPConnection(url: url, options: .init(connectionName: "switchboardctl publisher"))
         try connection.openChannel()
         try connection.enableConfirms()

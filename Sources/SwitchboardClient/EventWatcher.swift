@@ -16,7 +16,8 @@ public struct ReceivedEvent: Sendable {
 }
 
 /// Subscribes to the events exchange through an exclusive, auto-delete queue of its own, as
-/// an operator console does.
+/// an operator console does. The queue is named `<user>.watch.<random>` after the URL's user,
+/// so a broker user can be allowed to read its own queues alone (scripts/broker-roles).
 public final class EventWatcher {
     private let connection: AMQPConnection
     public let queue: String
@@ -24,7 +25,8 @@ public final class EventWatcher {
     public init(url: AMQPURL, exchange: String, pattern: String = "#") throws(AMQPError) {
         connection = try AMQPConnection(url: url, options: .init(connectionName: "switchboard watcher"))
         try connection.openChannel()
-        queue = try connection.declareQueue("", durable: false, exclusive: true, autoDelete: true).name
+        let name = "\(url.user).watch.\(UUID().uuidString.prefix(8).lowercased())"
+        queue = try connection.declareQueue(name, durable: false, exclusive: true, autoDelete: true).name
         try connection.bindQueue(queue, exchange: exchange, routingKey: pattern)
         try connection.setPrefetch(1_000)
         try connection.consume(queue: queue, noAck: true, exclusive: true)

@@ -1,6 +1,10 @@
 /// The contract's queue and exchange names under a prefix: what the service declares and
 /// consumes, and what bots, consoles and tools publish to or bind. Declaring them is the
 /// service's job (SwitchboardService); naming them is everyone's.
+///
+/// `requests` and `control` each name a queue and a fanout exchange bound to it. Publishing to
+/// the exchange needs write permission on that name alone, so a broker user can be confined to
+/// one queue; the default exchange (routing key = queue name) works too, for users allowed it.
 public struct Topology: Sendable, Equatable {
     public let prefix: String
     public var requests: String { "\(prefix).requests" }

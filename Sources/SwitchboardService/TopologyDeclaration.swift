@@ -36,6 +36,10 @@ extension Topology {
                 try connection.declareQueue(queue, passive: true, channel: channel)
                 legacy.append(queue)
             }
+            // A fanout exchange of the queue's own name routes to it, so a broker user can be
+            // allowed to write to this queue alone: the default exchange reaches every queue.
+            try connection.declareExchange(queue, type: .fanout, durable: true, channel: channel)
+            try connection.bindQueue(queue, exchange: queue, channel: channel)
         }
         return legacy
     }
@@ -61,6 +65,6 @@ extension Topology {
     /// Removes everything (tests and tools that use a throwaway prefix).
     public func delete(on connection: AMQPConnection) throws(AMQPError) {
         for queue in [requests, control, deadQueue] { try connection.deleteQueue(queue) }
-        for exchange in [events, dead, owner] { try connection.deleteExchange(exchange) }
+        for exchange in [events, dead, owner, requests, control] { try connection.deleteExchange(exchange) }
     }
 }

@@ -42,7 +42,9 @@ struct GlobalOptions: ParsableArguments {
         do {
             reply = try client.call(command, args, timeout: .milliseconds(Int64(timeout * 1000)))
         } catch let error as AMQPError {
-            if case .timeout = error { throw CLIFailure.notAnswering(self) }
+            if case .timeout = error { throw CLIFailure.notAnswering(self, "no reply within \(timeout) s") }
+            // The control exchange is declared by the service: without it, none ever ran here.
+            if case .channelClosed(404, _, _) = error { throw CLIFailure.notAnswering(self, "no service has declared it on this broker") }
             throw CLIFailure.unreachable(self, error)
         }
         guard reply.ok else {

@@ -55,9 +55,9 @@ struct CLIFailure: Error {
         return CLIFailure(message: lines.joined(separator: "\n"), status: 1)
     }
 
-    static func notAnswering(_ options: GlobalOptions) -> CLIFailure {
+    static func notAnswering(_ options: GlobalOptions, _ why: String) -> CLIFailure {
         CLIFailure(
-            message: "error: the service is not answering on '\(options.prefix).control' at \(options.url.description) (no reply within \(options.timeout) s)",
+            message: "error: the service is not answering on '\(options.prefix).control' at \(options.url.description) (\(why))",
             status: 3)
     }
 

@@ -71,7 +71,7 @@ import Testing
             try connection.openChannel()
             let queue = try connection.declareQueue("", durable: false, exclusive: true, autoDelete: true)
             try connection.consume(queue: queue.name)
-            try Broker.closeConnections(named: name)
+            try closeBrokerConnections(matching: name)
             let deadline = ContinuousClock.now + .seconds(20)
             return amqpError {
                 while ContinuousClock.now < deadline { _ = try connection.nextDelivery(timeout: .milliseconds(500)) }
@@ -100,13 +100,3 @@ import Testing
     }
 }
 
-extension Broker {
-    /// Closes, from the broker's side, every connection whose client named it `name`.
-    static func closeConnections(named name: String) throws {
-        let listing = try BrokerTestSupport.rabbitmqctl("list_connections", "pid", "client_properties", "--no-table-headers", "--quiet")
-        for line in listing.split(separator: "\n") where line.contains(name) {
-            guard let pid = line.split(separator: "\t").first else { continue }
-            try BrokerTestSupport.rabbitmqctl("close_connection", String(pid), "closed by test")
-        }
-    }
-}
