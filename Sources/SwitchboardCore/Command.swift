@@ -104,7 +104,8 @@ public enum Command: Sendable, Equatable {
     public var isReadOnly: Bool { Self.readOnlyNames.contains(name) }
 
     /// Whether a command sent under this name (known, or not, or none) changes state: the
-    /// changes run once per message id and each leaves an audit row.
+    /// changes run once per message id and each leaves an audit row (as does a refusal of
+    /// any command, which the store keeps by message id too).
     public static func isChange(named name: String?) -> Bool {
         guard let name else { return false }
         return names.contains(name) && !readOnlyNames.contains(name)

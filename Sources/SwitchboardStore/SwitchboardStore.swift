@@ -190,8 +190,10 @@ public final class SwitchboardStore {
     func executeOnce(_ name: String?, _ parsed: Result<Command, CommandError>, messageId: String?, sender: CommandSender?,
                      _ db: Database, events: inout [OutboxEvent]) throws -> WorkResult {
         let isChange = Command.isChange(named: name)
-        // Only changes are kept by message id: a read runs again, changing nothing.
-        let kept = isChange ? messageId.map { (id: $0, key: MessageKey.of($0)) } : nil
+        let refusal = sender.flatMap { access.refusal(of: name, by: $0.user) }
+        // Changes and refusals are audited, so they are kept by message id: a repeat is
+        // answered from the first reply and leaves no second row. A read runs again.
+        let kept = isChange || refusal != nil ? messageId.map { (id: $0, key: MessageKey.of($0)) } : nil
         if let kept, let reply = try Data.fetchOne(
             db.cachedStatement(sql: "SELECT reply FROM processed_commands WHERE message_key = ? AND message_id = ?"),
             arguments: [kept.key, kept.id])
@@ -199,7 +201,7 @@ public final class SwitchboardStore {
             return .repeatedCommand(reply: Array(reply))
         }
         let outcome: Result<CommandResult, CommandError>
-        if let sender, let refusal = access.refusal(of: name, by: sender.user) {
+        if let refusal {
             outcome = .failure(refusal)
         } else {
             switch parsed {
@@ -207,8 +209,7 @@ public final class SwitchboardStore {
             case let .failure(error): outcome = .failure(error)
             }
         }
-        let refused = if case let .failure(error) = outcome { error.code == .forbidden } else { false }
-        if isChange || refused { try recordAudit(name, outcome, messageId: messageId, sender: sender, db) }
+        if isChange || refusal != nil { try recordAudit(name, outcome, messageId: messageId, sender: sender, db) }
         if let kept {
             try db.cachedStatement(sql: "INSERT INTO processed_commands (message_key, message_id, reply, processed_at) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [kept.key, kept.id, Data(Reply(outcome).jsonBytes()), now().milliseconds])

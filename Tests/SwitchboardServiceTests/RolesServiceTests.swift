@@ -97,3 +97,54 @@ struct BrokerUser {
         try await running.finish()
     }
 }
+
+@Suite struct AuditDurabilityTests {
+    /// Every command's message id, across a `kill -9` and the redeliveries after it, leaves
+    /// exactly one audit row, and an `ok` row exactly when its effect (the operator) exists.
+    @Test func killNineLeavesEveryCommandWithExactlyOneRowAndEveryRowWithItsEffect() async throws {
+        let prefix = uniquePrefix("audit-kill9")
+        let database = temporaryDatabase()
+        let total = 600
+        let (operators, rows, log) = try await DedicatedThread.run { () -> ([JSONValue], [JSONValue], String) in
+            var service = try ServiceProcess(prefix: prefix, databasePath: database, environment: ["SWITCHBOARD_ADMIN_USERS": brokerURL.user])
+            let admin = ControlClient(url: brokerURL, prefix: prefix)
+            defer { admin.close() }
+            guard try admin.waitUntilAnswering(timeout: .seconds(30)) else { return ([], [], service.output) }
+            // Commands published in one burst with their replies coming back by direct reply-to;
+            // every fifth names no sender and is refused.
+            let sender = try AMQPConnection(url: brokerURL)
+            defer { sender.close() }
+            try sender.openChannel()
+            try sender.consume(queue: "amq.rabbitmq.reply-to", noAck: true)
+            for n in 0..<total {
+                let body = Array(#"{"command":"operator.create","args":{"name":"op-\#(n)","max_load_limit":1}}"#.utf8)
+                try sender.publish(exchange: "", routingKey: Topology(prefix: prefix).control, body: body, properties: AMQPProperties(
+                    contentType: "application/json", persistent: true, replyTo: "amq.rabbitmq.reply-to", messageId: "c-\(n)",
+                    userId: n % 5 == 0 ? nil : brokerURL.user))
+            }
+            var replies = 0
+            let deadline = ContinuousClock.now + .seconds(30)
+            while replies < total / 4, ContinuousClock.now < deadline {
+                if try sender.nextDelivery(timeout: .milliseconds(200)) != nil { replies += 1 }
+            }
+            service.kill9()
+            service = try ServiceProcess(prefix: prefix, databasePath: database, environment: ["SWITCHBOARD_ADMIN_USERS": brokerURL.user])
+            var rows: [JSONValue] = []
+            let settle = ContinuousClock.now + .seconds(60)
+            while rows.count < total, ContinuousClock.now < settle {
+                rows = (try? admin.ok("audit.list", ["limit": 1_000]).array) ?? rows
+            }
+            let operators = try admin.ok("operator.list").array
+            #expect(service.terminate(timeout: .seconds(10)) == 0)
+            return (operators, rows, service.output)
+        }
+        #expect(rows.count == total, "one row per command, none twice: \(rows.count); log:\n\(log.suffix(1500))")
+        #expect(Set(rows.compactMap { $0["message_id"]?.string }).count == rows.count)
+        let created = Set(operators.compactMap { $0["name"]?.string })
+        let okRows = Set(rows.filter { $0["outcome"] == "ok" }.compactMap { $0["args"]?["name"]?.string })
+        #expect(created == okRows, "an ok row exactly for each operator that exists")
+        #expect(created == Set((0..<total).filter { $0 % 5 != 0 }.map { "op-\($0)" }))
+        #expect(rows.filter { $0["outcome"] == "forbidden" }.count == total / 5)
+        try await deleteTopology(prefix)
+    }
+}

@@ -114,6 +114,18 @@ extension SwitchboardStore {
         #expect(try store.auditRows().count == 1)
     }
 
+    @Test func aRefusedReadRedeliveredLeavesOneRowAndGetsTheSameAnswer() throws {
+        let store = try makeStore(access: AccessPolicy(admins: ["ops"]))
+        let first = try store.apply([sent(#"{"command":"operator.list"}"#, user: "mallory", messageId: "m-1")]).results[0]
+        let again = try store.apply([sent(#"{"command":"operator.list"}"#, user: "mallory", messageId: "m-1")]).results[0]
+        guard case .command(.failure(let refusal)) = first, case .repeatedCommand(let reply) = again else {
+            Issue.record("first \(first), again \(again)")
+            return
+        }
+        #expect(try JSONParser.parse(reply) == JSONParser.parse(Reply(.failure(refusal)).jsonBytes()))
+        #expect(try store.auditRows().count == 1)
+    }
+
     @Test func refusalsAreRecordedReadsIncluded() throws {
         let store = try makeStore(access: AccessPolicy(admins: ["ops"]))
         _ = try store.run(#"{"command":"operator.list"}"#, user: "mallory")
