@@ -106,6 +106,19 @@ extension SwitchboardStore {
         #expect(try store.auditRows().map(\.args) == [["name": .string("x\u{0}y"), "max_load_limit": 2]])
     }
 
+    @Test func nothingResemblingACredentialIsStored() throws {
+        let store = try makeStore()
+        _ = try store.run(#"""
+            {"command":"operator.create","args":{"name":"see amqp://ops:hunter2@mq:5672/%2f and https://a:b@c","max_load_limit":2,
+             "Password":"hunter3","extra":{"api_token":"hunter4","list":[{"client_secret":"hunter5"}]}}}
+            """#, user: "ops")
+        let stored = String(decoding: try #require(store.auditRows().first).args.jsonBytes(), as: UTF8.self)
+        for secret in ["hunter2", "hunter3", "hunter4", "hunter5", ":b@"] { #expect(!stored.contains(secret), "\(stored)") }
+        #expect(stored.contains("amqp://ops:***@mq:5672/%2f"), "\(stored)")
+        #expect(stored.contains("https://a:***@c"), "\(stored)")
+        #expect(stored.contains(#""max_load_limit":2"#), "everything else as sent: \(stored)")
+    }
+
     @Test func aRepeatedMessageIdLeavesOneRow() throws {
         let store = try makeStore()
         for _ in 0..<3 {
