@@ -29,6 +29,7 @@ final class ServiceUnderTest {
         environment["SWITCHBOARD_PREFIX"] = prefix
         environment["SWITCHBOARD_QUEUE_TYPE"] = queueType
         environment["SWITCHBOARD_LOG_LEVEL"] = "warning"
+        environment["SWITCHBOARD_HTTP"] = "127.0.0.1:0"
         environment.merge(extra) { $1 }
         process.environment = environment
         try process.run()

@@ -79,3 +79,13 @@ public enum JSON {
 
     public static let decoder = JSONDecoder()
 }
+
+extension Result where Success == CommandResult, Failure == CommandError {
+    /// `ok`, or the error's code: a command's outcome as the audit trail and the metrics name it.
+    public var code: String {
+        switch self {
+        case .success: "ok"
+        case let .failure(error): error.code.rawValue
+        }
+    }
+}

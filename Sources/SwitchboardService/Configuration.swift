@@ -28,6 +28,12 @@ public struct SwitchboardServiceConfiguration: Sendable {
     public var access = AccessPolicy.open
     /// Role variables that had blank entries (dropped), for a warning at start.
     public var rolesWithBlanks: [String] = []
+    /// Where the HTTP side (probes, metrics, dashboard) listens; nil: off.
+    public var http: HTTPAddress? = HTTPAddress(host: "127.0.0.1", port: 8080)
+    /// When set, the dashboard, its feed and /metrics require `Authorization: Bearer <token>`.
+    public var httpToken: String?
+    /// Operators with series of their own in /metrics, lowest ids first: bounds the label set.
+    public var metricsMaxOperators = 1_000
 
     public init(
         amqpURL: AMQPURL = AMQPURL(), databasePath: String = "./data/switchboard.sqlite", prefix: String = "switchboard",
@@ -59,6 +65,9 @@ public struct SwitchboardServiceConfiguration: Sendable {
         ("SWITCHBOARD_AWAY_AFTER_MISSED", "3", "offers in a row an operator may let expire before being set away (0: never)"),
         ("SWITCHBOARD_ADMIN_USERS", "", "broker users who may run every command (comma-separated)"),
         ("SWITCHBOARD_CONSOLE_USERS", "", "broker users who may read and answer for operators: presence, accept, reject, close"),
+        ("SWITCHBOARD_HTTP", "127.0.0.1:8080", "HTTP listen address for /healthz, /readyz, /metrics and the dashboard; off disables"),
+        ("SWITCHBOARD_HTTP_TOKEN", "", "when set, the dashboard, its feed and /metrics require Authorization: Bearer <token>"),
+        ("SWITCHBOARD_METRICS_MAX_OPERATORS", "1000", "operators with series of their own in /metrics (lowest ids first)"),
     ]
 
     /// Reads the environment; a bad value is an error naming the variable.
@@ -99,6 +108,18 @@ public struct SwitchboardServiceConfiguration: Sendable {
         configuration.access = AccessPolicy(admins: admins.users, consoles: consoles.users)
         configuration.rolesWithBlanks = [("SWITCHBOARD_ADMIN_USERS", admins.blanks), ("SWITCHBOARD_CONSOLE_USERS", consoles.blanks)]
             .filter { $0.1 > 0 }.map(\.0)
+        if let http = value("SWITCHBOARD_HTTP") {
+            if http == "off" {
+                configuration.http = nil
+            } else {
+                guard let address = HTTPAddress(parsing: http) else {
+                    throw ConfigurationError(variable: "SWITCHBOARD_HTTP", problem: "must be host:port (port 0 to 65535) or off, got \"\(http)\"")
+                }
+                configuration.http = address
+            }
+        }
+        configuration.httpToken = value("SWITCHBOARD_HTTP_TOKEN")
+        if let most = try integer("SWITCHBOARD_METRICS_MAX_OPERATORS", 0...1_000_000) { configuration.metricsMaxOperators = most }
         if let level = value("SWITCHBOARD_LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level) else {
                 throw ConfigurationError(variable: "SWITCHBOARD_LOG_LEVEL", problem: "unknown level \"\(level)\"")
@@ -107,6 +128,29 @@ public struct SwitchboardServiceConfiguration: Sendable {
         }
         return configuration
     }
+}
+
+/// A listen address: `host:port`, `[ipv6]:port`, or `:port` for every interface's loopback
+/// default (127.0.0.1). Port 0 asks the system for a free one (tests).
+public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.init(host: host.isEmpty ? "127.0.0.1" : host, port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible {

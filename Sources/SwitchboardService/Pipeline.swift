@@ -18,6 +18,8 @@ final class Pipeline {
     private let store: SwitchboardStore
     private let control: PipelineControl
     private let metrics: ServiceMetrics
+    private let figures: WriterMetrics
+    private let feed: EventFeed
     private let logger: Logger
     private let startedAt = ContinuousClock.now
 
@@ -41,12 +43,15 @@ final class Pipeline {
     /// p99 2–5 ms against 1.4–12 ms, switchboard-bench --only latency, four runs each).
     private static let checkpointEvery = 64
 
-    init(configuration: SwitchboardServiceConfiguration, store: SwitchboardStore, control: PipelineControl, metrics: ServiceMetrics, logger: Logger) {
+    init(configuration: SwitchboardServiceConfiguration, store: SwitchboardStore, control: PipelineControl, metrics: ServiceMetrics,
+         figures: WriterMetrics, feed: EventFeed, logger: Logger) {
         self.configuration = configuration
         self.topology = Topology(prefix: configuration.prefix)
         self.store = store
         self.control = control
         self.metrics = metrics
+        self.figures = figures
+        self.feed = feed
         self.logger = logger
     }
 
@@ -64,6 +69,8 @@ final class Pipeline {
             } catch {
                 failures += 1
                 metrics.add(.reconnects)
+                figures.reconnected()
+                control.health.set(error is AMQPError ? .brokerUnavailable("\(error)") : .databaseUnavailable("\(error)"))
                 let delay = Backoff.delay(afterFailures: failures, cap: configuration.maxReconnectDelay)
                 logger.warning("broker or database failure; reconnecting", metadata: [
                     "error": "\(error)", "attempt": "\(failures)", "retry_in_ms": "\(delay.milliseconds)",
@@ -107,8 +114,12 @@ final class Pipeline {
         try consumer.setPrefetch(UInt16(clamping: configuration.prefetch))
         try consumer.consume(queue: topology.requests, consumerTag: Self.intakeTag)
         try consumer.consume(queue: topology.control, consumerTag: Self.controlTag)
+        // Ready means able to write, too: a full or read-only disk shows here, not first
+        // when a batch fails.
+        try store.probeWrite()
         onReady()
         control.markReady()
+        control.health.set(.active)
         logger.info("ready", metadata: [
             "role": "active", "broker": "\(configuration.amqpURL)", "prefix": "\(configuration.prefix)", "store_id": "\(store.storeId)",
             "queue_type": "\(configuration.queueType.rawValue)", "batch_size": "\(configuration.batchSize)",
@@ -157,7 +168,10 @@ final class Pipeline {
                 if attempt > 0 { logger.notice("taking over: the active instance went away", metadata: ["prefix": "\(topology.prefix)"]) }
                 return true
             }
-            if attempt == 0 { logger.notice("standing by: another instance consumes \(topology.requests)") }
+            if attempt == 0 {
+                logger.notice("standing by: another instance consumes \(topology.requests)")
+                control.health.set(.standby("another instance consumes \(topology.requests)"))
+            }
             control.sleep(.milliseconds(250))
             try publisher.pump()
             try consumer.openChannel()
@@ -202,7 +216,11 @@ final class Pipeline {
             }
         }
 
+        let started = ContinuousClock.now
         let applied = try store.apply(items, settling: refused.settlement)
+        figures.applied(applied.figures, items: items.count, transaction: .now - started)
+        metrics.add(.assignments, applied.figures.assignmentWaits.count)
+        metrics.add(.assignmentWaitMilliseconds, Int(applied.figures.assignmentWaits.reduce(0, +)))
         refused.settlement = OutboxSettlement()
         for (position, result) in applied.results.enumerated() {
             let delivery = batch[origins[position]]
@@ -227,6 +245,7 @@ final class Pipeline {
         let refusals = try publishConfirmed(applied.events, deadLetters: deadLetters)
         refused.published(applied.events, refused: refusals, now: .now)
         metrics.add(.deadLettered, deadLetters.count)
+        for (_, rejection) in deadLetters { figures.deadLettered(rejection.code.rawValue) }
         // Replies go out once the effects are durable and their events with the broker.
         for (delivery, name, outcome) in replies { try reply(to: delivery, command: name, outcome, on: publisher) }
         guard let last = batch.last else { return }
@@ -256,6 +275,9 @@ final class Pipeline {
         }
         metrics.add(.eventsPublished, events.count - positions.count)
         metrics.add(.eventsRefused, positions.count)
+        let confirmed = positions.isEmpty ? events : events.enumerated().filter { !positions.contains($0.offset) }.map(\.element)
+        for event in confirmed { figures.published(event.routingKey) }
+        feed.publish(confirmed)
         return positions
     }
 
@@ -331,6 +353,7 @@ final class Pipeline {
                 status.eventsSetAside = metrics[.eventsSetAside]
                 outcome = .success(.status(status))
             }
+            figures.answered(name, outcome: outcome.code)
             switch outcome {
             case .success:
                 logger.info("command", metadata: ["command": "\(command)", "user": "\(user)", "outcome": "ok"])
@@ -346,6 +369,7 @@ final class Pipeline {
             }
             if replyTo != nil { body = Reply(outcome).jsonBytes() }
         case let .repeated(reply):
+            figures.answered(name, outcome: "repeated")
             logger.notice("command already processed; answering as the first time", metadata: [
                 "command": "\(command)", "user": "\(user)", "message_id": "\(delivery.properties.messageId ?? "-")",
             ])

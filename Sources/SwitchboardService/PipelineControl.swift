@@ -15,6 +15,7 @@ final class PipelineControl: Sendable {
 
     private let state = Mutex(State())
     private let wakeUp = NSCondition()
+    let health = ServiceHealth()
 
     var isStopRequested: Bool { state.withLock { $0.stopRequested } }
     var isReady: Bool { state.withLock { $0.ready } }
@@ -22,6 +23,7 @@ final class PipelineControl: Sendable {
 
     func requestStop() {
         state.withLock { $0.stopRequested = true }
+        health.set(.stopping)
         // Under the condition's lock, so a sleeper between its check and its wait still wakes.
         wakeUp.lock()
         wakeUp.broadcast()
@@ -38,6 +40,7 @@ final class PipelineControl: Sendable {
     }
 
     func markFinished(failure: String? = nil) {
+        health.set(.stopped)
         let waiters = state.withLock { state in
             state.finished = true
             state.failure = failure

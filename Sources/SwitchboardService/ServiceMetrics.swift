@@ -22,6 +22,10 @@ public final class ServiceMetrics: Sendable {
         case eventsRefused = "events_refused"
         case eventsSetAside = "events_set_aside"
         case reconnects
+        /// Requests assigned (on intake, from the waiting line, or by accepting an offer),
+        /// and the milliseconds they had waited in all: the dashboard's time to assign.
+        case assignments
+        case assignmentWaitMilliseconds = "assignment_wait_ms"
     }
 
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))

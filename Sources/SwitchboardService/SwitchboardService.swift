@@ -1,4 +1,5 @@
 import AMQP
+import CoreMetrics
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -12,12 +13,19 @@ import SwitchboardStore
 public final class SwitchboardService: Service, Sendable {
     public let configuration: SwitchboardServiceConfiguration
     public let metrics = ServiceMetrics()
+    /// The events the broker confirmed, for live listeners (the dashboard).
+    public let feed = EventFeed()
+    private let metricsFactory: any MetricsFactory
     private let control = PipelineControl()
     private let logger: Logger
 
-    public init(configuration: SwitchboardServiceConfiguration, logger: Logger) {
+    /// `metricsFactory` receives the writer's counters and histograms (swift-metrics); by
+    /// default they go nowhere.
+    public init(configuration: SwitchboardServiceConfiguration, logger: Logger,
+                metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.configuration = configuration
         self.logger = logger
+        self.metricsFactory = metricsFactory
     }
 
     public func run() async throws {
@@ -33,7 +41,8 @@ public final class SwitchboardService: Service, Sendable {
 
     /// Starts the pipeline thread (``run()`` does this; tests may drive it directly).
     public func start() {
-        let configuration = configuration, control = control, metrics = metrics, logger = logger
+        let configuration = configuration, control = control, metrics = metrics, logger = logger, feed = feed
+        let factory = metricsFactory
         Self.warnAboutRoles(configuration, logger: logger)
         let thread = Thread {
             // The store is released (and the database closed) before anyone hears we finished.
@@ -41,8 +50,10 @@ public final class SwitchboardService: Service, Sendable {
                 do {
                     guard let store = try Self.openStore(configuration, control: control, logger: logger) else { return nil }
                     logger.info("database open", metadata: ["path": "\(configuration.databasePath)", "store_id": "\(store.storeId)"])
-                    return Pipeline(configuration: configuration, store: store, control: control, metrics: metrics, logger: logger).run()
+                    return Pipeline(configuration: configuration, store: store, control: control, metrics: metrics,
+                                    figures: WriterMetrics(factory: factory), feed: feed, logger: logger).run()
                 } catch {
+                    control.health.set(.databaseUnavailable("\(error)"))
                     logger.critical("cannot open the database", metadata: ["path": "\(configuration.databasePath)", "error": "\(error)"])
                     return "cannot open database \(configuration.databasePath): \(error)"
                 }
@@ -66,7 +77,10 @@ public final class SwitchboardService: Service, Sendable {
                 return store
             } catch let error as StoreError {
                 guard case .databaseInUse = error else { throw error }
-                if !stoodBy { logger.notice("standing by: \(error)") }
+                if !stoodBy {
+                    logger.notice("standing by: \(error)")
+                    control.health.set(.standby("\(error)"))
+                }
                 stoodBy = true
                 control.sleep(.milliseconds(250))
             }
@@ -89,6 +103,8 @@ public final class SwitchboardService: Service, Sendable {
     }
 
     public func stop() { control.requestStop() }
+    /// Where the service stands, for the probes.
+    public var health: ServiceHealth { control.health }
     public func waitUntilReady() async { await control.waitUntilReady() }
     public func waitUntilFinished() async { await control.waitUntilFinished() }
 }

@@ -7,14 +7,10 @@ extension SwitchboardStore {
     /// arguments are kept as sent, credentials hidden.
     func recordAudit(_ name: String?, _ outcome: Result<CommandResult, CommandError>, messageId: String?, sender: CommandSender?,
                      _ db: Database) throws {
-        let code = switch outcome {
-        case .success: "ok"
-        case let .failure(error): error.code.rawValue
-        }
         let args = sender?.args.map { String(decoding: $0.withCredentialsHidden().jsonBytes(), as: UTF8.self) } ?? "null"
         try db.cachedStatement(sql: """
             INSERT INTO audit (at, user, command, args, outcome, message_id) VALUES (?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [now().milliseconds, sender?.user, name ?? "", args, code, messageId])
+            """).execute(arguments: [now().milliseconds, sender?.user, name ?? "", args, outcome.code, messageId])
     }
 
     /// `audit.list`: oldest first from `after_id`, through the index of the filter given.

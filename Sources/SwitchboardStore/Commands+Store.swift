@@ -141,7 +141,7 @@ extension SwitchboardStore {
             return .request(try reject(id, by: operatorId, reason: reason, db, events: &events))
 
         case .statsOperatorsLoad:
-            return .operatorsLoad(try operatorsLoad(db))
+            return .operatorsLoad(try Self.operatorsLoad(db))
 
         case .statsRequestsDistribution:
             return .distribution(try distribution(db))

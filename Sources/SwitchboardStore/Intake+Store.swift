@@ -8,6 +8,7 @@ extension SwitchboardStore {
         if let messageId, let existing = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT request_id FROM processed_messages WHERE message_id = ?"), arguments: [messageId])
         {
+            figures.countIntake(source: try routingTable(db).resolve(message.source)?.1 ?? "unknown", outcome: "duplicate")
             return .duplicate(requestId: existing)
         }
         guard let (sourceId, sourceIdentifier) = try routingTable(db).resolve(message.source) else {
@@ -15,6 +16,7 @@ extension SwitchboardStore {
             case let .id(id): "source_id \(id)"
             case let .identifier(identifier): "source \"\(identifier)\""
             }
+            figures.countIntake(source: "unknown", outcome: "rejected")
             return .rejected(IntakeRejection(.unknownSource, "no source matches \(named)"))
         }
         let userId = try findOrCreateUser(message.userIdentifier, db)
@@ -55,6 +57,7 @@ extension SwitchboardStore {
         case .assigned: .requestAssigned
         default: .requestWaiting
         }
+        figures.countIntake(source: sourceIdentifier, outcome: status.rawValue)
         events.append(makeEvent(
             event, request: request, userIdentifier: message.userIdentifier, sourceIdentifier: sourceIdentifier,
             operatorName: operatorName, correlationId: messageId, route: status == .offered ? .weighted : nil))

@@ -82,6 +82,9 @@ extension SwitchboardStore {
     /// events (``writeOutbox(_:_:)``).
     func makeEvent(_ name: EventName, request: Request, userIdentifier: String, sourceIdentifier: String,
                    operatorName: String?, correlationId: String?, route: Route? = nil, decline: Decline? = nil) -> OutboxEvent {
+        if name == .requestAssigned, let assignedAt = request.assignedAt {
+            figures.assignmentWaits.append(assignedAt.milliseconds - request.createdAt.milliseconds)
+        }
         let event = Event(
             event: name, eventId: makeEventId(), occurredAt: now(),
             request: EventRequest(request: request, userIdentifier: userIdentifier, sourceIdentifier: sourceIdentifier,

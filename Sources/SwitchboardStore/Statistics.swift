@@ -4,7 +4,7 @@ import SwitchboardCore
 // Statistics read counters kept up to date by every change, never a scan of all requests:
 // they answer as fast with a million stored requests as with ten.
 extension SwitchboardStore {
-    func operatorsLoad(_ db: Database) throws -> OperatorsLoad {
+    static func operatorsLoad(_ db: Database) throws -> OperatorsLoad {
         // Offered counts come from the (operator_id, status) index: one short range per operator.
         OperatorsLoad(operators: try Row.fetchAll(
             db.cachedStatement(sql: """

@@ -70,6 +70,7 @@ public enum WorkResult: Sendable, Equatable {
 public struct Applied: Sendable {
     public var results: [WorkResult]
     public var events: [OutboxEvent]
+    public var figures = BatchFigures()
 }
 
 /// Switchboard's durable state in SQLite (WAL, `synchronous=FULL`, foreign keys on).
@@ -100,6 +101,8 @@ public final class SwitchboardStore {
     /// Users seen lately, by identifier. Users are only ever created by intake, so an entry
     /// stays right unless its transaction fails, and then the whole cache goes.
     var userIds: [String: Int64] = [:]
+    /// The figures of the transaction being written (moved into its ``Applied``).
+    var figures = BatchFigures()
     static let userCacheLimit = 50_000
     public static let version = "0.1.0"
 
@@ -157,6 +160,7 @@ public final class SwitchboardStore {
     private func write(_ items: [WorkItem], settling settlement: OutboxSettlement) throws -> Applied {
         try pool.write { db in
             try Self.settle(settlement, db)
+            figures = BatchFigures()
             var applied = Applied(results: [], events: [])
             // Deadlines that passed before the batch are handled before it: an accept in the
             // batch finds an offer whose time is up already expired, as the operator's clock says.
@@ -179,6 +183,7 @@ public final class SwitchboardStore {
             // The wall clock, not the injected one: the row's time is bookkeeping only, and
             // reading the injected clock here would make batching change the request times.
             try Self.writeOutbox(&applied.events, db, now: .now())
+            applied.figures = figures
             return applied
         }
     }
@@ -227,6 +232,7 @@ public final class SwitchboardStore {
         // fails may have adjusted some before its savepoint rolled back, so the table goes then.
         if command.reshapesRouting { routing = nil }
         defer { if command.reshapesRouting { routing = nil } }
+        let waitsBefore = figures.assignmentWaits.count
         do {
             try db.inSavepoint {
                 result = try run(command, db, events: &produced)
@@ -234,6 +240,7 @@ public final class SwitchboardStore {
             }
         } catch let error as CommandError {
             routing = nil
+            figures.assignmentWaits.removeSubrange(waitsBefore...)
             return .failure(error)
         }
         events += produced
@@ -262,6 +269,12 @@ public final class SwitchboardStore {
     public func checkpoint() throws {
         _ = try pool.writeWithoutTransaction { try $0.checkpoint(.passive) }
         commitsSinceCheckpoint = 0
+    }
+
+    /// Writes one page and commits it, durably: throws when the database cannot take a
+    /// write (a full disk, a read-only file), which readiness must know before traffic.
+    public func probeWrite() throws {
+        try pool.write { db in try db.execute(sql: "UPDATE store_identity SET store_id = store_id") }
     }
 
     /// Reads with a fresh snapshot, outside the writer (for tests and inspection).

@@ -2,6 +2,7 @@ import AMQP
 import ArgumentParser
 import Logging
 import ServiceLifecycle
+import SwitchboardHTTP
 import SwitchboardService
 
 @main
@@ -52,9 +53,17 @@ struct Switchboard: AsyncParsableCommand {
         logger.info("starting", metadata: [
             "version": "\(SwitchboardService.version)", "broker": "\(configuration.amqpURL)", "db": "\(configuration.databasePath)",
         ])
-        let service = SwitchboardService(configuration: configuration, logger: logger)
+        let exposition = MetricsExposition(maxOperators: configuration.metricsMaxOperators)
+        let service = SwitchboardService(configuration: configuration, logger: logger, metricsFactory: exposition.factory)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
+        if let address = configuration.http {
+            services.append(.init(service: HTTPSide(service: service, exposition: exposition, address: address,
+                                                    token: configuration.httpToken, logger: logger)))
+        }
+        // Either one ending ends both: a router without its probes, or probes without the
+        // router, would only mislead.
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -23,6 +23,8 @@ final class ServiceProcess: @unchecked Sendable {
         environment["SWITCHBOARD_DB"] = databasePath
         environment["SWITCHBOARD_PREFIX"] = prefix
         environment["SWITCHBOARD_BATCH_SIZE"] = "64"
+        // Many services run side by side in the tests: each HTTP side takes a free port.
+        environment["SWITCHBOARD_HTTP"] = "127.0.0.1:0"
         environment.merge(extra) { $1 }
         process.environment = environment
         let handle = try FileHandle(forWritingTo: log)

@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+import SwitchboardService
+import SwitchboardStore
+
+/// The HTTP side of the service (DESIGN: "HTTP beside the writer"): probes, Prometheus
+/// metrics and the supervisors' dashboard. It runs in the service's `ServiceGroup` on the
+/// concurrency pool and never touches the writer's database connection or the broker
+/// connections: it reads the database through read-only connections of its own, the
+/// writer's running totals, and the events the writer hands to the ``EventFeed``.
+public struct HTTPSide: Service {
+    let service: SwitchboardService
+    let exposition: MetricsExposition
+    let address: HTTPAddress
+    let token: BearerToken
+    let logger: Logger
+    let onListening: @Sendable (Int) -> Void
+
+    /// `onListening` is told the port once the server listens (port 0 asks for any free one).
+    public init(service: SwitchboardService, exposition: MetricsExposition, address: HTTPAddress, token: String?, logger: Logger,
+                onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.service = service
+        self.exposition = exposition
+        self.address = address
+        self.token = BearerToken(token: token)
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let activity = Activity(metrics: service.metrics)
+        let reader = ReaderOnDemand(path: service.configuration.databasePath)
+        let health = service.health
+        let frame: @Sendable () -> FloorFrame = {
+            let phase = health.phase
+            do {
+                return FloorFrame(floor: try reader.floor(), activity: activity.samples, status: phase.reason, role: phase.role)
+            } catch {
+                return FloorFrame(floor: nil, activity: activity.samples, status: phase.reason, role: phase.role, error: "\(error)")
+            }
+        }
+        let router = Router()
+        let token = token, exposition = exposition, feed = service.feed
+        router.get("healthz") { _, _ in Probes.health(health.phase) }
+        router.get("readyz") { _, _ in Probes.readiness(health.phase) }
+        router.get("metrics") { request, _ -> Response in
+            guard token.admits(request) else { return token.refusal() }
+            do {
+                let text = exposition.render(try reader.floor())
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
+            } catch {
+                return Probes.json(.serviceUnavailable, ["error": "cannot read the database: \(error)"])
+            }
+        }
+        router.get("/") { request, _ -> Response in
+            guard token.admits(request) else { return token.refusal(PackageResources.login_html, contentType: "text/html; charset=utf-8") }
+            return Self.asset(PackageResources.index_html, "text/html; charset=utf-8")
+        }
+        router.get("dashboard.js") { _, _ in Self.asset(PackageResources.dashboard_js, "text/javascript; charset=utf-8") }
+        router.get("dashboard.css") { _, _ in Self.asset(PackageResources.dashboard_css, "text/css; charset=utf-8") }
+        router.get("feed") { request, _ -> Response in
+            guard token.admits(request) else { return token.refusal() }
+            return LiveFeed(feed: feed, frame: frame).response()
+        }
+
+        let onListening = onListening, logger = logger, address = address
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "switchboard"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? address.port
+                logger.info("HTTP listening", metadata: ["address": "\(HTTPAddress(host: address.host, port: port))"])
+                onListening(port)
+            },
+            logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await activity.run() }
+            try await app.run()
+            group.cancelAll()
+        }
+    }
+
+    static func asset(_ bytes: [UInt8], _ contentType: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// The read-only connections, opened at the first read: the HTTP side may start before the
+/// writer has created the database.
+final class ReaderOnDemand: Sendable {
+    private let path: String
+    private let reader = Mutex<StoreReader?>(nil)
+
+    init(path: String) { self.path = path }
+
+    func floor() throws -> FloorSnapshot {
+        let opened = try reader.withLock { reader in
+            if let reader { return reader }
+            let made = try StoreReader(path: path)
+            reader = made
+            return made
+        }
+        return try opened.floor()
+    }
+}

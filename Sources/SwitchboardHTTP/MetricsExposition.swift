@@ -1,0 +1,87 @@
+import Prometheus
+import Synchronization
+import SwitchboardCore
+import SwitchboardStore
+
+/// The /metrics endpoint's registry (swift-prometheus renders it; nothing here writes the
+/// exposition format). The writer's counters and histograms arrive through swift-metrics
+/// and ``factory``; the gauges of the floor are set from a ``FloorSnapshot`` at each scrape.
+public final class MetricsExposition: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    /// The swift-metrics backend to give the service: histogram buckets sized for what each
+    /// one measures.
+    public let factory: PrometheusMetricsFactory
+    private let maxOperators: Int
+    private let waiting: Gauge
+    private let oldestWaiting: Gauge
+    private let offered: Gauge
+    private let outboxPending: Gauge
+    private let presence: [Presence: Gauge]
+    private let operatorSeries = Mutex<[Int64: OperatorSeries]>([:])
+
+    private struct OperatorSeries {
+        var load: Gauge
+        var capacity: Gauge
+        var offered: Gauge
+    }
+
+    public init(maxOperators: Int) {
+        self.maxOperators = maxOperators
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = [
+            // A transaction is a fraction of a millisecond to a few when a disk flush is slow.
+            "switchboard_transaction_seconds": [200, 500, 1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 500_000].map { .microseconds($0) },
+            // Time to assign is zero for most requests, then seconds to an hour when a line builds.
+            "switchboard_time_to_assign_seconds": [1, 1_000, 5_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000].map { .milliseconds($0) },
+        ]
+        factory.valueHistogramBuckets = ["switchboard_batch_size": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]]
+        self.factory = factory
+        waiting = registry.makeGauge(name: "switchboard_waiting_requests", help: "Requests waiting for an operator")
+        oldestWaiting = registry.makeGauge(name: "switchboard_oldest_waiting_seconds", help: "How long the oldest waiting request has waited")
+        offered = registry.makeGauge(name: "switchboard_offered_requests", help: "Requests on offer, not yet accepted")
+        outboxPending = registry.makeGauge(name: "switchboard_outbox_pending", help: "Committed events not yet confirmed by the broker")
+        presence = Dictionary(uniqueKeysWithValues: Presence.allCases.map { state in
+            (state, registry.makeGauge(name: "switchboard_operators", labels: [("presence", state.rawValue)], help: "Operators by presence"))
+        })
+    }
+
+    /// The exposition text with the floor's gauges set from `floor`.
+    public func render(_ floor: FloorSnapshot) -> [UInt8] {
+        waiting.set(Int64(floor.waitingCount))
+        oldestWaiting.set(floor.oldestWaitingSeconds)
+        offered.set(Int64(floor.offeredCount))
+        outboxPending.set(Int64(floor.outboxPending))
+        for state in Presence.allCases {
+            presence[state]?.set(Int64(floor.operators.count { $0.presence == state }))
+        }
+        operatorSeries.withLock { series in
+            let shown = floor.operators.prefix(maxOperators)
+            let ids = Set(shown.map(\.operatorId))
+            // Deleted operators, and those past the bound, stop being reported.
+            for (id, gone) in series where !ids.contains(id) {
+                registry.unregisterGauge(gone.load)
+                registry.unregisterGauge(gone.capacity)
+                registry.unregisterGauge(gone.offered)
+                series[id] = nil
+            }
+            for row in shown {
+                let entry = series[row.operatorId] ?? makeSeries(row.operatorId)
+                series[row.operatorId] = entry
+                entry.load.set(Int64(row.currentLoad))
+                entry.capacity.set(Int64(row.maxLoadLimit))
+                entry.offered.set(Int64(row.offered))
+            }
+        }
+        return registry.emitToBuffer()
+    }
+
+    private func makeSeries(_ id: Int64) -> OperatorSeries {
+        let labels = [("operator_id", String(id))]
+        return OperatorSeries(
+            load: registry.makeGauge(name: "switchboard_operator_load", labels: labels, help: "Requests an operator holds (assigned and offered)"),
+            capacity: registry.makeGauge(name: "switchboard_operator_capacity", labels: labels, help: "An operator's max load limit"),
+            offered: registry.makeGauge(name: "switchboard_operator_offered", labels: labels, help: "Of an operator's load, the requests on offer"))
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Synchronization
+import SwitchboardStore
+
+/// One event as the live feed carries it: its name and the JSON consoles receive.
+public struct FeedEvent: Sendable {
+    public var routingKey: String
+    public var body: [UInt8]
+}
+
+/// Hands the events the broker confirmed to whoever listens (the dashboard's live feed),
+/// beside the writer, never in its way: each listener has a bounded buffer that keeps the
+/// newest events, so a slow or stalled listener loses old events instead of holding the
+/// writer, and with no listener the writer pays one uncontended lock per batch.
+public final class EventFeed: Sendable {
+    private let listeners = Mutex<[UUID: AsyncStream<FeedEvent>.Continuation]>([:])
+    /// Events a listener may fall behind by before the oldest are dropped.
+    public static let bufferLimit = 1_000
+
+    public init() {}
+
+    /// A stream of the events confirmed from now on; it ends when the consumer stops
+    /// iterating (the HTTP client went away).
+    public func listen() -> AsyncStream<FeedEvent> {
+        let id = UUID()
+        let (stream, continuation) = AsyncStream.makeStream(of: FeedEvent.self, bufferingPolicy: .bufferingNewest(Self.bufferLimit))
+        continuation.onTermination = { [weak self] _ in _ = self?.listeners.withLock { $0.removeValue(forKey: id) } }
+        listeners.withLock { $0[id] = continuation }
+        return stream
+    }
+
+    public var listenerCount: Int { listeners.withLock { $0.count } }
+
+    func publish(_ events: [OutboxEvent]) {
+        let continuations = listeners.withLock { Array($0.values) }
+        guard !continuations.isEmpty else { return }
+        for event in events {
+            let item = FeedEvent(routingKey: event.routingKey, body: event.body)
+            for continuation in continuations { continuation.yield(item) }
+        }
+    }
+}
