@@ -119,6 +119,7 @@ let package = Package(
             name: "SwitchboardServiceTests",
             dependencies: [
                 "SwitchboardService", "SwitchboardClient", "AMQP", "SwitchboardCore", "SwitchboardStore", "BrokerTestSupport",
+                "SwitchboardHTTP",
             ],
             swiftSettings: strict
         ),

@@ -54,11 +54,15 @@ final class RunningService: Sendable {
 }
 
 func deleteTopology(_ prefix: String) async throws {
-    try await DedicatedThread.run {
-        let connection = try AMQPConnection(url: brokerURL)
-        try connection.openChannel()
-        try Topology(prefix: prefix).delete(on: connection)
-    }
+    try await DedicatedThread.run { try deleteTopologyNow(prefix) }
+}
+
+/// The same, for code already on a thread of its own.
+func deleteTopologyNow(_ prefix: String) throws {
+    let connection = try AMQPConnection(url: brokerURL)
+    defer { connection.close() }
+    try connection.openChannel()
+    try Topology(prefix: prefix).delete(on: connection)
 }
 
 /// Runs `body` with a client and an event watcher for `prefix` on a thread of their own.

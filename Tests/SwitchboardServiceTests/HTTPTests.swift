@@ -1,0 +1,123 @@
+import AMQP
+import BrokerTestSupport
+import Foundation
+import SwitchboardClient
+import SwitchboardCore
+import Testing
+
+/// The HTTP side of the real `switchboard` executable: probes, /metrics as Prometheus
+/// parses it, the token, and requests of every shape.
+struct StartFailure: Error, CustomStringConvertible {
+    var log: String
+    var description: String { "the service did not start:\n\(log)" }
+}
+
+@Suite struct HTTPTests {
+    static let token = "t0k3n-\(UUID().uuidString.prefix(8))"
+
+    /// Starts the service with a token, sets up two operators (capacity 5 in all) and a
+    /// source, and gives the HTTP port.
+    static func start(_ label: String) throws -> (ServiceProcess, ControlClient, Int, String) {
+        let prefix = uniquePrefix(label)
+        let service = try ServiceProcess(prefix: prefix, databasePath: temporaryDatabase(), environment: ["SWITCHBOARD_HTTP_TOKEN": token])
+        let client = ControlClient(url: brokerURL, prefix: prefix)
+        guard try client.waitUntilAnswering(timeout: .seconds(30)), let port = service.httpPort() else {
+            throw StartFailure(log: service.output)
+        }
+        try client.ok("operator.create", ["name": "Ann", "max_load_limit": 2])
+        try client.ok("operator.create", ["name": "Bob", "max_load_limit": 3])
+        try client.ok("source.create", ["name": "Chat", "identifier": "chat"])
+        try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10), (2, 10)])])
+        return (service, client, port, prefix)
+    }
+
+    @Test func metricsCountWhatWasSentAndAgreeWithTheServiceStatus() async throws {
+        let (samples, status) = try await DedicatedThread.run { () -> ([PrometheusSample], JSONValue) in
+            let (service, client, port, prefix) = try Self.start("http-metrics")
+            defer { client.close(); _ = service.terminate(timeout: .seconds(10)) }
+            let http = RawHTTP(port: port)
+            // 7 requests for 5 places: 5 assigned, 2 wait; one names no source (dead letter).
+            for n in 0..<7 { try client.intake(user: "u\(n)", source: "chat") }
+            try client.sendIntake(Array(#"{"user_identifier":"x","source":"nowhere","message":"m"}"#.utf8))
+            _ = try client.error("operator.get", ["id": 99])
+            let auth = ["Authorization": "Bearer \(Self.token)"]
+            let deadline = ContinuousClock.now + .seconds(20)
+            var samples: [PrometheusSample] = []
+            while ContinuousClock.now < deadline {
+                samples = parsePrometheus(try http.get("/metrics", headers: auth).body)
+                if samples.value("switchboard_dead_letters_total", ["code": "unknown_source"]) == 1,
+                   samples.value("switchboard_requests_total", ["source": "chat", "outcome": "waiting"]) == 2 { break }
+                Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
+            }
+            let status = try client.ok("service.status")
+            try deleteTopologyNow(prefix)
+            return (parsePrometheus(try http.get("/metrics", headers: auth).body), status)
+        }
+        #expect(samples.value("switchboard_requests_total", ["source": "chat", "outcome": "assigned"]) == 5)
+        #expect(samples.value("switchboard_requests_total", ["source": "chat", "outcome": "waiting"]) == 2)
+        #expect(samples.value("switchboard_requests_total", ["source": "unknown", "outcome": "rejected"]) == 1)
+        #expect(samples.value("switchboard_dead_letters_total", ["code": "unknown_source"]) == 1)
+        #expect(samples.value("switchboard_events_total", ["type": "request.assigned"]) == 5)
+        #expect(samples.value("switchboard_commands_total", ["command": "operator.create", "outcome": "ok"]) == 2)
+        #expect(samples.value("switchboard_commands_total", ["command": "operator.get", "outcome": "not_found"]) == 1)
+        #expect(samples.value("switchboard_waiting_requests") == Double(status["waiting_count"]?.int ?? -1))
+        #expect(samples.value("switchboard_waiting_requests") == 2)
+        #expect((samples.value("switchboard_oldest_waiting_seconds") ?? -1) >= 0)
+        #expect(samples.value("switchboard_operator_load", ["operator_id": "1"]) == 2)
+        #expect(samples.value("switchboard_operator_capacity", ["operator_id": "2"]) == 3)
+        #expect(samples.value("switchboard_operators", ["presence": "available"]) == 2)
+        #expect(samples.value("switchboard_time_to_assign_seconds_count") == 5)
+        #expect(samples.value("switchboard_outbox_pending") == 0)
+        #expect((samples.value("switchboard_transaction_seconds_count") ?? 0) >= 1)
+    }
+
+    @Test func probesAreOpenAndEverythingElseNeedsTheToken() async throws {
+        try await DedicatedThread.run {
+            let (service, client, port, prefix) = try Self.start("http-token")
+            defer { client.close(); _ = service.terminate(timeout: .seconds(10)) }
+            let http = RawHTTP(port: port)
+            let health = try http.get("/healthz")
+            #expect(health.status == 200)
+            #expect(health.body.contains(#""status":"alive""#))
+            let ready = try http.get("/readyz")
+            #expect(ready.status == 200, "\(ready.body)")
+            #expect(ready.body.contains(#""role":"active""#))
+            for path in ["/metrics", "/", "/feed"] {
+                for headers in [[:], ["Authorization": "Bearer wrong"], ["Authorization": Self.token]] {
+                    let refused = try http.get(path, headers: headers)
+                    #expect(refused.status == 401, "\(path) with \(headers)")
+                    #expect(!refused.body.contains("Ann") && !refused.body.contains("switchboard_"), "no data in a refusal: \(refused.body)")
+                }
+            }
+            let page = try http.get("/", headers: ["Authorization": "Bearer \(Self.token)"])
+            #expect(page.status == 200)
+            #expect(page.body.contains("<th scope=\"col\">Operator</th>"))
+            try deleteTopologyNow(prefix)
+        }
+    }
+
+    @Test func requestsOfEveryShapeGetA4xxAndTheServiceStaysUp() async throws {
+        try await DedicatedThread.run {
+            let (service, client, port, prefix) = try Self.start("http-shapes")
+            defer { client.close(); _ = service.terminate(timeout: .seconds(10)) }
+            let http = RawHTTP(port: port)
+            let huge = String(repeating: "a", count: 200_000)
+            let shapes: [(String, [UInt8])] = [
+                ("an unknown path", Array("GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)),
+                ("a huge query", Array("GET /metrics?\(huge) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)),
+                ("a huge header", Array("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(huge)\r\nConnection: close\r\n\r\n".utf8)),
+                ("a body on a GET route", Array("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\nConnection: close\r\n\r\n\(huge)".utf8)),
+                ("a lying length", Array("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n".utf8)),
+                ("garbage", (0..<4_096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }),
+                ("U+0000 in the path", Array("GET /\u{0}x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)),
+            ]
+            for (what, bytes) in shapes {
+                let (status, text) = try http.exchange(bytes)
+                #expect(status.map { (400..<500).contains($0) } == true, "\(what): \(text.prefix(200))")
+                #expect(try http.get("/healthz").status == 200, "the service still answers after \(what)")
+            }
+            #expect(try client.ok("service.status")["status"]?.string == "ok", "and still routes")
+            try deleteTopologyNow(prefix)
+        }
+    }
+}
