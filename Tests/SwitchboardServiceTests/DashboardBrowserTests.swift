@@ -1,0 +1,45 @@
+import AMQP
+import BrokerTestSupport
+import Foundation
+import SwitchboardClient
+import SwitchboardCore
+import Testing
+
+/// Whether this machine has what the browser test drives (scripts/setup installs it).
+private let browserInstalled = FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
+    && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
+
+/// The dashboard in a real headless Chromium: it signs in with the token, shows the
+/// operators, and follows requests sent over AMQP live, without a reload
+/// (scripts/browser-check does the driving). `SWITCHBOARD_SCREENSHOT` names where the
+/// screenshot goes (`make screenshot` sets docs/dashboard.png).
+@Suite(.enabled(if: browserInstalled, "scripts/setup installs chromium and chromium-driver"))
+struct DashboardBrowserTests {
+    @Test func theDashboardFollowsRequestsLiveInARealBrowser() async throws {
+        let screenshot = ProcessInfo.processInfo.environment["SWITCHBOARD_SCREENSHOT"]
+            ?? ScratchFolder.make("browser").appendingPathComponent("dashboard.png").path
+        let (status, output) = try await DedicatedThread.run { () -> (Int32, String) in
+            let (service, client, port, prefix) = try HTTPTests.start("browser")
+            defer { client.close(); _ = service.terminate(timeout: .seconds(10)); try? deleteTopologyNow(prefix) }
+            try client.ok("operator.create", ["name": "Chloé", "max_load_limit": 4])
+            try client.ok("operator.set_presence", ["id": 2, "presence": "away"])
+            try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10), (2, 10), (3, 30)])])
+            let check = Process()
+            check.executableURL = repositoryRoot.appendingPathComponent("scripts/browser-check")
+            check.arguments = [
+                "http://127.0.0.1:\(port)/", "--ctl", ServiceProcess.executable.deletingLastPathComponent().appendingPathComponent("switchboardctl").path,
+                "--prefix", prefix, "--amqp-url", brokerURL.unredacted, "--requests", "6", "--operators", "3",
+                "--screenshot", screenshot, "--token", HTTPTests.token,
+            ]
+            let output = Pipe()
+            check.standardOutput = output
+            check.standardError = output
+            try check.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            check.waitUntilExit()
+            return (check.terminationStatus, text)
+        }
+        #expect(status == 0, "\(output)")
+        #expect(FileManager.default.fileExists(atPath: screenshot), "the screenshot was saved")
+    }
+}
