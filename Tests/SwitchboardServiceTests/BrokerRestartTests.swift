@@ -8,6 +8,38 @@ import Testing
 /// Restarts the shared broker, so `make test` runs it apart from every other test
 /// (`swift test --filter BrokerRestartTests` after the rest).
 @Suite(.serialized) struct BrokerRestartTests {
+    @Test func readinessTurns503WhenTheBrokerGoesAnd200WhenItReturns() async throws {
+        let outcome = try await DedicatedThread.run { () -> (before: Int, during: RawHTTP.Answer?, after: RawHTTP.Answer?, log: String) in
+            let prefix = uniquePrefix("readyz")
+            let service = try ServiceProcess(prefix: prefix, databasePath: temporaryDatabase())
+            defer { _ = service.terminate(timeout: .seconds(10)); try? deleteTopologyNow(prefix) }
+            guard let port = service.httpPort(), service.waitForOutput(containing: "ready", timeout: .seconds(30)) else {
+                return (0, nil, nil, service.output)
+            }
+            let http = RawHTTP(port: port)
+            let before = try http.get("/readyz").status
+            _ = try rabbitmqctl("stop_app")
+            func poll(until status: Int, within seconds: Int) throws -> RawHTTP.Answer? {
+                let deadline = ContinuousClock.now + .seconds(seconds)
+                while ContinuousClock.now < deadline {
+                    let answer = try http.get("/readyz")
+                    if answer.status == status { return answer }
+                    Thread.sleep(forTimeInterval: 0.05)  // poll interval, bounded by the deadline
+                }
+                return nil
+            }
+            let during = try poll(until: 503, within: 5)
+            #expect(try http.get("/healthz").status == 200, "alive all the same")
+            _ = try rabbitmqctl("start_app")
+            _ = try rabbitmqctl("await_startup")
+            let after = try poll(until: 200, within: 60)
+            return (before, during, after, service.output)
+        }
+        #expect(outcome.before == 200, "\(outcome.log)")
+        #expect(outcome.during?.body.contains("broker not connected") == true, "503 within 5 s, saying why: \(String(describing: outcome.during))")
+        #expect(outcome.after?.body.contains(#""status":"ready""#) == true, "ready again once the broker is back")
+    }
+
     @Test func brokerStopAndStartMidStreamLosesNothing() async throws {
         let running = await RunningService(label: "broker-restart", batchSize: 32)
         let total = 3_000
