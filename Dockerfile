@@ -16,7 +16,7 @@ RUN swift build -c release --product switchboard \
 
 FROM swift:6.3-bookworm-slim
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq4 libsqlite3-0 \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq4 libsqlite3-0 curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home switchboard \
  && mkdir -p /data && chown switchboard /data
@@ -24,7 +24,11 @@ COPY --from=build /out/switchboard /out/switchboardctl /usr/local/bin/
 USER switchboard
 VOLUME /data
 ENV SWITCHBOARD_DB=/data/switchboard.sqlite
+# Probes, metrics and the dashboard; inside a container the port is reached from outside it.
+ENV SWITCHBOARD_HTTP=0.0.0.0:8080
+EXPOSE 8080
 # SIGTERM finishes the batch in hand and exits 0.
 STOPSIGNAL SIGTERM
-HEALTHCHECK --interval=15s --timeout=10s --start-period=20s CMD ["switchboardctl", "health"]
+# Ready: consuming with a writable database (503 with the reason otherwise).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s CMD ["curl", "-fsS", "http://127.0.0.1:8080/readyz"]
 ENTRYPOINT ["switchboard"]
