@@ -2,7 +2,7 @@
 # and start a local RabbitMQ on 127.0.0.1 when none answers.
 SWIFT ?= swift
 
-.PHONY: run test build setup broker broker-stop bench bench-amqp bench-store compose-check
+.PHONY: run test build setup broker broker-stop bench bench-amqp bench-store compose-check screenshot
 
 setup:
 	scripts/setup
@@ -41,3 +41,8 @@ bench-store: setup
 # No Docker engine here: check the compose file's syntax and references only.
 compose-check: setup
 	docker-compose config -q
+
+# The README's picture of the dashboard, taken by the browser test.
+screenshot: broker
+	$(SWIFT) build --build-tests
+	SWITCHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(SWIFT) test --skip-build --filter DashboardBrowserTests

@@ -29,20 +29,14 @@ struct ExampleRoleUsers {
     func delete() { try? Self.script("delete", prefix: prefix, file: file) }
 
     private static func script(_ action: String, prefix: String, file: String) throws {
-        let process = Process()
-        process.executableURL = repositoryRoot.appendingPathComponent("scripts/broker-roles")
-        process.arguments = [action]
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWITCHBOARD_PREFIX"] = prefix
-        environment["SWITCHBOARD_ROLES_FILE"] = file
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ScriptFailed(status: process.terminationStatus) }
+        let (status, output) = try runScript("broker-roles", [action], environment: ["SWITCHBOARD_PREFIX": prefix, "SWITCHBOARD_ROLES_FILE": file])
+        guard status == 0 else { throw ScriptFailed(status: status, output: output) }
     }
 
-    struct ScriptFailed: Error { let status: Int32 }
+    struct ScriptFailed: Error {
+        let status: Int32
+        let output: String
+    }
 }
 
 /// Publishes one message as `url`'s user and returns the broker's refusal, if any.

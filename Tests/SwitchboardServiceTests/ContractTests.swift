@@ -7,12 +7,13 @@ import Testing
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// Runs scripts/check-contracts (Python's jsonschema, draft 2020-12) and returns its exit
-/// status and output.
-func checkContracts(_ arguments: [String] = []) throws -> (status: Int32, output: String) {
+/// Runs one of the project's scripts and returns its exit status and its output (standard
+/// output and error together).
+func runScript(_ name: String, _ arguments: [String] = [], environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", repositoryRoot.appendingPathComponent("scripts/check-contracts").path] + arguments
+    process.arguments = [repositoryRoot.appendingPathComponent("scripts/\(name)").path] + arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
@@ -20,6 +21,11 @@ func checkContracts(_ arguments: [String] = []) throws -> (status: Int32, output
     let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     return (process.terminationStatus, output)
+}
+
+/// Runs scripts/check-contracts (Python's jsonschema, draft 2020-12).
+func checkContracts(_ arguments: [String] = []) throws -> (status: Int32, output: String) {
+    try runScript("check-contracts", arguments)
 }
 
 /// Writes JSON documents to a temporary folder and checks them against one schema.

@@ -24,20 +24,11 @@ struct DashboardBrowserTests {
             try client.ok("operator.create", ["name": "Chloé", "max_load_limit": 4])
             try client.ok("operator.set_presence", ["id": 2, "presence": "away"])
             try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10), (2, 10), (3, 30)])])
-            let check = Process()
-            check.executableURL = repositoryRoot.appendingPathComponent("scripts/browser-check")
-            check.arguments = [
+            return try runScript("browser-check", [
                 "http://127.0.0.1:\(port)/", "--ctl", ServiceProcess.executable.deletingLastPathComponent().appendingPathComponent("switchboardctl").path,
                 "--prefix", prefix, "--amqp-url", brokerURL.unredacted, "--requests", "6", "--operators", "3",
                 "--screenshot", screenshot, "--token", HTTPTests.token,
-            ]
-            let output = Pipe()
-            check.standardOutput = output
-            check.standardError = output
-            try check.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            check.waitUntilExit()
-            return (check.terminationStatus, text)
+            ])
         }
         #expect(status == 0, "\(output)")
         #expect(FileManager.default.fileExists(atPath: screenshot), "the screenshot was saved")
