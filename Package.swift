@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard-bench",
             dependencies: [
-                "AMQP", "SwitchboardCore", "SwitchboardClient", "SwitchboardService",
+                "AMQP", "SwitchboardCore", "SwitchboardClient", "SwitchboardService", "BrokerTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

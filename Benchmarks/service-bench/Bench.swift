@@ -1,5 +1,6 @@
 import AMQP
 import ArgumentParser
+import BrokerTestSupport
 import Foundation
 import SwitchboardCore
 
@@ -18,7 +19,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Requests for the memory run.") var memoryRequests = 200_000
     @Option(help: "Requests stored before the scaling run.") var history = 1_000_000
     @Option(help: "quorum or classic.") var queueType = "quorum"
-    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles.") var only = "all"
+    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http.") var only = "all"
     @Option(help: "Offers expiring together in the offers part.") var expiring = 10_000
     @Option(help: "Also write the figures as JSON to this file.") var json: String?
 
@@ -236,6 +237,40 @@ struct Bench: ParsableCommand {
             figures["roles"] = ["commands_ratio": timings, "intake_open": openIntake.json, "intake_roles": guardedIntake.json,
                                 "intake_ratio": guardedIntake.perSecond / openIntake.perSecond,
                                 "audit_list_ms_1k": small, "audit_list_ms_large": large]
+        }
+
+        if want("http") {
+            print("\nThe HTTP side: intake while Prometheus scrapes /metrics every second and a dashboard holds the live feed (fastest of 3 each):")
+            let service = try startService("http", operators: 3)
+            defer { try? service.stop(); try? service.deleteTopology() }
+            let alone = try fastest { try measure("intake, nobody watching", queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil) }
+            let watchers = HTTPWatchers(port: service.httpPort)
+            watchers.start()
+            let watched = try fastest { try measure("intake, watched", queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil) }
+            watchers.finish()
+            print("  nobody watching  \(alone.summary)")
+            print("  watched          \(watched.summary)   (\(watchers.scrapes.load(ordering: .relaxed)) scrapes, \(watchers.feedBytes.load(ordering: .relaxed) / 1024) KiB of feed)")
+            ratioLine("intake watched / nobody watching", watched.perSecond / alone.perSecond, target: ">= 0.95")
+
+            let many = try startService("http-many", operators: 1_000)
+            defer { try? many.stop(); try? many.deleteTopology() }
+            func scrapeMilliseconds(_ port: Int) throws -> Double {
+                let http = RawHTTP(port: port)
+                _ = try http.get("/metrics")  // the first scrape makes the series
+                var samples: [Double] = []
+                for _ in 0..<30 {
+                    let start = nowNanos()
+                    _ = try http.get("/metrics")
+                    samples.append(Double(nowNanos() - start) / 1e6)
+                }
+                return samples.sorted()[samples.count / 2]
+            }
+            let three = try scrapeMilliseconds(service.httpPort)
+            let thousand = try scrapeMilliseconds(many.httpPort)
+            print(String(format: "  a scrape of /metrics: %.2f ms with 3 operators, %.2f ms with 1,000 (median of 30)", three, thousand))
+            ratioLine("scrape with 1,000 operators / with 3", thousand / three, target: "<= 3")
+            figures["http"] = ["alone": alone.json, "watched": watched.json, "ratio": watched.perSecond / alone.perSecond,
+                               "scrape_ms_3": three, "scrape_ms_1000": thousand]
         }
 
         if want("memory") {

@@ -36,10 +36,10 @@ struct LiveFeed: Sendable {
                 let pending = PendingEvents()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await event in stream {
+                        for await batch in stream {
                             pending.events.withLock { events in
-                                events.append(event)
-                                if events.count > Self.eventsPerFlush * 4 { events.removeFirst(events.count - Self.eventsPerFlush) }
+                                events += batch.suffix(Self.eventsPerFlush)
+                                if events.count > Self.eventsPerFlush * 2 { events.removeFirst(events.count - Self.eventsPerFlush) }
                             }
                         }
                     }

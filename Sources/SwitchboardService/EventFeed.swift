@@ -9,21 +9,22 @@ public struct FeedEvent: Sendable {
 }
 
 /// Hands the events the broker confirmed to whoever listens (the dashboard's live feed),
-/// beside the writer, never in its way: each listener has a bounded buffer that keeps the
-/// newest events, so a slow or stalled listener loses old events instead of holding the
-/// writer, and with no listener the writer pays one uncontended lock per batch.
+/// beside the writer, never in its way: a batch's events go as one item, and each listener
+/// has a bounded buffer that keeps the newest batches, so a slow or stalled listener loses
+/// old events instead of holding the writer. With no listener the writer pays one
+/// uncontended lock per batch.
 public final class EventFeed: Sendable {
-    private let listeners = Mutex<[UUID: AsyncStream<FeedEvent>.Continuation]>([:])
-    /// Events a listener may fall behind by before the oldest are dropped.
-    public static let bufferLimit = 1_000
+    private let listeners = Mutex<[UUID: AsyncStream<[FeedEvent]>.Continuation]>([:])
+    /// Batches a listener may fall behind by before the oldest are dropped.
+    public static let bufferLimit = 64
 
     public init() {}
 
     /// A stream of the events confirmed from now on; it ends when the consumer stops
     /// iterating (the HTTP client went away).
-    public func listen() -> AsyncStream<FeedEvent> {
+    public func listen() -> AsyncStream<[FeedEvent]> {
         let id = UUID()
-        let (stream, continuation) = AsyncStream.makeStream(of: FeedEvent.self, bufferingPolicy: .bufferingNewest(Self.bufferLimit))
+        let (stream, continuation) = AsyncStream.makeStream(of: [FeedEvent].self, bufferingPolicy: .bufferingNewest(Self.bufferLimit))
         continuation.onTermination = { [weak self] _ in _ = self?.listeners.withLock { $0.removeValue(forKey: id) } }
         listeners.withLock { $0[id] = continuation }
         return stream
@@ -33,10 +34,8 @@ public final class EventFeed: Sendable {
 
     func publish(_ events: [OutboxEvent]) {
         let continuations = listeners.withLock { Array($0.values) }
-        guard !continuations.isEmpty else { return }
-        for event in events {
-            let item = FeedEvent(routingKey: event.routingKey, body: event.body)
-            for continuation in continuations { continuation.yield(item) }
-        }
+        guard !continuations.isEmpty, !events.isEmpty else { return }
+        let batch = events.map { FeedEvent(routingKey: $0.routingKey, body: $0.body) }
+        for continuation in continuations { continuation.yield(batch) }
     }
 }

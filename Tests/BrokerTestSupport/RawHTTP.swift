@@ -1,0 +1,77 @@
+import Foundation
+
+/// A plain HTTP/1.1 exchange over a socket of its own on 127.0.0.1: tests send any bytes they
+/// like (oversized headers, garbage) and read what comes back; the bench scrapes with it.
+public struct RawHTTP: Sendable {
+    public let port: Int
+
+    public init(port: Int) { self.port = port }
+
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: String
+        public var body: String
+    }
+
+    /// Sends `bytes` and reads until the server closes or `timeout` passes; nil status when
+    /// the server closed without an answer.
+    public func exchange(_ bytes: [UInt8], timeout: Duration = .seconds(5), onReceive: (Int) -> Void = { _ in }) throws -> (status: Int?, text: String) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXFailure(what: "socket") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXFailure(what: "connect to 127.0.0.1:\(port)") }
+        var seconds = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &seconds, socklen_t(MemoryLayout<timeval>.size))
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }  // the server may refuse to read the rest; what it answers counts
+            sent += n
+        }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            onReceive(n)
+            received += chunk[..<n]
+            if received.count > 4_000_000 { break }
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        let status = text.hasPrefix("HTTP/1.1 ") ? Int(text.dropFirst(9).prefix(3)) : nil
+        return (status, text)
+    }
+
+    /// A GET with optional headers, closing after the answer.
+    public func get(_ path: String, headers: [String: String] = [:]) throws -> Answer {
+        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        let (status, text) = try exchange(Array((request + "\r\n").utf8))
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        var body = parts.dropFirst().joined(separator: "\r\n\r\n")
+        if parts.first?.lowercased().contains("transfer-encoding: chunked") == true { body = Self.unchunked(body) }
+        return Answer(status: status ?? 0, headers: parts.first ?? "", body: body)
+    }
+
+    public static func unchunked(_ text: String) -> String {
+        var rest = Substring(text), out = ""
+        while let lineEnd = rest.range(of: "\r\n"), let size = Int(rest[..<lineEnd.lowerBound], radix: 16), size > 0 {
+            let start = lineEnd.upperBound
+            let bytes = Array(rest[start...].utf8)
+            out += String(decoding: bytes.prefix(size), as: UTF8.self)
+            rest = Substring(String(decoding: bytes.dropFirst(size + 2), as: UTF8.self))
+        }
+        return out
+    }
+
+    public struct POSIXFailure: Error { public let what: String }
+}
+
