@@ -31,14 +31,21 @@ extension SwitchboardStore {
         return RequestsDistribution(byOperator: byOperator, bySource: bySource, unassignedCount: total - withOperator)
     }
 
-    func status(_ db: Database) throws -> ServiceStatus {
+    /// The waiting line, the offers out and the events not yet confirmed: what
+    /// `service.status` and the HTTP side's floor both report.
+    static func lineCounts(_ db: Database) throws -> (waiting: Int, offered: Int, outboxPending: Int) {
         let waiting = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM requests WHERE status = 'waiting'")) ?? 0
-        let pending = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(event_count), 0) FROM outbox")) ?? 0
         let offered = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM requests WHERE status = 'offered'")) ?? 0
+        let pending = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(event_count), 0) FROM outbox")) ?? 0
+        return (waiting, offered, pending)
+    }
+
+    func status(_ db: Database) throws -> ServiceStatus {
+        let counts = try Self.lineCounts(db)
         let uptime = ContinuousClock.now - openedAt
         return ServiceStatus(
             version: Self.version,
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
-            waitingCount: waiting, outboxPending: pending, storeId: storeId, offeredCount: offered)
+            waitingCount: counts.waiting, outboxPending: counts.outboxPending, storeId: storeId, offeredCount: counts.offered)
     }
 }

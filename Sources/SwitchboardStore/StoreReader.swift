@@ -35,16 +35,14 @@ public final class StoreReader: Sendable {
 
     public func floor(now: Timestamp = .now()) throws -> FloorSnapshot {
         try pool.read { db in
-            let waiting = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM requests WHERE status = 'waiting'")) ?? 0
+            let counts = try SwitchboardStore.lineCounts(db)
             // The waiting index is in id order, and ids in arrival order.
             let oldest = try Int64.fetchOne(db.cachedStatement(
                 sql: "SELECT created_at FROM requests WHERE status = 'waiting' ORDER BY id LIMIT 1"))
-            let offered = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM requests WHERE status = 'offered'")) ?? 0
-            let pending = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(event_count), 0) FROM outbox")) ?? 0
             return FloorSnapshot(
-                operators: try SwitchboardStore.operatorsLoad(db).operators, waitingCount: waiting,
+                operators: try SwitchboardStore.operatorsLoad(db).operators, waitingCount: counts.waiting,
                 oldestWaitingSeconds: oldest.map { max(0, Double(now.milliseconds - $0) / 1000) } ?? 0,
-                offeredCount: offered, outboxPending: pending)
+                offeredCount: counts.offered, outboxPending: counts.outboxPending)
         }
     }
 }
