@@ -32,10 +32,8 @@ final class WriterMetrics {
 
     func applied(_ figures: BatchFigures, items: Int, transaction elapsed: Duration) {
         for (key, count) in figures.intake {
-            let counter = requests[key] ?? Counter(label: "switchboard_requests_total",
-                                                   dimensions: [("source", key.source), ("outcome", key.outcome)], factory: factory)
-            requests[key] = counter
-            counter.increment(by: count)
+            series(key, in: &requests, "switchboard_requests_total", [("source", key.source), ("outcome", key.outcome)])
+                .increment(by: count)
         }
         for waited in figures.assignmentWaits { timeToAssign.recordMilliseconds(waited) }
         if items > 0 { batchSize.record(items) }
@@ -43,29 +41,32 @@ final class WriterMetrics {
     }
 
     func deadLettered(_ code: String) {
-        let counter = deadLetters[code] ?? Counter(label: "switchboard_dead_letters_total", dimensions: [("code", code)], factory: factory)
-        deadLetters[code] = counter
-        counter.increment()
+        series(code, in: &deadLetters, "switchboard_dead_letters_total", [("code", code)]).increment()
     }
 
     /// A command answered; `command` is nil for one that named none (kept as `-`, so that a
     /// sender cannot make new series by inventing names: unknown names count as `unknown`).
     func answered(_ command: String?, outcome: String) {
         let name = command.map { Command.names.contains($0) ? $0 : "unknown" } ?? "-"
-        let key = CommandKey(command: name, outcome: outcome)
-        let counter = commands[key] ?? Counter(label: "switchboard_commands_total",
-                                               dimensions: [("command", name), ("outcome", outcome)], factory: factory)
-        commands[key] = counter
-        counter.increment()
+        series(CommandKey(command: name, outcome: outcome), in: &commands, "switchboard_commands_total",
+               [("command", name), ("outcome", outcome)]).increment()
     }
 
     func published(_ routingKey: String) {
-        let counter = events[routingKey] ?? Counter(label: "switchboard_events_total", dimensions: [("type", routingKey)], factory: factory)
-        events[routingKey] = counter
-        counter.increment()
+        series(routingKey, in: &events, "switchboard_events_total", [("type", routingKey)]).increment()
     }
 
     func reconnected() { reconnects.increment() }
+
+    /// The counter of one label set, made at its first use and kept in `table`. The labels
+    /// are built only then: this runs for every event published.
+    private func series<Key: Hashable>(_ key: Key, in table: inout [Key: Counter], _ label: String,
+                                       _ dimensions: @autoclosure () -> [(String, String)]) -> Counter {
+        if let counter = table[key] { return counter }
+        let counter = Counter(label: label, dimensions: dimensions(), factory: factory)
+        table[key] = counter
+        return counter
+    }
 }
 
 extension Timer {
