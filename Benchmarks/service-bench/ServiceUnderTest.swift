@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestSupport
 import Foundation
 import SwitchboardClient
 import SwitchboardCore
@@ -18,7 +19,7 @@ final class ServiceUnderTest {
     }
 
     /// The HTTP side's port: a free one, found by binding port 0 and letting it go.
-    let httpPort = ServiceUnderTest.freePort()
+    let httpPort = RawHTTP.freePort()
 
     init(url: AMQPURL, prefix: String, databasePath: String, queueType: String, environment extra: [String: String] = [:]) throws {
         self.url = url
@@ -61,18 +62,6 @@ final class ServiceUnderTest {
 
     var processIdentifier: Int32 { process.processIdentifier }
 
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length); return getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 
     var residentKiB: Int { Self.residentKiB(process.processIdentifier) }
 
