@@ -23,10 +23,12 @@ final class HTTPWatchers: @unchecked Sendable {
         }
         let watcher = Thread { [self] in
             let http = RawHTTP(port: port)
-            // One long exchange; the server sends until the bench stops it (its deadline).
+            // One long exchange, read until the bench says stop: the feed sends a frame at
+            // least every second, so the check comes that often.
             while !stop.load(ordering: .relaxed) {
-                _ = try? http.exchange(Array("GET /feed HTTP/1.1\r\nHost: x\r\n\r\n".utf8), timeout: .seconds(1)) { received in
+                _ = try? http.exchange(Array("GET /feed HTTP/1.1\r\nHost: x\r\n\r\n".utf8), timeout: .seconds(2)) { received in
                     self.feedBytes.add(received, ordering: .relaxed)
+                    return !self.stop.load(ordering: .relaxed)
                 }
             }
         }
@@ -34,7 +36,11 @@ final class HTTPWatchers: @unchecked Sendable {
         threads.forEach { $0.start() }
     }
 
+    /// Stops both and waits (bounded) until the feed is let go, so that what follows is
+    /// measured with nobody watching.
     func finish() {
         stop.store(true, ordering: .relaxed)
+        let deadline = Date().addingTimeInterval(5)
+        while threads.contains(where: { !$0.isFinished }), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
     }
 }

@@ -31,11 +31,19 @@ extension SwitchboardStore {
         return RequestsDistribution(byOperator: byOperator, bySource: bySource, unassignedCount: total - withOperator)
     }
 
+    /// The counts of the waiting line and of the offers out. Left to itself, SQLite counts
+    /// them by scanning the (source_id, status) index over every request ever stored (8 ms
+    /// at 200,000 requests, growing with them); the partial indexes hold only the rows
+    /// counted (under 0.1 ms), so the queries name them.
+    static let lineCountQueries = (
+        waiting: "SELECT COUNT(*) FROM requests INDEXED BY requests_waiting WHERE status = 'waiting'",
+        offered: "SELECT COUNT(*) FROM requests INDEXED BY requests_offer_deadline WHERE status = 'offered'")
+
     /// The waiting line, the offers out and the events not yet confirmed: what
     /// `service.status` and the HTTP side's floor both report.
     static func lineCounts(_ db: Database) throws -> (waiting: Int, offered: Int, outboxPending: Int) {
-        let waiting = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM requests WHERE status = 'waiting'")) ?? 0
-        let offered = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM requests WHERE status = 'offered'")) ?? 0
+        let waiting = try Int.fetchOne(db.cachedStatement(sql: lineCountQueries.waiting)) ?? 0
+        let offered = try Int.fetchOne(db.cachedStatement(sql: lineCountQueries.offered)) ?? 0
         let pending = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(event_count), 0) FROM outbox")) ?? 0
         return (waiting, offered, pending)
     }

@@ -13,9 +13,11 @@ public struct RawHTTP: Sendable {
         public var body: String
     }
 
-    /// Sends `bytes` and reads until the server closes or `timeout` passes; nil status when
-    /// the server closed without an answer.
-    public func exchange(_ bytes: [UInt8], timeout: Duration = .seconds(5), onReceive: (Int) -> Void = { _ in }) throws -> (status: Int?, text: String) {
+    /// Sends `bytes` and reads until the server closes, `timeout` passes with nothing read, or
+    /// `keepReading` (told each chunk's size) says no; nil status when the server closed
+    /// without an answer.
+    public func exchange(_ bytes: [UInt8], timeout: Duration = .seconds(5),
+                         keepReading: (Int) -> Bool = { _ in true }) throws -> (status: Int?, text: String) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXFailure(what: "socket") }
         defer { close(fd) }
@@ -38,8 +40,8 @@ public struct RawHTTP: Sendable {
         while true {
             let n = recv(fd, &chunk, chunk.count, 0)
             if n <= 0 { break }
-            onReceive(n)
             received += chunk[..<n]
+            if !keepReading(n) { break }
             if received.count > 4_000_000 { break }
         }
         let text = String(decoding: received, as: UTF8.self)
