@@ -70,7 +70,7 @@ struct LiveFeed: Sendable {
 
     static func encode(_ frame: FloorFrame) -> ByteBuffer {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var buffer = ByteBuffer(string: "event: floor\ndata: ")
         buffer.writeBytes((try? encoder.encode(frame)) ?? Data("{}".utf8))
         buffer.writeString("\n\n")

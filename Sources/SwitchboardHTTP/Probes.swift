@@ -25,7 +25,7 @@ enum Probes {
 
     static func json(_ status: HTTPResponse.Status, _ body: some Encodable) -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let bytes = (try? encoder.encode(body)) ?? Data(#"{"status":"error"}"#.utf8)
         return Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
