@@ -152,6 +152,16 @@ public final class AMQPConnection {
         }
     }
 
+    /// Sends one heartbeat frame without reading anything: a consumer that must not take
+    /// further deliveries yet (it holds a batch it cannot commit) still shows it is alive.
+    public func sendHeartbeat() throws(AMQPError) {
+        try ensureOpen()
+        var frame = amqp_frame_t()
+        frame.frame_type = UInt8(AMQP_FRAME_HEARTBEAT)
+        frame.channel = 0
+        try checkStatus(amqp_send_frame(state, &frame), "sending a heartbeat")
+    }
+
     func ensureOpen() throws(AMQPError) {
         guard isOpen else { throw .closed }
     }

@@ -38,12 +38,12 @@ public final class MetricsExposition: Sendable {
         ]
         factory.valueHistogramBuckets = ["switchboard_batch_size": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]]
         self.factory = factory
-        waiting = registry.makeGauge(name: "switchboard_waiting_requests", help: "Requests waiting for an operator")
-        oldestWaiting = registry.makeGauge(name: "switchboard_oldest_waiting_seconds", help: "How long the oldest waiting request has waited")
-        offered = registry.makeGauge(name: "switchboard_offered_requests", help: "Requests on offer, not yet accepted")
-        outboxPending = registry.makeGauge(name: "switchboard_outbox_pending", help: "Committed events not yet confirmed by the broker")
+        waiting = Self.gauge(registry, "switchboard_waiting_requests", "Requests waiting for an operator")
+        oldestWaiting = Self.gauge(registry, "switchboard_oldest_waiting_seconds", "How long the oldest waiting request has waited")
+        offered = Self.gauge(registry, "switchboard_offered_requests", "Requests on offer, not yet accepted")
+        outboxPending = Self.gauge(registry, "switchboard_outbox_pending", "Committed events not yet confirmed by the broker")
         presence = Dictionary(uniqueKeysWithValues: Presence.allCases.map { state in
-            (state, registry.makeGauge(name: "switchboard_operators", labels: [("presence", state.rawValue)], help: "Operators by presence"))
+            (state, Self.gauge(registry, "switchboard_operators", "Operators by presence", labels: [("presence", state.rawValue)]))
         })
     }
 
@@ -77,11 +77,16 @@ public final class MetricsExposition: Sendable {
         return registry.emitToBuffer()
     }
 
+    private static func gauge(_ registry: PrometheusCollectorRegistry, _ name: String, _ help: String,
+                              labels: [(String, String)] = []) -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
+    }
+
     private func makeSeries(_ id: Int64) -> OperatorSeries {
         let labels = [("operator_id", String(id))]
         return OperatorSeries(
-            load: registry.makeGauge(name: "switchboard_operator_load", labels: labels, help: "Requests an operator holds (assigned and offered)"),
-            capacity: registry.makeGauge(name: "switchboard_operator_capacity", labels: labels, help: "An operator's max load limit"),
-            offered: registry.makeGauge(name: "switchboard_operator_offered", labels: labels, help: "Of an operator's load, the requests on offer"))
+            load: Self.gauge(registry, "switchboard_operator_load", "Requests an operator holds (assigned and offered)", labels: labels),
+            capacity: Self.gauge(registry, "switchboard_operator_capacity", "An operator's max load limit", labels: labels),
+            offered: Self.gauge(registry, "switchboard_operator_offered", "Of an operator's load, the requests on offer", labels: labels))
     }
 }

@@ -85,6 +85,10 @@ final class Pipeline {
     }
 
     private func serve(onReady: () -> Void) throws {
+        // Able to write before taking any delivery: a full or read-only disk shows here,
+        // with nothing consumed that would go back to the broker and count against the
+        // delivery limit.
+        try store.probeWrite()
         let options = { (name: String) in
             var options = AMQPConnection.Options(connectionName: name, heartbeatSeconds: self.configuration.heartbeatSeconds)
             options.connectTimeoutSeconds = 5
@@ -114,9 +118,6 @@ final class Pipeline {
         try consumer.setPrefetch(UInt16(clamping: configuration.prefetch))
         try consumer.consume(queue: topology.requests, consumerTag: Self.intakeTag)
         try consumer.consume(queue: topology.control, consumerTag: Self.controlTag)
-        // Ready means able to write, too: a full or read-only disk shows here, not first
-        // when a batch fails.
-        try store.probeWrite()
         onReady()
         control.markReady()
         control.health.set(.active)
@@ -141,11 +142,11 @@ final class Pipeline {
                 if let deadline, deadline <= Timestamp.now() {
                     try process([])
                     metrics.add(.deadlineBatches)
-                } else if checkpointDue { try store.checkpoint() } else { try idle() }
+                } else if checkpointDue { checkpoint() } else { try idle() }
                 continue
             }
             // Under sustained load nothing is ever idle: bound the log all the same.
-            if store.commitsSinceCheckpoint >= Self.checkpointEvery * 16 { try store.checkpoint() }
+            if store.commitsSinceCheckpoint >= Self.checkpointEvery * 16 { checkpoint() }
             batch.removeAll(keepingCapacity: true)
             batch.append(first)
             while batch.count < configuration.batchSize, let next = try consumer.nextDelivery(timeout: .zero) {
@@ -216,8 +217,11 @@ final class Pipeline {
             }
         }
 
-        let started = ContinuousClock.now
-        let applied = try store.apply(items, settling: refused.settlement)
+        var started = ContinuousClock.now
+        let applied = try untilWritable {
+            started = .now
+            return try store.apply(items, settling: refused.settlement)
+        }
         figures.applied(applied.figures, items: items.count, transaction: .now - started)
         metrics.add(.assignments, applied.figures.assignmentWaits.count)
         metrics.add(.assignmentWaitMilliseconds, Int(applied.figures.assignmentWaits.reduce(0, +)))
@@ -427,8 +431,56 @@ final class Pipeline {
     /// Writes the outbox settlement now, when no batch is coming to carry it.
     private func settleOutbox() throws {
         guard !refused.settlement.isEmpty else { return }
-        try store.settle(refused.settlement)
+        try untilWritable { try store.settle(refused.settlement) }
         refused.settlement = OutboxSettlement()
+    }
+
+    /// Runs a write; while the database cannot take it (a full disk, a read-only file), waits
+    /// and tries again, holding the batch. Its deliveries stay unacked here: handed back to
+    /// the broker, each return would count against the queue's delivery limit and a long
+    /// outage would dead-letter accepted requests. Readiness says why meanwhile.
+    private func untilWritable<T>(_ write: () throws -> T) throws -> T {
+        var failures = 0
+        while true {
+            do {
+                let result = try write()
+                if failures > 0 {
+                    control.health.set(.active)
+                    logger.notice("the database takes writes again", metadata: ["attempts": "\(failures + 1)"])
+                }
+                return result
+            } catch where SwitchboardStore.isUnavailable(error) && !control.isStopRequested {
+                failures += 1
+                figures.databaseUnavailable()
+                if failures == 1 {
+                    control.health.set(.databaseUnavailable("\(error)"))
+                    logger.error("the database cannot take writes; holding the batch and trying again", metadata: [
+                        "error": "\(error)", "path": "\(configuration.databasePath)",
+                    ])
+                }
+                try keepConnectionsAlive(for: Backoff.delay(afterFailures: failures, cap: configuration.maxReconnectDelay))
+            }
+        }
+    }
+
+    /// Waits, sending heartbeats on both connections but reading no delivery.
+    private func keepConnectionsAlive(for pause: Duration) throws {
+        let until = ContinuousClock.now + pause
+        while !control.isStopRequested, ContinuousClock.now < until {
+            try publisher?.pump()
+            try consumer?.sendHeartbeat()
+            control.sleep(min(until - .now, .seconds(1)))
+        }
+    }
+
+    /// A checkpoint that fails (the database file cannot grow on a full disk) is left for
+    /// the next: the log keeps the pages, and commits go on into it.
+    private func checkpoint() {
+        do {
+            try store.checkpoint()
+        } catch {
+            logger.warning("checkpoint failed; the write-ahead log keeps the pages until the next", metadata: ["error": "\(error)"])
+        }
     }
 
     private func closeConnections() {

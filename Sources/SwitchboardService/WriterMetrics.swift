@@ -13,6 +13,7 @@ final class WriterMetrics {
     private var commands: [CommandKey: Counter] = [:]
     private var events: [String: Counter] = [:]
     private let reconnects: Counter
+    private let refusedWrites: Counter
     private let batchSize: Recorder
     private let transaction: Timer
     private let timeToAssign: Timer
@@ -25,6 +26,7 @@ final class WriterMetrics {
     init(factory: any MetricsFactory) {
         self.factory = factory
         reconnects = Counter(label: "switchboard_reconnects_total", factory: factory)
+        refusedWrites = Counter(label: "switchboard_database_refused_writes_total", factory: factory)
         batchSize = Recorder(label: "switchboard_batch_size", aggregate: true, factory: factory)
         transaction = Timer(label: "switchboard_transaction_seconds", factory: factory)
         timeToAssign = Timer(label: "switchboard_time_to_assign_seconds", factory: factory)
@@ -57,6 +59,9 @@ final class WriterMetrics {
     }
 
     func reconnected() { reconnects.increment() }
+
+    /// The database refused a write it may take later (a full disk): the batch is held and retried.
+    func databaseUnavailable() { refusedWrites.increment() }
 
     /// The counter of one label set, made at its first use and kept in `table`. The labels
     /// are built only then: this runs for every event published.

@@ -265,10 +265,11 @@ public final class SwitchboardStore {
     public internal(set) var commitsSinceCheckpoint = 0
 
     /// Copies the write-ahead log into the database file (PASSIVE: it never waits on
-    /// readers). Call it when no message is waiting, so that no message waits on it.
+    /// readers). Call it when no message is waiting, so that no message waits on it. The
+    /// count starts again even when it fails: a full disk must not make every turn retry it.
     public func checkpoint() throws {
+        defer { commitsSinceCheckpoint = 0 }
         _ = try pool.writeWithoutTransaction { try $0.checkpoint(.passive) }
-        commitsSinceCheckpoint = 0
     }
 
     /// Writes one page and commits it, durably: throws when the database cannot take a

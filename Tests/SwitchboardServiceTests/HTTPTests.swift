@@ -3,6 +3,7 @@ import BrokerTestSupport
 import Foundation
 import SwitchboardClient
 import SwitchboardCore
+import Synchronization
 import Testing
 
 /// The HTTP side of the real `switchboard` executable: probes, /metrics as Prometheus
@@ -44,7 +45,9 @@ struct StartFailure: Error, CustomStringConvertible {
             let deadline = ContinuousClock.now + .seconds(20)
             var samples: [PrometheusSample] = []
             while ContinuousClock.now < deadline {
+                let previous = samples
                 samples = parsePrometheus(try http.get("/metrics", headers: auth).body)
+                expectNoCounterWentDown(from: previous, to: samples)
                 if samples.value("switchboard_dead_letters_total", ["code": "unknown_source"]) == 1,
                    samples.value("switchboard_requests_total", ["source": "chat", "outcome": "waiting"]) == 2 { break }
                 Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
@@ -119,5 +122,56 @@ struct StartFailure: Error, CustomStringConvertible {
             #expect(try client.ok("service.status")["status"]?.string == "ok", "and still routes")
             try deleteTopologyNow(prefix)
         }
+    }
+
+    @Test func sigtermWithTheLiveFeedOpenEndsTheFeedAndExitsCleanly() async throws {
+        try await DedicatedThread.run {
+            let (service, client, port, prefix) = try Self.start("http-sigterm")
+            defer { client.close() }
+            let feed = FeedProgress()
+            let watcher = Thread {
+                let request = "GET /feed HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(Self.token)\r\n\r\n"
+                // Reads until the server ends the stream (or 30 s of silence, which fails below).
+                _ = try? RawHTTP(port: port).exchange(Array(request.utf8), timeout: .seconds(30)) { count in
+                    feed.received.add(count, ordering: .relaxed)
+                    return true
+                }
+                feed.ended.store(true, ordering: .releasing)
+            }
+            watcher.start()
+            let connectedBy = ContinuousClock.now + .seconds(10)
+            while feed.received.load(ordering: .relaxed) == 0, ContinuousClock.now < connectedBy {
+                Thread.sleep(forTimeInterval: 0.02)  // poll interval, bounded by the deadline
+            }
+            let firstFrame = feed.received.load(ordering: .relaxed)
+            #expect(firstFrame > 0, "the feed sent its first frame")
+
+            let status = service.terminate(timeout: .seconds(10))
+            #expect(status == 0, "exit status \(String(describing: status)); log:\n\(service.output.suffix(2_000))")
+            let endedBy = ContinuousClock.now + .seconds(5)
+            while !feed.ended.load(ordering: .acquiring), ContinuousClock.now < endedBy {
+                Thread.sleep(forTimeInterval: 0.02)  // poll interval, bounded by the deadline
+            }
+            let ended = feed.ended.load(ordering: .acquiring)
+            #expect(ended, "the feed's connection was closed, not left hanging")
+            #expect(service.output.contains("stopped"))
+            try deleteTopologyNow(prefix)
+        }
+    }
+}
+
+/// What a feed-watching thread saw, read by the test's thread.
+final class FeedProgress: Sendable {
+    let received = Atomic(0)
+    let ended = Atomic(false)
+}
+
+/// Counters, and a histogram's buckets, count and sum, never go down between two scrapes of
+/// one process.
+func expectNoCounterWentDown(from before: [PrometheusSample], to after: [PrometheusSample]) {
+    let monotonic = { (name: String) in ["_total", "_bucket", "_count", "_sum"].contains { name.hasSuffix($0) } }
+    for old in before where monotonic(old.name) {
+        let new = after.value(old.name, old.labels)
+        #expect(new.map { $0 >= old.value } == true, "\(old.name)\(old.labels) went from \(old.value) to \(String(describing: new))")
     }
 }
