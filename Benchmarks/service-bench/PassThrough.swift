@@ -1,5 +1,6 @@
 import AMQP
 import Foundation
+import GRDB
 
 /// The ceiling: the most any durable consumer on this broker can do. It consumes with
 /// prefetch, takes every delivery already waiting (up to 256, never waiting to fill),
@@ -9,20 +10,27 @@ import Foundation
 /// With `offering`, it is the ceiling of a router whose every pick is answered: what comes
 /// in on `queue` goes out as `offered`, and what comes back on `answers` (a console's
 /// accept, a second durable queue as the control queue is) goes out as `passed`.
+///
+/// With `journal` (a SQLite file path), it is the durable-router ceiling: each batch is
+/// inserted (message id and body, one row each) into that file in one transaction (WAL,
+/// `synchronous=FULL`, as the service's database) and committed before anything is
+/// published or acked. No durable router can do less on a message's path.
 final class PassThrough: @unchecked Sendable {
     let queue: String
     let answers: String
     let output: String
     let offering: Bool
+    let journal: String?
     private let url: AMQPURL
     private let stop = NSLock()
     private var stopped = false
     private let finished = DispatchSemaphore(value: 0)
 
-    init(url: AMQPURL, prefix: String, queueType: String, offering: Bool = false) throws {
+    init(url: AMQPURL, prefix: String, queueType: String, offering: Bool = false, journal: String? = nil) throws {
         self.url = url
         self.offering = offering
-        let name = offering ? "\(prefix).passthrough-offering" : "\(prefix).passthrough"
+        self.journal = journal
+        let name = offering ? "\(prefix).passthrough-offering" : journal == nil ? "\(prefix).passthrough" : "\(prefix).durable-router"
         queue = name
         answers = "\(name).answers"
         output = "\(name).out"
@@ -42,6 +50,7 @@ final class PassThrough: @unchecked Sendable {
                 try consumer.openChannel()
                 try publisher.openChannel()
                 try publisher.enableConfirms()
+                let store = try journal.map(Journal.init(path:))
                 try consumer.setPrefetch(512)
                 try consumer.consume(queue: queue)
                 if offering { try consumer.consume(queue: answers, consumerTag: "answers") }
@@ -53,6 +62,7 @@ final class PassThrough: @unchecked Sendable {
                     }
                     batch = [first]
                     while batch.count < 256, let next = try consumer.nextDelivery(timeout: .zero) { batch.append(next) }
+                    try store?.insert(batch)
                     for delivery in batch {
                         try publisher.publish(
                             exchange: output, routingKey: offering && delivery.consumerTag != "answers" ? "offered" : "passed", body: delivery.body,
@@ -81,5 +91,31 @@ final class PassThrough: @unchecked Sendable {
         if offering { try connection.deleteQueue(answers) }
         try connection.deleteExchange(output)
         connection.close()
+    }
+}
+
+/// The durable-router ceiling's one table: a row per message, committed per batch.
+private struct Journal {
+    let queue: DatabaseQueue
+
+    init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.writeWithoutTransaction { db in
+            _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, message_id TEXT, body BLOB NOT NULL)")
+        }
+    }
+
+    func insert(_ batch: [AMQPDelivery]) throws {
+        try queue.write { db in
+            let statement = try db.cachedStatement(sql: "INSERT INTO messages (message_id, body) VALUES (?, ?)")
+            for delivery in batch {
+                try statement.execute(arguments: [delivery.properties.messageId, Data(delivery.body)])
+            }
+        }
     }
 }

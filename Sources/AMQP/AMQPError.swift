@@ -22,6 +22,10 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     case timeout(operation: String)
     /// The connection was already closed when it was used.
     case closed
+    /// A call this library cannot make as asked (waiting for confirms on a channel not in
+    /// confirm mode): a mistake in the calling code, not a broker failure, so reconnecting
+    /// would not help.
+    case usage(String)
 
     public var description: String {
         switch self {
@@ -37,6 +41,7 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .consumerCancelled(tag): "consumer \(tag) was cancelled by the broker"
         case let .timeout(operation): "timed out waiting for \(operation)"
         case .closed: "connection is closed"
+        case let .usage(what): "misuse of the AMQP connection: \(what)"
         }
     }
 
@@ -45,7 +50,7 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isConnectionFatal: Bool {
         switch self {
         case .socket, .connectionClosed, .library, .closed, .loginRefused, .timeout: true
-        case .channelClosed, .nacked, .returned, .consumerCancelled, .invalidURL: false
+        case .channelClosed, .nacked, .returned, .consumerCancelled, .invalidURL, .usage: false
         }
     }
 }

@@ -84,7 +84,7 @@ extension AMQPConnection {
     public func collectConfirms(channel: UInt16 = 1, timeout: Duration = .seconds(30)) throws(AMQPError) -> [UInt64] {
         try ensureOpen()
         guard confirmTrackers[channel] != nil else {
-            throw .library(operation: "waiting for confirms", status: -1, detail: "channel \(channel) is not in confirm mode")
+            throw .usage("waiting for confirms on channel \(channel), which is not in confirm mode (call enableConfirms first)")
         }
         let deadline = ContinuousClock.now + timeout
         var frame = amqp_frame_t()

@@ -67,6 +67,12 @@ final class Pipeline {
                 closeConnections()
                 return refusal.description
             } catch {
+                if let misuse = error as? AMQPError, case .usage = misuse {
+                    // A mistake in this program: reconnecting would repeat it, so stop and say so.
+                    logger.critical("stopping on a programming error", metadata: ["error": "\(misuse)"])
+                    closeConnections()
+                    return misuse.description
+                }
                 failures += 1
                 metrics.add(.reconnects)
                 figures.reconnected()
@@ -191,32 +197,41 @@ final class Pipeline {
         }
     }
 
-    /// Applies a batch (empty: only the deadlines that are due) and publishes what it did.
+    /// Applies a batch (empty: only the deadlines that are due) and publishes what it did:
+    /// parse → apply → publish → reply and ack.
     private func process(_ batch: [AMQPDelivery]) throws {
-        var items: [WorkItem] = []
-        var origins: [Int] = []
-        var deadLetters: [(AMQPDelivery, IntakeRejection)] = []
-        var replies: [(AMQPDelivery, String?, Answer)] = []
-        items.reserveCapacity(batch.count)
-        origins.reserveCapacity(batch.count)
-        for (index, delivery) in batch.enumerated() {
-            if delivery.consumerTag == Self.intakeTag {
-                switch IntakeMessage.parse(delivery.body) {
-                case let .success(message):
-                    items.append(.intake(message, messageId: delivery.properties.messageId))
-                    origins.append(index)
-                case let .failure(rejection):
-                    deadLetters.append((delivery, rejection))
-                }
-            } else {
-                // Even a command that does not parse goes to the store: the access rule and the
-                // audit trail see it there, in the transaction that would carry its effect.
-                items.append(.control(Command.read(delivery.body), messageId: delivery.properties.messageId,
-                                      user: delivery.properties.userId))
-                origins.append(index)
-            }
-        }
+        let parsed = batch.map { ParsedDelivery(delivery: $0, work: Self.work(for: $0)) }
+        let applied = try apply(parsed.compactMap { try? $0.work.get() })
+        let owed = owed(for: parsed, results: applied.results)
+        refused.published(applied.events, refused: try publishConfirmed(applied.events, deadLetters: owed.deadLetters), now: .now)
+        metrics.add(.deadLettered, owed.deadLetters.count)
+        for (_, rejection) in owed.deadLetters { figures.deadLettered(rejection.code.rawValue) }
+        // Replies go out once the effects are durable and their events with the broker.
+        guard let publisher else { throw AMQPError.closed }
+        for (delivery, name, answer) in owed.replies { try reply(to: delivery, command: name, answer, on: publisher) }
+        guard let last = batch.last else { return }
+        try consumer?.ack(last.deliveryTag, multiple: true)
+        metrics.add(.batches)
+        noteBrokerBlocking()
+    }
 
+    /// A delivery and what it is for the store: work, or an intake message refused as it stands.
+    private struct ParsedDelivery {
+        var delivery: AMQPDelivery
+        var work: Result<WorkItem, IntakeRejection>
+    }
+
+    private static func work(for delivery: AMQPDelivery) -> Result<WorkItem, IntakeRejection> {
+        guard delivery.consumerTag == intakeTag else {
+            // Even a command that does not parse goes to the store: the access rule and the
+            // audit trail see it there, in the transaction that would carry its effect.
+            return .success(.control(Command.read(delivery.body), messageId: delivery.properties.messageId, user: delivery.properties.userId))
+        }
+        return IntakeMessage.parse(delivery.body).map { .intake($0, messageId: delivery.properties.messageId) }
+    }
+
+    /// One transaction for the batch's work, held while the database cannot take it.
+    private func apply(_ items: [WorkItem]) throws -> Applied {
         var started = ContinuousClock.now
         let applied = try untilWritable {
             started = .now
@@ -226,36 +241,47 @@ final class Pipeline {
         metrics.add(.assignments, applied.figures.assignmentWaits.count)
         metrics.add(.assignmentWaitMilliseconds, Int(applied.figures.assignmentWaits.reduce(0, +)))
         refused.settlement = OutboxSettlement()
-        for (position, result) in applied.results.enumerated() {
-            let delivery = batch[origins[position]]
-            switch result {
+        return applied
+    }
+
+    /// What the committed batch owes the broker besides its events: a dead letter for each
+    /// refused intake message, a reply for each command.
+    private struct Owed {
+        var deadLetters: [(AMQPDelivery, IntakeRejection)] = []
+        var replies: [(AMQPDelivery, String?, Answer)] = []
+    }
+
+    /// Pairs each delivery with its result (the store gives one per work item, in order).
+    private func owed(for parsed: [ParsedDelivery], results: [WorkResult]) -> Owed {
+        var owed = Owed()
+        var results = results.makeIterator()
+        for entry in parsed {
+            let item: WorkItem
+            switch entry.work {
+            case let .failure(rejection):
+                owed.deadLetters.append((entry.delivery, rejection))
+                continue
+            case let .success(work): item = work
+            }
+            switch results.next() {
             case let .intake(outcome):
                 switch outcome {
                 case .assigned: metrics.add(.requestsAccepted); metrics.add(.requestsAssigned)
                 case .offered: metrics.add(.requestsAccepted); metrics.add(.requestsOffered)
                 case .waiting: metrics.add(.requestsAccepted); metrics.add(.requestsWaiting)
                 case .duplicate: metrics.add(.duplicates)
-                case let .rejected(rejection): deadLetters.append((delivery, rejection))
+                case let .rejected(rejection): owed.deadLetters.append((entry.delivery, rejection))
                 }
             case let .command(outcome):
-                replies.append((delivery, items[position].commandName, .outcome(outcome)))
+                owed.replies.append((entry.delivery, item.commandName, .outcome(outcome)))
             case let .repeatedCommand(reply):
                 metrics.add(.duplicates)
-                replies.append((delivery, items[position].commandName, .repeated(reply)))
+                owed.replies.append((entry.delivery, item.commandName, .repeated(reply)))
+            case nil:
+                preconditionFailure("the store answered fewer results than it was given items")
             }
         }
-
-        guard let publisher else { throw AMQPError.closed }
-        let refusals = try publishConfirmed(applied.events, deadLetters: deadLetters)
-        refused.published(applied.events, refused: refusals, now: .now)
-        metrics.add(.deadLettered, deadLetters.count)
-        for (_, rejection) in deadLetters { figures.deadLettered(rejection.code.rawValue) }
-        // Replies go out once the effects are durable and their events with the broker.
-        for (delivery, name, outcome) in replies { try reply(to: delivery, command: name, outcome, on: publisher) }
-        guard let last = batch.last else { return }
-        try consumer?.ack(last.deliveryTag, multiple: true)
-        metrics.add(.batches)
-        noteBrokerBlocking()
+        return owed
     }
 
     /// Publishes events and dead letters and waits for the broker's answers; returns the

@@ -32,6 +32,27 @@ import Testing
         #expect(!delivery.redelivered)
     }
 
+    @Test func waitingForConfirmsWithoutConfirmModeIsAUsageErrorThatLeavesTheConnectionUsable() async throws {
+        let (error, stillUsable) = try await DedicatedThread.run { () -> (AMQPError?, Bool) in
+            let connection = try Broker.connect()
+            defer { connection.close() }
+            var caught: AMQPError?
+            do { try connection.waitForConfirms() } catch let error as AMQPError { caught = error }
+            // The same connection still declares and publishes: nothing was wrong with it.
+            let queue = try connection.declareQueue("", durable: false, exclusive: true, autoDelete: true)
+            try connection.publish(exchange: "", routingKey: queue.name, body: [1], properties: AMQPProperties())
+            try connection.consume(queue: queue.name)
+            return (caught, try connection.nextDelivery(timeout: .seconds(10))?.body == [1])
+        }
+        guard case let .usage(what) = error else {
+            Issue.record("expected a usage error, got \(String(describing: error))")
+            return
+        }
+        #expect(what.contains("not in confirm mode"))
+        #expect(error?.isConnectionFatal == false, "a usage error must not make the caller reconnect")
+        #expect(stillUsable)
+    }
+
     @Test func tenThousandMessagesWithPrefetchAndMultipleAckArriveOnceEach() async throws {
         let count = 10_000
         let seen = try await DedicatedThread.run { () -> [Int] in
