@@ -7,11 +7,16 @@ import SwitchboardStore
 /// deliveries into durable state, events and replies, in arrival order.
 ///
 /// A batch is everything already waiting (up to the batch size, never waiting to fill):
-/// parse → one transaction → publish its events and dead letters with confirms → reply →
-/// ack the batch with one `multiple` ack. A delivery is acked only once its effects are on
-/// disk and its events with the broker, so a crash at any point loses nothing: unacked
-/// deliveries come back and are deduped by message id; unsent events are published again
-/// from the outbox on start.
+/// parse → one transaction → publish its events and dead letters → collect the broker's
+/// confirms → reply → ack the batch with one `multiple` ack. A delivery is acked only once
+/// its effects are on disk and its events with the broker, so a crash at any point loses
+/// nothing: unacked deliveries come back and are deduped by message id; unsent events are
+/// published again from the outbox on start.
+///
+/// Two batches overlap when more is waiting: the next one is committed while the broker
+/// confirms the one before (its fsync beside ours), and only then are that one's confirms
+/// collected, its replies sent and its deliveries acked. When nothing more is waiting, the
+/// confirms are collected at once, so a lone message waits for nothing.
 final class Pipeline {
     private let configuration: SwitchboardServiceConfiguration
     private let topology: Topology
@@ -33,6 +38,8 @@ final class Pipeline {
     private var setAsideLoggedAt: ContinuousClock.Instant?
     /// Whether the broker said it blocks our publishing (a memory or disk alarm), as last logged.
     private var blockedByBroker = false
+    /// The committed batch whose events are with the broker, confirms not yet collected.
+    private var inFlight: InFlight?
 
     private static let intakeTag = "switchboard-intake"
     private static let controlTag = "switchboard-control"
@@ -144,7 +151,12 @@ final class Pipeline {
             // when no delivery comes.
             let deadline = try store.nextDeadline()
             if let deadline { wait = max(.zero, min(wait, .milliseconds(deadline.milliseconds - Timestamp.now().milliseconds))) }
-            guard let first = try consumer.nextDelivery(timeout: checkpointDue ? .zero : wait) else {
+            // With a batch in flight, only what is already waiting overlaps it.
+            guard let first = try consumer.nextDelivery(timeout: checkpointDue || inFlight != nil ? .zero : wait) else {
+                if inFlight != nil {
+                    try finishInFlight()
+                    continue
+                }
                 if let deadline, deadline <= Timestamp.now() {
                     try process([])
                     metrics.add(.deadlineBatches)
@@ -162,6 +174,7 @@ final class Pipeline {
         }
         // Stopping: the batch in hand is done and acked. Unread prefetched deliveries are
         // requeued by the broker when the connection closes.
+        try finishInFlight()
         try settleOutbox()
         closeConnections()
     }
@@ -203,13 +216,42 @@ final class Pipeline {
         let parsed = batch.map { ParsedDelivery(delivery: $0, work: Self.work(for: $0)) }
         let applied = try apply(parsed.compactMap { try? $0.work.get() })
         let owed = owed(for: parsed, results: applied.results)
-        refused.published(applied.events, refused: try publishConfirmed(applied.events, deadLetters: owed.deadLetters), now: .now)
-        metrics.add(.deadLettered, owed.deadLetters.count)
-        for (_, rejection) in owed.deadLetters { figures.deadLettered(rejection.code.rawValue) }
+        try finishInFlight()
+        inFlight = try send(InFlight(events: applied.events, owed: owed, ackThrough: batch.last))
+    }
+
+    /// A committed batch on its way: what it published, and what it owes once confirmed.
+    private struct InFlight {
+        var events: [OutboxEvent]
+        var owed: Owed
+        var ackThrough: AMQPDelivery?
+        /// The publish sequence number of the first event.
+        var firstSequence: UInt64 = 0
+    }
+
+    /// Publishes a batch's events and dead letters without waiting for the broker's answers.
+    private func send(_ batch: InFlight) throws -> InFlight {
+        guard let publisher else { throw AMQPError.closed }
+        var batch = batch
+        for (position, event) in batch.events.enumerated() {
+            let sequence = try publish(event, on: publisher)
+            if position == 0 { batch.firstSequence = sequence }
+        }
+        for (delivery, rejection) in batch.owed.deadLetters { try deadLetter(delivery, rejection, on: publisher) }
+        return batch
+    }
+
+    /// Collects the confirms of the batch in flight, then sends its replies and acks it.
+    private func finishInFlight() throws {
+        guard let batch = inFlight else { return }
+        inFlight = nil
+        refused.published(batch.events, refused: try collect(batch), now: .now)
+        metrics.add(.deadLettered, batch.owed.deadLetters.count)
+        for (_, rejection) in batch.owed.deadLetters { figures.deadLettered(rejection.code.rawValue) }
         // Replies go out once the effects are durable and their events with the broker.
         guard let publisher else { throw AMQPError.closed }
-        for (delivery, name, answer) in owed.replies { try reply(to: delivery, command: name, answer, on: publisher) }
-        guard let last = batch.last else { return }
+        for (delivery, name, answer) in batch.owed.replies { try reply(to: delivery, command: name, answer, on: publisher) }
+        guard let last = batch.ackThrough else { return }
         try consumer?.ack(last.deliveryTag, multiple: true)
         metrics.add(.batches)
         noteBrokerBlocking()
@@ -284,23 +326,25 @@ final class Pipeline {
         return owed
     }
 
-    /// Publishes events and dead letters and waits for the broker's answers; returns the
-    /// positions of the events it refused. A refused dead letter fails the batch (its delivery
-    /// is not acked, so it comes back): the dead-letter queue is ours, not a subscriber's.
-    private func publishConfirmed(_ events: [OutboxEvent], deadLetters: [(AMQPDelivery, IntakeRejection)] = []) throws -> Set<Int> {
+    /// Publishes events and waits for the broker's answers (after the batch in flight);
+    /// returns the positions of the events it refused.
+    private func publishConfirmed(_ events: [OutboxEvent]) throws -> Set<Int> {
+        try finishInFlight()
+        return try collect(send(InFlight(events: events, owed: Owed())))
+    }
+
+    /// Waits for the broker's answers to a batch sent; returns the positions of the events
+    /// it refused. A refused dead letter fails the batch (its delivery is not acked, so it
+    /// comes back): the dead-letter queue is ours, not a subscriber's.
+    private func collect(_ batch: InFlight) throws -> Set<Int> {
         guard let publisher else { throw AMQPError.closed }
-        guard !events.isEmpty || !deadLetters.isEmpty else { return [] }
-        var firstSequence: UInt64 = 0
-        for (position, event) in events.enumerated() {
-            let sequence = try publish(event, on: publisher)
-            if position == 0 { firstSequence = sequence }
-        }
-        for (delivery, rejection) in deadLetters { try deadLetter(delivery, rejection, on: publisher) }
+        guard !batch.events.isEmpty || !batch.owed.deadLetters.isEmpty else { return [] }
+        let events = batch.events
         var positions = Set<Int>()
         for sequence in try publisher.collectConfirms(channel: Self.eventsChannel) {
             // Sequence numbers count up by one per publish on the channel, events first.
-            let position = Int(sequence &- firstSequence)
-            guard !events.isEmpty, sequence >= firstSequence, position < events.count else { throw AMQPError.nacked(count: 1) }
+            let position = Int(sequence &- batch.firstSequence)
+            guard !events.isEmpty, sequence >= batch.firstSequence, position < events.count else { throw AMQPError.nacked(count: 1) }
             positions.insert(position)
         }
         metrics.add(.eventsPublished, events.count - positions.count)
@@ -510,6 +554,9 @@ final class Pipeline {
     }
 
     private func closeConnections() {
+        // Its deliveries go back to the broker and its events stay in the outbox, to be
+        // published again on reconnect.
+        inFlight = nil
         consumer?.close()
         publisher?.close()
         consumer = nil
