@@ -15,12 +15,17 @@ public struct ReplyEnvelope: Sendable, Decodable {
 /// Like the connections it holds, a client belongs to one thread.
 public final class ControlClient {
     public let topology: Topology
-    private let url: AMQPURL
+    private let brokers: AMQPBrokers
     private var rpc: AMQPConnection?
     private var publisher: AMQPConnection?
 
-    public init(url: AMQPURL, prefix: String) {
-        self.url = url
+    public convenience init(url: AMQPURL, prefix: String) {
+        self.init(brokers: AMQPBrokers(url), prefix: prefix)
+    }
+
+    /// Connects to one of the nodes, moving on to the next when one fails or refuses.
+    public init(brokers: AMQPBrokers, prefix: String) {
+        self.brokers = brokers
         topology = Topology(prefix: prefix)
     }
 
@@ -41,7 +46,7 @@ public final class ControlClient {
         try connection.publish(
             exchange: topology.control, routingKey: topology.control, body: body,
             properties: AMQPProperties(contentType: "application/json", persistent: true, correlationId: correlationId,
-                                       replyTo: "amq.rabbitmq.reply-to", messageId: correlationId, userId: url.user))
+                                       replyTo: "amq.rabbitmq.reply-to", messageId: correlationId, userId: connection.url.user))
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard let delivery = try connection.nextDelivery(timeout: deadline - ContinuousClock.now) else { break }
@@ -78,7 +83,7 @@ public final class ControlClient {
     private func rpcConnection() throws(AMQPError) -> AMQPConnection {
         if let rpc, rpc.isChannelOpen(1) { return rpc }
         rpc?.close()
-        let connection = try AMQPConnection(url: url, options: .init(connectionName: "switchboardctl"))
+        let connection = try AMQPConnection.open(to: brokers, options: .init(connectionName: "switchboardctl"))
         try connection.openChannel()
         try connection.consume(queue: "amq.rabbitmq.reply-to", noAck: true)
         rpc = connection
@@ -88,7 +93,7 @@ public final class ControlClient {
     private func publisherConnection() throws(AMQPError) -> AMQPConnection {
         if let publisher, publisher.isChannelOpen(1) { return publisher }
         publisher?.close()
-        let connection = try AMQPConnection(url: url, options: .init(connectionName: "switchboardctl publisher"))
+        let connection = try AMQPConnection.open(to: brokers, options: .init(connectionName: "switchboardctl publisher"))
         try connection.openChannel()
         try connection.enableConfirms()
         publisher = connection

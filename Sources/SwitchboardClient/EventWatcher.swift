@@ -22,10 +22,15 @@ public final class EventWatcher {
     private let connection: AMQPConnection
     public let queue: String
 
-    public init(url: AMQPURL, exchange: String, pattern: String = "#") throws(AMQPError) {
-        connection = try AMQPConnection(url: url, options: .init(connectionName: "switchboard watcher"))
+    public convenience init(url: AMQPURL, exchange: String, pattern: String = "#") throws(AMQPError) {
+        try self.init(brokers: AMQPBrokers(url), exchange: exchange, pattern: pattern)
+    }
+
+    /// Watches through one of the nodes, moving on to the next when one fails or refuses.
+    public init(brokers: AMQPBrokers, exchange: String, pattern: String = "#") throws(AMQPError) {
+        connection = try AMQPConnection.open(to: brokers, options: .init(connectionName: "switchboard watcher"))
         try connection.openChannel()
-        let name = "\(url.user).watch.\(UUID().uuidString.prefix(8).lowercased())"
+        let name = "\(connection.url.user).watch.\(UUID().uuidString.prefix(8).lowercased())"
         queue = try connection.declareQueue(name, durable: false, exclusive: true, autoDelete: true).name
         try connection.bindQueue(queue, exchange: exchange, routingKey: pattern)
         try connection.setPrefetch(1_000)

@@ -288,6 +288,8 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
     public var eventsSetAside: Int?
     /// Requests on offer, not yet accepted.
     public var offeredCount: Int?
+    /// The broker node the service is connected to, password hidden.
+    public var broker: String?
 
     public init(status: String = "ok", version: String, uptimeSeconds: Double, waitingCount: Int, outboxPending: Int,
                 counters: [String: Int]? = nil, role: String? = nil, storeId: String? = nil, eventsSetAside: Int? = nil,
@@ -307,7 +309,7 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case status, version, uptimeSeconds = "uptime_seconds", waitingCount = "waiting_count"
         case outboxPending = "outbox_pending", counters, role, storeId = "store_id", eventsSetAside = "events_set_aside"
-        case offeredCount = "offered_count"
+        case offeredCount = "offered_count", broker
     }
 }
 

@@ -10,7 +10,8 @@ public struct SwitchboardServiceConfiguration: Sendable {
         case quorum, classic
     }
 
-    public var amqpURL: AMQPURL
+    /// The broker's nodes; the service connects to one and moves on when it fails.
+    public var brokers: AMQPBrokers
     public var databasePath: String
     public var prefix: String
     public var queueType: QueueType
@@ -36,11 +37,11 @@ public struct SwitchboardServiceConfiguration: Sendable {
     public var metricsMaxOperators = 1_000
 
     public init(
-        amqpURL: AMQPURL = AMQPURL(), databasePath: String = "./data/switchboard.sqlite", prefix: String = "switchboard",
+        brokers: AMQPBrokers = AMQPBrokers(AMQPURL()), databasePath: String = "./data/switchboard.sqlite", prefix: String = "switchboard",
         queueType: QueueType = .quorum, batchSize: Int = 256, prefetch: Int = 512, heartbeatSeconds: Int32 = 30,
         logLevel: Logger.Level = .info, maxReconnectDelay: Duration = .seconds(5), awayAfterMissed: Int = 3
     ) {
-        self.amqpURL = amqpURL
+        self.brokers = brokers
         self.databasePath = databasePath
         self.prefix = prefix
         self.queueType = queueType
@@ -54,7 +55,7 @@ public struct SwitchboardServiceConfiguration: Sendable {
 
     /// The variables, their defaults and meanings, as `--help` lists them.
     public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
-        ("SWITCHBOARD_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f", "broker; amqps:// for TLS, with ?cacertfile=, certfile=, keyfile=, verify="),
+        ("SWITCHBOARD_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f", "broker URL, or the nodes of a cluster as a comma-separated list; amqps:// for TLS, with ?cacertfile=, certfile=, keyfile=, verify="),
         ("SWITCHBOARD_DB", "./data/switchboard.sqlite", "SQLite database file (created, migrated on start)"),
         ("SWITCHBOARD_PREFIX", "switchboard", "prefix of every queue and exchange name"),
         ("SWITCHBOARD_QUEUE_TYPE", "quorum", "type of the two consumed queues: quorum or classic"),
@@ -85,7 +86,7 @@ public struct SwitchboardServiceConfiguration: Sendable {
         }
         if let url = value("SWITCHBOARD_AMQP_URL") {
             do {
-                configuration.amqpURL = try AMQPURL(parsing: url)
+                configuration.brokers = try AMQPBrokers(parsing: url)
             } catch {
                 throw ConfigurationError(variable: "SWITCHBOARD_AMQP_URL", problem: error.description)
             }

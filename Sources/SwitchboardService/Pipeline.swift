@@ -107,7 +107,8 @@ final class Pipeline {
             options.connectTimeoutSeconds = 5
             return options
         }
-        let publisher = try AMQPConnection(url: configuration.amqpURL, options: options("switchboard publisher"))
+        let publisher = try AMQPConnection.open(to: configuration.brokers, options: options("switchboard publisher"))
+        logger.info("connected", metadata: ["broker": "\(publisher.url)"])
         self.publisher = publisher
         try publisher.openChannel(Self.eventsChannel)
         try publisher.enableConfirms(channel: Self.eventsChannel)
@@ -122,7 +123,8 @@ final class Pipeline {
             ])
         }
 
-        let consumer = try AMQPConnection(url: configuration.amqpURL, options: options("switchboard consumer"))
+        // Both connections on one node: a node that fails then fails them together.
+        let consumer = try AMQPConnection(url: publisher.url, options: options("switchboard consumer"))
         self.consumer = consumer
         try consumer.openChannel()
         guard try becomeActive(consumer: consumer, publisher: publisher) else { return }
@@ -135,7 +137,7 @@ final class Pipeline {
         control.markReady()
         control.health.set(.active)
         logger.info("ready", metadata: [
-            "role": "active", "broker": "\(configuration.amqpURL)", "prefix": "\(configuration.prefix)", "store_id": "\(store.storeId)",
+            "role": "active", "broker": "\(publisher.url)", "prefix": "\(configuration.prefix)", "store_id": "\(store.storeId)",
             "queue_type": "\(configuration.queueType.rawValue)", "batch_size": "\(configuration.batchSize)",
         ])
 
@@ -425,6 +427,7 @@ final class Pipeline {
                 status.counters = metrics.snapshot()
                 status.role = "active"
                 status.eventsSetAside = metrics[.eventsSetAside]
+                status.broker = publisher.url.description
                 outcome = .success(.status(status))
             }
             figures.answered(name, outcome: outcome.code)

@@ -18,7 +18,7 @@ struct Switchboard: AsyncParsableCommand {
             Ready once it answers a control command (service.status). SIGTERM or SIGINT: the batch in hand is finished and acked, the connections close, exit status 0.
             """)
 
-    @Option(name: .long, help: "Broker URL (SWITCHBOARD_AMQP_URL).") var amqpURL: String?
+    @Option(name: .long, help: "Broker URL, or a cluster's nodes comma-separated (SWITCHBOARD_AMQP_URL).") var amqpURL: String?
     @Option(name: .long, help: "SQLite database file (SWITCHBOARD_DB).") var db: String?
     @Option(name: .long, help: "Queue and exchange name prefix (SWITCHBOARD_PREFIX).") var prefix: String?
     @Option(name: .long, help: "quorum or classic (SWITCHBOARD_QUEUE_TYPE).") var queueType: String?
@@ -51,7 +51,7 @@ struct Switchboard: AsyncParsableCommand {
         }
         let logger = Logger(label: "switchboard")
         logger.info("starting", metadata: [
-            "version": "\(SwitchboardService.version)", "broker": "\(configuration.amqpURL)", "db": "\(configuration.databasePath)",
+            "version": "\(SwitchboardService.version)", "broker": "\(configuration.brokers)", "db": "\(configuration.databasePath)",
         ])
         let exposition = MetricsExposition(maxOperators: configuration.metricsMaxOperators)
         let service = SwitchboardService(configuration: configuration, logger: logger, metricsFactory: exposition.factory)

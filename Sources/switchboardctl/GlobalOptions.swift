@@ -6,7 +6,7 @@ import SwitchboardCore
 
 /// Options every subcommand takes: where the service is, how long to wait, how to print.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "Broker URL (default: SWITCHBOARD_AMQP_URL or amqp://guest:guest@127.0.0.1:5672/%2f).")
+    @Option(name: .long, help: "Broker URL, or a cluster's nodes comma-separated (default: SWITCHBOARD_AMQP_URL or amqp://guest:guest@127.0.0.1:5672/%2f).")
     var amqpURL: String?
 
     @Option(name: .long, help: "Queue and exchange name prefix (default: SWITCHBOARD_PREFIX or switchboard).")
@@ -18,15 +18,15 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print the contract's result as JSON, for scripts.")
     var json = false
 
-    var url: AMQPURL {
+    var brokers: AMQPBrokers {
         let text = amqpURL ?? ProcessInfo.processInfo.environment["SWITCHBOARD_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
-        return (try? AMQPURL(parsing: text)) ?? AMQPURL()
+        return (try? AMQPBrokers(parsing: text)) ?? AMQPBrokers(AMQPURL())
     }
 
     func validate() throws {
         let text = amqpURL ?? ProcessInfo.processInfo.environment["SWITCHBOARD_AMQP_URL"] ?? "amqp://"
         do {
-            _ = try AMQPURL(parsing: text)
+            _ = try AMQPBrokers(parsing: text)
         } catch {
             throw ValidationError("\(error)")
         }
@@ -36,7 +36,7 @@ struct GlobalOptions: ParsableArguments {
     /// Runs a command on the service and returns its result, or throws the CLI failure that
     /// says why not (error reply: 1, no reply: 3, no broker: 4).
     func call(_ command: String, _ args: [String: JSONValue] = [:]) throws -> JSONValue {
-        let client = ControlClient(url: url, prefix: prefix)
+        let client = ControlClient(brokers: brokers, prefix: prefix)
         defer { client.close() }
         let reply: ReplyEnvelope
         do {

@@ -19,7 +19,7 @@ struct PrefixCommand: ParsableCommand {
         func run() throws {
             let topology = Topology(prefix: options.prefix)
             do {
-                let connection = try AMQPConnection(url: options.url)
+                let connection = try AMQPConnection.open(to: options.brokers)
                 defer { connection.close() }
                 try connection.openChannel()
                 // The lock queue exists while an instance is active: 404 means nobody holds it.

@@ -28,7 +28,7 @@ struct RequestCommand: ParsableCommand {
             if let source { body["source"] = .string(source) }
             if let sourceId { body["source_id"] = .integer(sourceId) }
             let id = messageId ?? UUID().uuidString.lowercased()
-            let client = ControlClient(url: options.url, prefix: options.prefix)
+            let client = ControlClient(brokers: options.brokers, prefix: options.prefix)
             defer { client.close() }
             do {
                 try client.sendIntake(Array(JSONEncoder().encode(JSONValue.object(body))), messageId: id)

@@ -57,12 +57,12 @@ struct CLIFailure: Error {
 
     static func notAnswering(_ options: GlobalOptions, _ why: String) -> CLIFailure {
         CLIFailure(
-            message: "error: the service is not answering on '\(options.prefix).control' at \(options.url.description) (\(why))",
+            message: "error: the service is not answering on '\(options.prefix).control' at \(options.brokers.description) (\(why))",
             status: 3)
     }
 
     static func unreachable(_ options: GlobalOptions, _ error: AMQPError) -> CLIFailure {
-        let detail = error.description.contains(options.url.description) ? "\(error)" : "\(options.url.description): \(error)"
+        let detail = error.description.contains(options.brokers.description) ? "\(error)" : "\(options.brokers.description): \(error)"
         return CLIFailure(message: "error: cannot reach the broker: \(detail)", status: 4)
     }
 }

@@ -14,7 +14,7 @@ struct WatchCommand: ParsableCommand {
     func run() throws {
         let watcher: EventWatcher
         do {
-            watcher = try EventWatcher(url: options.url, exchange: Topology(prefix: options.prefix).events, pattern: event)
+            watcher = try EventWatcher(brokers: options.brokers, exchange: Topology(prefix: options.prefix).events, pattern: event)
         } catch {
             throw CLIFailure.unreachable(options, error)
         }

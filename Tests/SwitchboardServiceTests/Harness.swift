@@ -33,7 +33,7 @@ final class RunningService: Sendable {
         var logger = Logger(label: "test.\(label)")
         logger.logLevel = .error
         var configuration = SwitchboardServiceConfiguration(
-            amqpURL: url, databasePath: self.databasePath, prefix: self.prefix, queueType: queueType, batchSize: batchSize,
+            brokers: AMQPBrokers(url), databasePath: self.databasePath, prefix: self.prefix, queueType: queueType, batchSize: batchSize,
             maxReconnectDelay: .milliseconds(500), awayAfterMissed: awayAfterMissed)
         configuration.access = access
         service = SwitchboardService(configuration: configuration, logger: logger)
