@@ -18,7 +18,9 @@ run: broker build
 	.build/release/switchboard
 
 # The broker-restart test restarts the shared broker, so it runs alone after the rest.
+# ClusterTests run on a three-node loopback cluster beside it (scripts/broker cluster).
 test: broker compose-check
+	scripts/broker cluster start
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip BrokerRestartTests
 	$(SWIFT) test --skip-build --filter BrokerRestartTests

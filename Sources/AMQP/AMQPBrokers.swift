@@ -54,8 +54,12 @@ extension AMQPConnection {
     /// Opens a connection to the first node, in this process's order, that takes it; throws
     /// the last node's error when none does. `connection.url` says which node it is.
     public static func open(to brokers: AMQPBrokers, options: Options = Options()) throws(AMQPError) -> AMQPConnection {
+        try open(trying: brokers.connectionOrder, options: options)
+    }
+
+    static func open(trying urls: [AMQPURL], options: Options) throws(AMQPError) -> AMQPConnection {
         var lastError = AMQPError.closed
-        for url in brokers.connectionOrder {
+        for url in urls {
             do {
                 return try AMQPConnection(url: url, options: options)
             } catch {

@@ -58,8 +58,8 @@ func deleteTopology(_ prefix: String) async throws {
 }
 
 /// The same, for code already on a thread of its own.
-func deleteTopologyNow(_ prefix: String) throws {
-    let connection = try AMQPConnection(url: brokerURL)
+func deleteTopologyNow(_ prefix: String, brokers: AMQPBrokers = AMQPBrokers(brokerURL)) throws {
+    let connection = try AMQPConnection.open(to: brokers)
     defer { connection.close() }
     try connection.openChannel()
     try Topology(prefix: prefix).delete(on: connection)

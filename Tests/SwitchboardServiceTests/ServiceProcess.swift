@@ -38,11 +38,12 @@ final class ServiceProcess: @unchecked Sendable {
         if process.isRunning { kill9() }
     }
 
-    /// Polls the log until it contains `text` or the deadline passes.
-    func waitForOutput(containing text: String, timeout: Duration) -> Bool {
+    /// Polls the log until it contains `text` (counting only what came after the log held
+    /// `afterOccurrences` of it) or the deadline passes.
+    func waitForOutput(containing text: String, afterOccurrences: Int = 0, timeout: Duration) -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if output.contains(text) { return true }
+            if output.components(separatedBy: text).count - 1 > afterOccurrences { return true }
             Thread.sleep(forTimeInterval: 0.05)  // poll interval, bounded by the deadline
         }
         return false
