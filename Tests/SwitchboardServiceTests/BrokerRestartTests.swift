@@ -19,20 +19,11 @@ import Testing
             let http = RawHTTP(port: port)
             let before = try http.get("/readyz").status
             _ = try rabbitmqctl("stop_app")
-            func poll(until status: Int, within seconds: Int) throws -> RawHTTP.Answer? {
-                let deadline = ContinuousClock.now + .seconds(seconds)
-                while ContinuousClock.now < deadline {
-                    let answer = try http.get("/readyz")
-                    if answer.status == status { return answer }
-                    Thread.sleep(forTimeInterval: 0.05)  // poll interval, bounded by the deadline
-                }
-                return nil
-            }
-            let during = try poll(until: 503, within: 5)
+            let during: RawHTTP.Answer? = try http.poll("/readyz", until: 503, timeout: .seconds(5))
             #expect(try http.get("/healthz").status == 200, "alive all the same")
             _ = try rabbitmqctl("start_app")
             _ = try rabbitmqctl("await_startup")
-            let after = try poll(until: 200, within: 60)
+            let after: RawHTTP.Answer? = try http.poll("/readyz", until: 200, timeout: .seconds(60))
             return (before, during, after, service.output)
         }
         #expect(outcome.before == 200, "\(outcome.log)")

@@ -85,12 +85,7 @@ final class SmallDisk: @unchecked Sendable {
             let sent = 600
             for n in 0..<sent { try client.intake(user: "u\(n)", source: "chat", message: message) }
 
-            var unready = try http.get("/readyz")
-            let unreadyBy = ContinuousClock.now + .seconds(20)
-            while unready.status != 503, ContinuousClock.now < unreadyBy {
-                Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
-                unready = try http.get("/readyz")
-            }
+            let unready = try http.poll("/readyz", until: 503, timeout: .seconds(20))
             #expect(unready.status == 503, "\(unready.body)\n\(service.output.suffix(2_000))")
             #expect(unready.body.contains("database not writable"), "\(unready.body)")
             #expect(try http.get("/healthz").status == 200, "alive all the same")
@@ -104,12 +99,7 @@ final class SmallDisk: @unchecked Sendable {
             #expect((during.value("switchboard_database_refused_writes_total") ?? 0) >= 1, "metrics still answer, and count the refusals")
 
             disk.free()
-            var ready = try http.get("/readyz")
-            let readyBy = ContinuousClock.now + .seconds(30)
-            while ready.status != 200, ContinuousClock.now < readyBy {
-                Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
-                ready = try http.get("/readyz")
-            }
+            let ready = try http.poll("/readyz", until: 200, timeout: .seconds(30))
             #expect(ready.status == 200, "\(ready.body)\n\(service.output.suffix(2_000))")
             let stored = try client.waitForRequests(sent, timeout: .seconds(30))
             #expect(stored.count == sent, "every accepted request is stored once space returns")

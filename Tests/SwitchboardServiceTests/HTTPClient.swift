@@ -12,6 +12,19 @@ extension ServiceProcess {
     }
 }
 
+extension RawHTTP {
+    /// GETs `path` until it answers `status` or the deadline passes; the last answer.
+    func poll(_ path: String, until status: Int, timeout: Duration) throws -> Answer {
+        let deadline = ContinuousClock.now + timeout
+        var answer = try get(path)
+        while answer.status != status, ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
+            answer = try get(path)
+        }
+        return answer
+    }
+}
+
 /// One sample of a Prometheus text exposition, as `name{labels} value`.
 struct PrometheusSample: Equatable {
     var name: String
