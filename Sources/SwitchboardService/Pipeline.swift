@@ -514,11 +514,15 @@ final class Pipeline {
     /// outage would dead-letter accepted requests. Readiness says why meanwhile.
     private func untilWritable<T>(_ write: () throws -> T) throws -> T {
         var failures = 0
+        // What readiness said before the hold, and says again after it (the hold may come
+        // before the service is ready, while it publishes the outbox left by a crash).
+        // Read only once a write fails: this wraps every batch's transaction.
+        var phaseBefore: ServicePhase?
         while true {
             do {
                 let result = try write()
-                if failures > 0 {
-                    control.health.set(.active)
+                if let phaseBefore {
+                    control.health.set(phaseBefore)
                     logger.notice("the database takes writes again", metadata: ["attempts": "\(failures + 1)"])
                 }
                 return result
@@ -526,6 +530,7 @@ final class Pipeline {
                 failures += 1
                 figures.databaseUnavailable()
                 if failures == 1 {
+                    phaseBefore = control.health.phase
                     control.health.set(.databaseUnavailable("\(error)"))
                     logger.error("the database cannot take writes; holding the batch and trying again", metadata: [
                         "error": "\(error)", "path": "\(configuration.databasePath)",

@@ -30,7 +30,7 @@ enum Cluster {
         let log = ScratchFolder.make("cluster").appendingPathComponent("\(action)-\(n).log").path
         let command = "\(repositoryRoot.appendingPathComponent("scripts/broker-cluster").path) \(action) \(n) > \(log) 2>&1 < /dev/null"
         guard system(command) == 0 else {
-            throw StartFailure(log: "scripts/broker cluster \(action) \(n): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            throw ToolFailure(command: "scripts/broker cluster \(action) \(n)", output: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
         }
     }
 }

@@ -55,7 +55,9 @@ final class SmallDisk: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw StartFailure(log: "\(tool) \(arguments) exited \(process.terminationStatus)") }
+        guard process.terminationStatus == 0 else {
+            throw ToolFailure(command: "\(tool) \(arguments.joined(separator: " "))", output: "exit status \(process.terminationStatus)")
+        }
     }
 }
 

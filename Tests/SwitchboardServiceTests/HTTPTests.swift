@@ -13,6 +13,13 @@ struct StartFailure: Error, CustomStringConvertible {
     var description: String { "the service did not start:\n\(log)" }
 }
 
+/// A tool a test runs (mount, a project script) failed: what ran, and what it said.
+struct ToolFailure: Error, CustomStringConvertible {
+    var command: String
+    var output: String
+    var description: String { "\(command) failed: \(output)" }
+}
+
 @Suite struct HTTPTests {
     static let token = "t0k3n-\(UUID().uuidString.prefix(8))"
 
