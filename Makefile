@@ -17,13 +17,12 @@ build: setup
 run: broker build
 	.build/release/switchboard
 
-# The broker-restart test restarts the shared broker, so it runs alone after the rest.
-# ClusterTests run on a three-node loopback cluster beside it (scripts/broker cluster).
+# ClusterTests, which stop and restart brokers, do it on a three-node loopback cluster beside
+# the shared broker (scripts/broker cluster), so every suite runs at once.
 test: broker compose-check
 	scripts/broker cluster start
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip BrokerRestartTests
-	$(SWIFT) test --skip-build --filter BrokerRestartTests
+	$(SWIFT) test --skip-build
 
 broker-stop:
 	scripts/broker stop

@@ -19,12 +19,16 @@ struct Bench: ParsableCommand {
     @Option(help: "Requests for the memory run.") var memoryRequests = 200_000
     @Option(help: "Requests stored before the scaling run.") var history = 1_000_000
     @Option(help: "quorum or classic.") var queueType = "quorum"
-    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http.") var only = "all"
+    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http, cluster.") var only = "all"
+    @Option(help: "The cluster part's nodes, comma-separated (scripts/broker cluster urls).")
+    var cluster = "amqp://guest:guest@127.0.0.1:5681,amqp://guest:guest@127.0.0.1:5682,amqp://guest:guest@127.0.0.1:5683"
     @Option(help: "Offers expiring together in the offers part.") var expiring = 10_000
     @Option(help: "Also write the figures as JSON to this file.") var json: String?
 
     func run() throws {
-        let url = try AMQPURL(parsing: ProcessInfo.processInfo.environment["SWITCHBOARD_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f")
+        // Of a list of nodes, one for the whole run, as the service keeps to one node.
+        let url = try AMQPBrokers(parsing: ProcessInfo.processInfo.environment["SWITCHBOARD_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f")
+            .connectionOrder[0]
         let tag = "bench-\(UUID().uuidString.prefix(6).lowercased())"
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(tag)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -35,7 +39,8 @@ struct Bench: ParsableCommand {
         func runId() -> String { runs += 1; return "r\(runs)\(tag.suffix(4))" }
 
         // The service and the ceiling, measured with the same producer and sink.
-        func measure(_ label: String, queue: String, exchange: String, pattern: String = "#", count: Int, rate: Double?) throws -> RunResult {
+        func measure(_ label: String, queue: String, exchange: String, pattern: String = "#", count: Int, rate: Double?,
+                     on url: AMQPURL = url) throws -> RunResult {
             let id = runId()
             let sink = Sink(url: url, exchange: exchange, pattern: pattern, run: id, expected: count)
             sink.onProgress = { received in
@@ -59,7 +64,8 @@ struct Bench: ParsableCommand {
             }
             return best
         }
-        func startService(_ name: String, operators: Int, offerTimeoutSeconds: Int = 0, environment: [String: String] = [:]) throws -> ServiceUnderTest {
+        func startService(_ name: String, operators: Int, offerTimeoutSeconds: Int = 0, environment: [String: String] = [:],
+                          on url: AMQPURL = url) throws -> ServiceUnderTest {
             let service = try ServiceUnderTest(url: url, prefix: "\(tag)-\(name)", databasePath: folder.appendingPathComponent("\(name).sqlite").path,
                                                queueType: queueType, environment: environment)
             try service.setUp(operators: operators, offerTimeoutSeconds: offerTimeoutSeconds)
@@ -363,6 +369,50 @@ struct Bench: ParsableCommand {
             ratioLine("intake with 1,000 operators / with 3", manyResult.perSecond / empty, target: ">= 0.80")
             figures["scale"] = ["commands_ms_10k": small, "commands_ms_large": large, "intake_large_per_second": big.perSecond,
                                 "intake_1000_operators_per_second": manyResult.perSecond]
+        }
+
+        if want("cluster") {
+            let node = try AMQPBrokers(parsing: cluster).connectionOrder[0]
+            print("\nThe cluster: \(requests) requests at max rate through one node of three, quorum queues replicated three ways, against one node alone (fastest of 3 each):")
+            if RawHTTP.listens(node.port) {
+                // Everything on one node in each case (the service, the ceilings, producer and
+                // sink), so the two ratios differ by the replication alone.
+                func shares(on url: AMQPURL, _ name: String) throws -> (service: RunResult, passThrough: RunResult, durable: RunResult) {
+                    let service = try startService(name, operators: 3, on: url)
+                    defer { try? service.stop(); try? service.deleteTopology() }
+                    let passThrough = try PassThrough(url: url, prefix: "\(tag)-\(name)", queueType: queueType)
+                    passThrough.start()
+                    defer { try? passThrough.stopAndClean() }
+                    let durable = try PassThrough(url: url, prefix: "\(tag)-\(name)", queueType: queueType,
+                                                  journal: folder.appendingPathComponent("\(name)-durable-router.sqlite").path)
+                    durable.start()
+                    defer { try? durable.stopAndClean() }
+                    return (try fastest { try measure("service, \(name)", queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil, on: url) },
+                            try fastest { try measure("pass-through, \(name)", queue: passThrough.queue, exchange: passThrough.output, count: requests, rate: nil, on: url) },
+                            try fastest { try measure("durable router, \(name)", queue: durable.queue, exchange: durable.output, count: requests, rate: nil, on: url) })
+                }
+                let single = try shares(on: url, "one-node")
+                let replicated = try shares(on: node, "cluster")
+                for (name, result) in [("one node", single), ("cluster ", replicated)] {
+                    print("  \(name), service         \(result.service.summary)")
+                    print("  \(name), pass-through    \(result.passThrough.summary)")
+                    print("  \(name), durable router  \(result.durable.summary)")
+                }
+                let share = { (run: (service: RunResult, passThrough: RunResult, durable: RunResult)) in
+                    (passThrough: run.service.perSecond / run.passThrough.perSecond, durable: run.service.perSecond / run.durable.perSecond)
+                }
+                let (one, three) = (share(single), share(replicated))
+                ratioLine("service / pass-through, one node", one.passThrough, target: "reference")
+                ratioLine("service / pass-through, cluster", three.passThrough, target: String(format: "%.2f ± 0.10", one.passThrough))
+                ratioLine("service / durable router, one node", one.durable, target: "reference")
+                ratioLine("service / durable router, cluster", three.durable, target: String(format: "%.2f ± 0.10", one.durable))
+                figures["cluster"] = ["one_node": ["service": single.service.json, "pass_through": single.passThrough.json, "durable_router": single.durable.json],
+                                      "cluster": ["service": replicated.service.json, "pass_through": replicated.passThrough.json, "durable_router": replicated.durable.json],
+                                      "ratio_one_node": one.passThrough, "ratio_cluster": three.passThrough,
+                                      "durable_ratio_one_node": one.durable, "durable_ratio_cluster": three.durable]
+            } else {
+                print("  skipped: \(node) does not answer (scripts/broker cluster start)")
+            }
         }
 
         if let json {

@@ -3,88 +3,129 @@ import BrokerTestSupport
 import Foundation
 import SwitchboardClient
 import SwitchboardCore
+import SwitchboardService
 import Testing
 
-/// The three-node loopback cluster of `scripts/broker cluster start` (`make test` starts it);
-/// these tests are skipped where it is not running.
-enum Cluster {
-    static let ports = [5681, 5682, 5683]
-
-    static var brokers: AMQPBrokers {
-        AMQPBrokers(ports.map { port in
-            var url = brokerURL
-            url.port = port
-            return url
-        })
-    }
-
-    static var isRunning: Bool { ports.allSatisfy(RawHTTP.listens) }
-
-    /// Stops node `n` (1-3) as an outage would, or starts it again.
-    static func kill(_ n: Int) throws { try script("kill", n) }
-    static func revive(_ n: Int) throws { try script("revive", n) }
-
-    /// Through system(3), which waits on its own child: Foundation's Process never saw the
-    /// script end once it had started a node in the background (the test hung on it).
-    private static func script(_ action: String, _ n: Int) throws {
-        let log = ScratchFolder.make("cluster").appendingPathComponent("\(action)-\(n).log").path
-        let command = "\(repositoryRoot.appendingPathComponent("scripts/broker-cluster").path) \(action) \(n) > \(log) 2>&1 < /dev/null"
-        guard system(command) == 0 else {
-            throw ToolFailure(command: "scripts/broker cluster \(action) \(n)", output: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-        }
-    }
-}
-
+/// Faults on the three-node cluster, each in the middle of 10,000 requests (ClusterScenario).
+/// Serialized: each stops nodes the others use.
 @Suite(.serialized, .enabled(if: Cluster.isRunning, "the cluster is not running (scripts/broker cluster start)"))
 struct ClusterTests {
+    @Test func theQuorumQueuesHaveAMemberOnEachNodeAndDeclaringAgainThroughAnotherNodeChangesNothing() async throws {
+        try await DedicatedThread.run {
+            let prefix = uniquePrefix("cluster-topology")
+            defer { try? deleteTopologyNow(prefix, brokers: Cluster.brokers) }
+            for node in [1, 3, 1] {
+                let connection = try AMQPConnection.open(to: Cluster.brokers([node]))
+                defer { connection.close() }
+                #expect(try Topology(prefix: prefix).declare(on: connection, queueType: .quorum).isEmpty, "declared through c\(node)")
+            }
+            let everyNode = Set(Cluster.ports.indices.map { "c\($0 + 1)@localhost" })
+            let queues = try Cluster.placement(of: prefix, askingNode: 2)
+            #expect(Set(queues.map(\.name)) == Set(["\(prefix).requests", "\(prefix).control", "\(prefix).requests.dead"]))
+            for queue in queues {
+                #expect(queue.type == "quorum", "\(queue.name)")
+                #expect(Set(queue.members) == everyNode, "\(queue.name) replicated on all three nodes")
+                #expect(Set(queue.online) == everyNode, "\(queue.name) online on all three nodes")
+                #expect(queue.leader == "c1@localhost", "\(queue.name) led by the node that declared it first")
+            }
+            let exchanges = try rabbitmqctl("-q", "-n", "c2@localhost", "list_exchanges", "name", "durable", "--no-table-headers")
+            for exchange in [Topology(prefix: prefix).events, Topology(prefix: prefix).dead] {
+                #expect(exchanges.contains("\(exchange)\ttrue"), "\(exchange) is durable:\n\(exchanges)")
+            }
+        }
+    }
+
     @Test func stoppingTheNodeTheServiceIsOnMovesItToAnotherAndLosesNothing() async throws {
         try await DedicatedThread.run {
-            let prefix = uniquePrefix("cluster-node")
-            let service = try ServiceProcess(prefix: prefix, databasePath: temporaryDatabase(),
-                                             environment: ["SWITCHBOARD_AMQP_URL": Cluster.brokers.unredacted])
-            defer { _ = service.terminate(timeout: .seconds(10)) }
-            var client = ControlClient(brokers: Cluster.brokers, prefix: prefix)
-            defer { client.close() }
-            guard try client.waitUntilAnswering(timeout: .seconds(30)) else { throw StartFailure(log: service.output) }
-            try client.ok("operator.create", ["name": "Ann", "max_load_limit": 10_000])
-            try client.ok("source.create", ["name": "Telegram", "identifier": "telegram"])
-            try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 1)])])
-            let first = try #require(client.ok("service.status")["broker"]?.string)
-            let node = try #require(Cluster.ports.firstIndex { first.contains("127.0.0.1:\($0)") }) + 1
-
-            let total = 10_000
+            let scenario = try ClusterScenario(label: "cluster-node")
+            defer { scenario.finish() }
+            let first = try scenario.serviceNode()
+            defer { try? Cluster.revive(first) }
             var moved = false
-            for start in stride(from: 0, to: total, by: 500) {
-                if start == 3_000 {
-                    let readyBeforeKill = service.output.components(separatedBy: "[SwitchboardService] ready").count - 1
-                    try Cluster.kill(node)
-                    // The 3,000 sent are still being worked through when the node goes.
-                    moved = service.waitForOutput(containing: "[SwitchboardService] ready", afterOccurrences: readyBeforeKill,
-                                                  timeout: .seconds(10))
-                }
-                // A chunk whose confirms were lost with its node goes again: ids make it once.
-                var sent = false
-                for _ in 0..<20 where !sent {
-                    do {
-                        try client.sendIntake(intakeBatch(start..<min(start + 500, total), label: prefix))
-                        sent = true
-                    } catch {
-                        client.close()
-                        client = ControlClient(brokers: Cluster.brokers, prefix: prefix)
-                        Thread.sleep(forTimeInterval: 0.2)  // a pause before the next node, bounded by the 20 tries
-                    }
-                }
-                #expect(sent, "chunk \(start) published")
+            var cliRuns: [CLIResult] = []
+            let sent = try scenario.stream {
+                let readyBefore = scenario.service.output.components(separatedBy: "[SwitchboardService] ready").count - 1
+                try Cluster.kill(first)
+                moved = scenario.service.waitForOutput(containing: "[SwitchboardService] ready", afterOccurrences: readyBefore,
+                                                       timeout: .seconds(10))
+                // switchboardctl given the stopped node first; each run draws its own order.
+                let list = Cluster.brokers([first] + [1, 2, 3].filter { $0 != first }).unredacted
+                cliRuns = try (0..<3).map { _ in try ctl(["health", "--json", "--amqp-url", list], prefix: scenario.prefix) }
             }
-            defer { try? Cluster.revive(node) }
-            #expect(moved, "the service was ready on another node within 10 s:\n\(service.output.suffix(3_000))")
-            #expect(try client.waitForCount(total, timeout: .seconds(60)) == total)
-            #expect(try client.storedCount() == total, "nothing doubled")
-            let now = try #require(client.ok("service.status")["broker"]?.string)
-            #expect(now != first, "on another node: \(now)")
-            let load = try client.ok("stats.operators_load")
-            #expect(load["operators"]?.array.first?["current_load"]?.int == Int64(total), "the load equals the assigned count")
-            try deleteTopologyNow(prefix, brokers: Cluster.brokers)
+            #expect(sent, "every chunk confirmed")
+            #expect(moved, "the service was ready on another node within 10 s:\n\(scenario.service.output.suffix(3_000))")
+            for run in cliRuns {
+                #expect(run.status == 0, "switchboardctl with the stopped node first: \(run.stderr)")
+                #expect(run.json?["broker"]?.string.flatMap(Cluster.node(of:)) != first)
+            }
+            try scenario.expectEverythingOnce()
+            #expect(try scenario.serviceNode() != first)
+        }
+    }
+
+    @Test func stoppingTheNodeThatLeadsTheRequestsQueueLosesNothing() async throws {
+        try await DedicatedThread.run {
+            // Declared through c2, which leads the queues; the service is on c1 or c3, so the
+            // fault is the leader's alone and its connection stays up.
+            let scenario = try ClusterScenario(label: "cluster-leader", nodes: [1, 3], declaredOn: 2)
+            defer { scenario.finish() }
+            let requests = Topology(prefix: scenario.prefix).requests
+            let leader = { try Cluster.placement(of: requests, askingNode: 1).first { $0.name == requests }?.leader }
+            #expect(try leader() == "c2@localhost")
+            defer { try? Cluster.revive(2) }
+            var newLeader: String?
+            let sent = try scenario.stream {
+                try Cluster.kill(2)
+                let deadline = ContinuousClock.now + .seconds(30)
+                repeat {
+                    newLeader = try? leader()
+                    if let newLeader, newLeader != "c2@localhost" { break }
+                    Thread.sleep(forTimeInterval: 0.2)  // poll interval, bounded by the deadline
+                } while ContinuousClock.now < deadline
+            }
+            #expect(sent, "every chunk confirmed")
+            #expect(["c1@localhost", "c3@localhost"].contains(newLeader ?? ""), "a new leader was elected: \(String(describing: newLeader))")
+            try scenario.expectEverythingOnce()
+        }
+    }
+
+    @Test func losingTwoNodesOfThreeHoldsEverythingAndTheServiceResumesWhenOneReturns() async throws {
+        try await DedicatedThread.run {
+            let scenario = try ClusterScenario(label: "cluster-majority")
+            defer { scenario.finish() }
+            let kept = try scenario.serviceNode()
+            let others = [1, 2, 3].filter { $0 != kept }
+            defer { for node in others { try? Cluster.revive(node) } }
+            let http = RawHTTP(port: try #require(scenario.service.httpPort()))
+            let stored = { () throws -> Double in
+                parsePrometheus(try http.get("/metrics").body).filter { $0.name == "switchboard_requests_total" }.map(\.value).reduce(0, +)
+            }
+            var duringOutage: [Double] = []
+            var healthDuringOutage = 0
+            var heldBySTOP = false
+            let sent = try scenario.stream {
+                // The outage must find work in the service's hands: it is paused while 1,000
+                // more wait for it (sent again later with the same ids) and until the two
+                // nodes are gone.
+                kill(scenario.service.process.processIdentifier, SIGSTOP)
+                heldBySTOP = scenario.send(3_000..<4_000, before: .now + .seconds(30))
+                for node in others { try Cluster.kill(node) }
+                kill(scenario.service.process.processIdentifier, SIGCONT)
+                // Without a majority nothing more is delivered or confirmed: what the service
+                // had in hand is stored, its acks wait, and the count holds while the outage lasts.
+                for _ in 0..<8 {
+                    duringOutage.append(try stored())
+                    Thread.sleep(forTimeInterval: 0.5)  // sampling the outage, eight samples
+                }
+                healthDuringOutage = try http.get("/healthz").status
+                try Cluster.revive(others[0])
+            }
+            #expect(heldBySTOP)
+            #expect(sent, "every chunk confirmed once a majority returned")
+            #expect(healthDuringOutage == 200, "the service stayed up through the outage")
+            #expect(duringOutage.suffix(3).allSatisfy { $0 == duringOutage.last }, "nothing stored without a majority: \(duringOutage)")
+            #expect((duringOutage.last ?? 0) < 4_000, "the outage came before the service had everything sent")
+            try scenario.expectEverythingOnce()
         }
     }
 }

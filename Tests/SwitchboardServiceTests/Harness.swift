@@ -23,6 +23,7 @@ func temporaryDatabase() -> String {
 final class RunningService: Sendable {
     let prefix: String
     let databasePath: String
+    let url: AMQPURL
     let service: SwitchboardService
 
     init(label: String, prefix: String? = nil, databasePath: String? = nil, batchSize: Int = 64,
@@ -30,6 +31,7 @@ final class RunningService: Sendable {
          access: AccessPolicy = .open) async {
         self.prefix = prefix ?? uniquePrefix(label)
         self.databasePath = databasePath ?? temporaryDatabase()
+        self.url = url
         var logger = Logger(label: "test.\(label)")
         logger.logLevel = .error
         var configuration = SwitchboardServiceConfiguration(
@@ -49,7 +51,7 @@ final class RunningService: Sendable {
     /// Stops the service and deletes its topology.
     func finish() async throws {
         await stop()
-        try await deleteTopology(prefix)
+        try await DedicatedThread.run { [prefix, url] in try deleteTopologyNow(prefix, brokers: AMQPBrokers(url)) }
     }
 }
 
