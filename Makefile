@@ -2,7 +2,7 @@
 # and start a local RabbitMQ on 127.0.0.1 when none answers.
 SWIFT ?= swift
 
-.PHONY: run test build setup broker broker-stop bench bench-amqp bench-store compose-check screenshot
+.PHONY: run test build setup broker broker-stop bench bench-cluster bench-amqp bench-store compose-check screenshot
 
 setup:
 	scripts/setup
@@ -35,6 +35,13 @@ bench: broker
 	$(SWIFT) build -c release --product switchboard
 	$(SWIFT) build -c release --product switchboard-bench
 	.build/release/switchboard-bench --json .build/bench.json
+
+# The same share of the ceiling on the three-node cluster as on one node, in one run.
+bench-cluster: broker
+	scripts/broker cluster start
+	$(SWIFT) build -c release --product switchboard
+	$(SWIFT) build -c release --product switchboard-bench
+	.build/release/switchboard-bench --only cluster
 
 bench-store: setup
 	$(SWIFT) run -c release store-bench

@@ -35,6 +35,22 @@ struct TLSServiceTests {
         #expect(load == 1)
     }
 
+    @Test func aListWhoseLiveNodeIsATLSOneWorksTheSameWay() async throws {
+        try await DedicatedThread.run {
+            let tls = LocalTLS.urlText(query: "cacertfile=\(LocalTLS.ca)")
+            let list = "\(SeveralBrokersTests.downNode.unredacted),\(tls)"
+            let prefix = uniquePrefix("tls-list")
+            let service = try ServiceProcess(prefix: prefix, databasePath: temporaryDatabase(), environment: ["SWITCHBOARD_AMQP_URL": list])
+            defer { _ = service.terminate(timeout: .seconds(10)); try? deleteTopologyNow(prefix, brokers: AMQPBrokers(parsing: tls)) }
+            #expect(service.waitForOutput(containing: "[SwitchboardService] ready", timeout: .seconds(30)), "\(service.output)")
+            let connected = service.output.split(separator: "\n").filter { $0.contains("[SwitchboardService] connected") }
+            #expect(connected.count == 1 && connected[0].contains("broker=amqps://"), "on the TLS node: \(service.output)")
+            let health = try ctl(["health", "--json", "--amqp-url", list], prefix: prefix)
+            #expect(health.status == 0, "\(health.stderr)")
+            #expect(health.json?["broker"]?.string?.hasPrefix("amqps://") == true, "\(health.stdout)")
+        }
+    }
+
     @Test func anUntrustedBrokerIsABrokerUnreachableExit() async throws {
         let url = try AMQPURL(parsing: LocalTLS.urlText(query: "cacertfile=\(LocalTLS.otherCA)"))
         let result = try await DedicatedThread.run { try ctl(["operator", "list"], prefix: uniquePrefix("tls-untrusted"), url: url) }
