@@ -290,10 +290,14 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
     public var offeredCount: Int?
     /// The broker node the service is connected to, password hidden.
     public var broker: String?
+    /// How long a processed message id is remembered (SWITCHBOARD_DEDUPE_WINDOW).
+    public var dedupeWindowSeconds: Int64?
+    /// Age of the oldest message id remembered; 0 when none is.
+    public var oldestKeyAgeSeconds: Double?
 
     public init(status: String = "ok", version: String, uptimeSeconds: Double, waitingCount: Int, outboxPending: Int,
                 counters: [String: Int]? = nil, role: String? = nil, storeId: String? = nil, eventsSetAside: Int? = nil,
-                offeredCount: Int? = nil) {
+                offeredCount: Int? = nil, oldestKeyAgeSeconds: Double? = nil) {
         self.status = status
         self.version = version
         self.uptimeSeconds = uptimeSeconds
@@ -304,12 +308,14 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
         self.storeId = storeId
         self.eventsSetAside = eventsSetAside
         self.offeredCount = offeredCount
+        self.oldestKeyAgeSeconds = oldestKeyAgeSeconds
     }
 
     enum CodingKeys: String, CodingKey {
         case status, version, uptimeSeconds = "uptime_seconds", waitingCount = "waiting_count"
         case outboxPending = "outbox_pending", counters, role, storeId = "store_id", eventsSetAside = "events_set_aside"
         case offeredCount = "offered_count", broker
+        case dedupeWindowSeconds = "dedupe_window_seconds", oldestKeyAgeSeconds = "oldest_key_age_seconds"
     }
 }
 

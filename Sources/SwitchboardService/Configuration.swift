@@ -35,6 +35,8 @@ public struct SwitchboardServiceConfiguration: Sendable {
     public var httpToken: String?
     /// Operators with series of their own in /metrics, lowest ids first: bounds the label set.
     public var metricsMaxOperators = 1_000
+    /// How long a processed message id is remembered, so that a repeat is not processed twice.
+    public var dedupeWindow: Duration = .seconds(7 * 86_400)
 
     public init(
         brokers: AMQPBrokers = AMQPBrokers(AMQPURL()), databasePath: String = "./data/switchboard.sqlite", prefix: String = "switchboard",
@@ -69,6 +71,7 @@ public struct SwitchboardServiceConfiguration: Sendable {
         ("SWITCHBOARD_HTTP", "127.0.0.1:8080", "HTTP listen address for /healthz, /readyz, /metrics and the dashboard; off disables"),
         ("SWITCHBOARD_HTTP_TOKEN", "", "when set, the dashboard, its feed and /metrics require Authorization: Bearer <token>"),
         ("SWITCHBOARD_METRICS_MAX_OPERATORS", "1000", "operators with series of their own in /metrics (lowest ids first)"),
+        ("SWITCHBOARD_DEDUPE_WINDOW", "7d", "how long a processed message id is remembered against repeats (units s, m, h, d)"),
     ]
 
     /// Reads the environment; a bad value is an error naming the variable.
@@ -104,6 +107,13 @@ public struct SwitchboardServiceConfiguration: Sendable {
         configuration.prefetch = max(configuration.prefetch, configuration.batchSize)
         if let heartbeat = try integer("SWITCHBOARD_HEARTBEAT", 0...3_600) { configuration.heartbeatSeconds = Int32(heartbeat) }
         if let missed = try integer("SWITCHBOARD_AWAY_AFTER_MISSED", 0...1_000) { configuration.awayAfterMissed = missed }
+        if let window = value("SWITCHBOARD_DEDUPE_WINDOW") {
+            guard let period = Duration(period: window) else {
+                throw ConfigurationError(variable: "SWITCHBOARD_DEDUPE_WINDOW",
+                                         problem: "must be a whole number and a unit, s, m, h or d (as in 7d or 36h), got \"\(window)\"")
+            }
+            configuration.dedupeWindow = period
+        }
         let admins = AccessPolicy.users(environment["SWITCHBOARD_ADMIN_USERS"])
         let consoles = AccessPolicy.users(environment["SWITCHBOARD_CONSOLE_USERS"])
         configuration.access = AccessPolicy(admins: admins.users, consoles: consoles.users)

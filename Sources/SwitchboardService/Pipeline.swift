@@ -40,6 +40,7 @@ final class Pipeline {
     private var blockedByBroker = false
     /// The committed batch whose events are with the broker, confirms not yet collected.
     private var inFlight: InFlight?
+    private var forgetting = MessageIdForgetting()
 
     private static let intakeTag = "switchboard-intake"
     private static let controlTag = "switchboard-control"
@@ -145,10 +146,12 @@ final class Pipeline {
         batch.reserveCapacity(configuration.batchSize)
         while !control.isStopRequested {
             try retryRefusedEvents()
+            try forgetExpiredMessageIds()
             // A checkpoint is due: run it now if nothing is waiting, else after the next batch.
             let checkpointDue = store.commitsSinceCheckpoint >= Self.checkpointEvery
             var wait = Duration.milliseconds(200)
             if let retry = refused.nextDue { wait = max(.zero, min(wait, retry - .now)) }
+            if forgetting.isDue { wait = .zero }
             // Wait no longer than the next offer deadline: expiries are handled on time even
             // when no delivery comes.
             let deadline = try store.nextDeadline()
@@ -428,6 +431,7 @@ final class Pipeline {
                 status.role = "active"
                 status.eventsSetAside = metrics[.eventsSetAside]
                 status.broker = publisher.url.description
+                status.dedupeWindowSeconds = configuration.dedupeWindow.components.seconds
                 outcome = .success(.status(status))
             }
             figures.answered(name, outcome: outcome.code)
@@ -480,6 +484,14 @@ final class Pipeline {
             total += events.count
         }
         if total > 0 { logger.info("published events left in the outbox", metadata: ["count": "\(total)"]) }
+    }
+
+    /// Message ids older than the dedupe window, forgotten a round at a time.
+    private func forgetExpiredMessageIds() throws {
+        let forgotten = try forgetting.roundIfDue { limit in
+            try untilWritable { try store.forgetMessageIds(olderThan: configuration.dedupeWindow, limit: limit) }
+        }
+        metrics.add(.messageIdsForgotten, forgotten)
     }
 
     /// Nothing arrived for a moment: finish bookkeeping and keep the idle connection alive.
@@ -569,12 +581,6 @@ final class Pipeline {
         publisher?.close()
         consumer = nil
         publisher = nil
-    }
-}
-
-extension Duration {
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }
 

@@ -26,6 +26,8 @@ public final class ServiceMetrics: Sendable {
         /// and the milliseconds they had waited in all: the dashboard's time to assign.
         case assignments
         case assignmentWaitMilliseconds = "assignment_wait_ms"
+        /// Intake and command message ids forgotten, older than the dedupe window.
+        case messageIdsForgotten = "message_ids_forgotten"
     }
 
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))

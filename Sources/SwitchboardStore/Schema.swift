@@ -235,6 +235,12 @@ enum Schema {
                 CREATE INDEX audit_command ON audit(command, id);
                 """)
         }
+        // Intake message ids are forgotten once older than the dedupe window, oldest first,
+        // a few hundred at a time: an index on the time finds them without a scan. Commands'
+        // replies are kept in arrival order already (v8) and need none.
+        migrator.registerMigration("v10-message-ids-by-age") { db in
+            try db.execute(sql: "CREATE INDEX processed_messages_at ON processed_messages(processed_at)")
+        }
         return migrator
     }
 }

@@ -141,6 +141,14 @@ extension JSONValue {
         if case let .string(s) = self { s } else { nil }
     }
 
+    var number: Double? {
+        switch self {
+        case let .integer(i): Double(i)
+        case let .number(d): d
+        default: nil
+        }
+    }
+
     var array: [JSONValue] {
         if case let .array(a) = self { a } else { [] }
     }
