@@ -19,7 +19,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Requests for the memory run.") var memoryRequests = 200_000
     @Option(help: "Requests stored before the scaling run.") var history = 1_000_000
     @Option(help: "quorum or classic.") var queueType = "quorum"
-    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http, cluster.") var only = "all"
+    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http, cluster, retention.") var only = "all"
     @Option(help: "The cluster part's nodes, comma-separated (scripts/broker cluster urls).")
     var cluster = "amqp://guest:guest@127.0.0.1:5681,amqp://guest:guest@127.0.0.1:5682,amqp://guest:guest@127.0.0.1:5683"
     @Option(help: "Offers expiring together in the offers part.") var expiring = 10_000
@@ -369,6 +369,47 @@ struct Bench: ParsableCommand {
             ratioLine("intake with 1,000 operators / with 3", manyResult.perSecond / empty, target: ">= 0.80")
             figures["scale"] = ["commands_ms_10k": small, "commands_ms_large": large, "intake_large_per_second": big.perSecond,
                                 "intake_1000_operators_per_second": manyResult.perSecond]
+        }
+
+        if want("retention") {
+            print("\nThe dedupe window: intake while the writer forgets \(history) expired message ids, against the same database whose window keeps them (\(requests) requests at max rate, alternating, 3 runs each):")
+            // The history's ids date from 2023: a 7-day window forgets them all, one of 100 years none.
+            func withHistory(_ name: String, window: String) throws -> ServiceUnderTest {
+                let environment = ["SWITCHBOARD_DEDUPE_WINDOW": window]
+                try startService(name, operators: 3, environment: environment).stop()
+                FileHandle.standardError.write(Data("  storing \(history) requests for \(name)...\r".utf8))
+                try History.add(requests: history, to: folder.appendingPathComponent("\(name).sqlite").path)
+                FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+                return try startService(name, operators: 3, environment: environment)
+            }
+            let keeping = try withHistory("keeping", window: "36500d")
+            defer { try? keeping.stop(); try? keeping.deleteTopology() }
+            let forgetting = try withHistory("forgetting", window: "7d")
+            defer { try? forgetting.stop(); try? forgetting.deleteTopology() }
+            let forgotten = { () -> Int in
+                guard case let .integer(n)? = try? forgetting.client.call("service.status").result?["counters"]?["message_ids_forgotten"] else { return -1 }
+                return Int(n)
+            }
+            var runs: [(forgetting: RunResult, keeping: RunResult, forgottenAfter: Int)] = []
+            for _ in 0..<3 {
+                let during = try measure("intake, forgetting", queue: forgetting.topology.requests, exchange: forgetting.topology.events, count: requests, rate: nil)
+                let after = forgotten()
+                let kept = try measure("intake, keeping", queue: keeping.topology.requests, exchange: keeping.topology.events, count: requests, rate: nil)
+                runs.append((during, kept, after))
+                print(String(format: "  forgetting %8.0f req/s (%7d ids forgotten by its end)   keeping %8.0f req/s", during.perSecond, after, kept.perSecond))
+            }
+            let busy = runs.filter { $0.forgottenAfter < history }
+            if let best = busy.max(by: { $0.forgetting.perSecond < $1.forgetting.perSecond }) {
+                let keptBest = runs.map(\.keeping.perSecond).max() ?? .nan
+                ratioLine("intake while forgetting / keeping (runs with a backlog left)", best.forgetting.perSecond / keptBest, target: ">= 0.95")
+                figures["retention"] = ["forgetting_per_second": best.forgetting.perSecond, "keeping_per_second": keptBest,
+                                        "ratio": best.forgetting.perSecond / keptBest, "forgotten_after_runs": runs.map(\.forgottenAfter)]
+            } else {
+                print("  the backlog was gone before the first run ended: store more history (--history) to measure during it")
+            }
+            let drainStart = ContinuousClock.now
+            while forgotten() < history, ContinuousClock.now - drainStart < .seconds(600) { Thread.sleep(forTimeInterval: 0.2) }
+            print("  every expired id forgotten \(ContinuousClock.now - drainStart) after the runs (\(forgotten()) in all)")
         }
 
         if want("cluster") {
