@@ -72,7 +72,8 @@ struct Bench: ParsableCommand {
             return service
         }
         func ratioLine(_ name: String, _ value: Double, target: String) {
-            print(String(format: "  %-58@ %6.2f   (target %@)", name as NSString, value, target as NSString))
+            // Padded here: Foundation on Linux ignores the width of a %@ field.
+            print("  \(name.padding(toLength: max(58, name.count), withPad: " ", startingAt: 0)) \(String(format: "%6.2f", value))   (target \(target))")
         }
 
         print("switchboard-bench: \(queueType) queues, \(ProcessInfo.processInfo.activeProcessorCount) cores, broker \(url)")
