@@ -14,6 +14,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.milliseconds < b.milliseconds }
 
+    /// Seconds from `earlier` to this time, never below 0 (the wall clock may step back):
+    /// the age the status and the floor report.
+    public func seconds(since earlier: Timestamp) -> Double {
+        max(0, Double(milliseconds - earlier.milliseconds) / 1000)
+    }
+
     /// Formats by hand: Foundation's ISO8601DateFormatter is slow and not Sendable, and this
     /// runs for three fields of every event.
     public var description: String {

@@ -51,7 +51,7 @@ extension SwitchboardStore {
     func status(_ db: Database) throws -> ServiceStatus {
         let counts = try Self.lineCounts(db)
         let uptime = ContinuousClock.now - openedAt
-        let oldestKey = try Self.oldestMessageIdTime(db).map { max(0, Double(now().milliseconds - $0.milliseconds) / 1000) } ?? 0
+        let oldestKey = try Self.oldestMessageIdTime(db).map { now().seconds(since: $0) } ?? 0
         return ServiceStatus(
             version: Self.version,
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,

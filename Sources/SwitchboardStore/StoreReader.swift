@@ -41,7 +41,7 @@ public final class StoreReader: Sendable {
                 sql: "SELECT created_at FROM requests WHERE status = 'waiting' ORDER BY id LIMIT 1"))
             return FloorSnapshot(
                 operators: try SwitchboardStore.operatorsLoad(db).operators, waitingCount: counts.waiting,
-                oldestWaitingSeconds: oldest.map { max(0, Double(now.milliseconds - $0) / 1000) } ?? 0,
+                oldestWaitingSeconds: oldest.map { now.seconds(since: Timestamp(milliseconds: $0)) } ?? 0,
                 offeredCount: counts.offered, outboxPending: counts.outboxPending)
         }
     }

@@ -80,7 +80,9 @@ final class ClusterScenario {
         let requestByEvent = try events.read(distinct: total, timeout: .seconds(60))
         #expect(requestByEvent.count == total, "one request.assigned event id per request", sourceLocation: sourceLocation)
         #expect(Set(requestByEvent.values).count == total, "each request's event, none for two", sourceLocation: sourceLocation)
-        #expect(try client.ok("service.status")["outbox_pending"]?.int == 0, "nothing left to publish", sourceLocation: sourceLocation)
+        // A confirmed event is marked sent by the writer's next transaction: poll for it.
+        let pending = try client.waitForStatus(timeout: .seconds(30)) { $0["outbox_pending"]?.int == 0 }["outbox_pending"]?.int
+        #expect(pending == 0, "nothing left to publish", sourceLocation: sourceLocation)
     }
 
     func finish() {

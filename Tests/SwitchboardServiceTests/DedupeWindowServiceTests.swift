@@ -24,16 +24,11 @@ import Testing
             try client.sendIntake(message, messageId: "same-id")
             try client.sendIntake(message, messageId: "same-id")
             #expect(try client.waitForCount(1, timeout: .seconds(10)) == 1)
-            let counters = { try client.ok("service.status")["counters"] }
-            let deadline = ContinuousClock.now + .seconds(15)
-            while try counters()?["duplicates"]?.int != 1, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            _ = try client.waitForStatus(timeout: .seconds(15)) { $0["counters"]?["duplicates"]?.int == 1 }
             #expect(try client.storedCount() == 1, "the repeat within the window made nothing")
 
             // Three commands' ids and the intake's, forgotten once two seconds have passed.
-            while try (counters()?["message_ids_forgotten"]?.int ?? 0) < 4, ContinuousClock.now < deadline {
-                Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
-            }
-            let status = try client.ok("service.status")
+            let status = try client.waitForStatus(timeout: .seconds(15)) { ($0["counters"]?["message_ids_forgotten"]?.int ?? 0) >= 4 }
             #expect(status["counters"]?["message_ids_forgotten"]?.int ?? 0 >= 4, "\(status)")
             #expect(status["oldest_key_age_seconds"]?.number ?? 99 < 3, "nothing older than the window is kept: \(status)")
             try client.sendIntake(message, messageId: "same-id")

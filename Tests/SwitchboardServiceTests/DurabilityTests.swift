@@ -19,6 +19,17 @@ extension ControlClient {
         return Int(distribution["by_source"]?.array.compactMap { $0["request_count"]?.int }.reduce(0, +) ?? -1)
     }
 
+    /// Polls `service.status` until `isDone` holds for it or time runs out; the last status.
+    func waitForStatus(timeout: Duration, until isDone: (JSONValue) -> Bool) throws -> JSONValue {
+        let deadline = ContinuousClock.now + timeout
+        var status = try ok("service.status")
+        while !isDone(status), ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
+            status = try ok("service.status")
+        }
+        return status
+    }
+
     func waitForCount(_ count: Int, timeout: Duration) throws -> Int {
         let deadline = ContinuousClock.now + timeout
         var stored = 0

@@ -61,13 +61,7 @@ extension ClusterTests {
             client = ControlClient(url: url, prefix: running.prefix)
             #expect(try client.waitUntilAnswering(timeout: .seconds(60)), "the service reconnects after the broker returns")
             let stored = try client.waitForCount(total, timeout: .seconds(60))
-            let deadline = ContinuousClock.now + .seconds(30)
-            var pending: Int64 = -1
-            while ContinuousClock.now < deadline {
-                pending = try client.ok("service.status")["outbox_pending"]?.int ?? -1
-                if pending == 0 { break }
-                Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
-            }
+            let pending = try client.waitForStatus(timeout: .seconds(30)) { $0["outbox_pending"]?.int == 0 }["outbox_pending"]?.int
             return (stored, pending)
         }
         #expect(stored == total, "every accepted request stored exactly once")

@@ -138,12 +138,9 @@ func consumerCounts(_ queues: [String]) throws -> [String: Int] {
             while eventIds.count < total, ContinuousClock.now < eventDeadline {
                 if let event = try #require(watcher).next(timeout: .milliseconds(500)) { eventIds.insert(event.event?.eventId ?? "") }
             }
-            var setAside: Int64 = -1
-            let setAsideDeadline = ContinuousClock.now + .seconds(30)
-            while setAside != Int64(total - room), ContinuousClock.now < setAsideDeadline {
-                setAside = try client.ok("service.status")["events_set_aside"]?.int ?? -1
-                Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
-            }
+            let setAside = try client.waitForStatus(timeout: .seconds(30)) {
+                $0["events_set_aside"]?.int == Int64(total - room)
+            }["events_set_aside"]?.int ?? -1
             let status = try client.ok("service.status")
             let inFullQueue = try console.declareQueue(full, passive: true).messageCount
             try console.deleteQueue(full)
