@@ -22,7 +22,7 @@ run: broker build
 test: broker compose-check
 	scripts/broker cluster start
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	SWIFT=$(SWIFT) scripts/test-run
 
 broker-stop:
 	scripts/broker stop
