@@ -1,8 +1,8 @@
-# Switchboard image: built on the official Swift image with the same two C libraries the
-# local scripts install (scripts/setup): rabbitmq-c and SQLite.
+# Switchboard image: built on the official Swift image with the same C libraries the
+# local scripts install (scripts/setup): rabbitmq-c, SQLite and zlib.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq-dev libsqlite3-dev pkg-config \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq-dev libsqlite3-dev zlib1g-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -16,7 +16,7 @@ RUN swift build -c release --product switchboard \
 
 FROM swift:6.3-bookworm-slim
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq4 libsqlite3-0 curl \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq4 libsqlite3-0 zlib1g curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home switchboard \
  && mkdir -p /data && chown switchboard /data

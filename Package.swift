@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -38,7 +39,11 @@ let package = Package(
         .target(name: "SwitchboardCore", swiftSettings: strict),
         .target(
             name: "SwitchboardStore",
-            dependencies: ["SwitchboardCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SwitchboardCore", .product(name: "GRDB", package: "GRDB.swift"),
+                // The archive's gzip members: zlib through a kept wrapper, not by hand.
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
             swiftSettings: strict
         ),
         .target(

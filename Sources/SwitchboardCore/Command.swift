@@ -54,6 +54,9 @@ public enum Command: Sendable, Equatable {
     case requestClose(id: Int64)
     case requestAccept(id: Int64, operatorId: Int64)
     case requestReject(id: Int64, operatorId: Int64, reason: String?)
+    /// Archives, then deletes, closed requests closed before the time; at most
+    /// ``Limits/purgeBatch`` per command, so intake never waits long behind one.
+    case requestPurge(closedBefore: Timestamp, dryRun: Bool)
     case statsOperatorsLoad
     case statsRequestsDistribution
     case serviceStatus
@@ -64,7 +67,7 @@ public enum Command: Sendable, Equatable {
         "operator.create", "operator.list", "operator.get", "operator.update", "operator.toggle_active",
         "operator.delete", "operator.set_presence", "source.create", "source.update", "source.list", "source.get",
         "source.set_weights", "request.get", "request.list", "request.assign", "request.close", "request.accept",
-        "request.reject", "stats.operators_load", "stats.requests_distribution", "service.status", "audit.list",
+        "request.reject", "request.purge", "stats.operators_load", "stats.requests_distribution", "service.status", "audit.list",
     ]
 
     /// The commands that only read: they need no write transaction and leave no audit row.
@@ -93,6 +96,7 @@ public enum Command: Sendable, Equatable {
         case .requestClose: "request.close"
         case .requestAccept: "request.accept"
         case .requestReject: "request.reject"
+        case .requestPurge: "request.purge"
         case .statsOperatorsLoad: "stats.operators_load"
         case .statsRequestsDistribution: "stats.requests_distribution"
         case .serviceStatus: "service.status"
@@ -234,6 +238,10 @@ public enum Command: Sendable, Equatable {
             let operatorId = r.id("operator_id")
             let reason = r.text("reason", maxLength: Limits.reasonLength, required: false)
             command = id.flatMap { id in operatorId.map { .requestReject(id: id, operatorId: $0, reason: reason) } }
+        case "request.purge":
+            let before = r.timestamp("closed_before")
+            let dryRun = r.bool("dry_run") ?? false
+            command = before.map { .requestPurge(closedBefore: $0, dryRun: dryRun) }
         case "stats.operators_load": command = .statsOperatorsLoad
         case "stats.requests_distribution": command = .statsRequestsDistribution
         case "service.status": command = .serviceStatus

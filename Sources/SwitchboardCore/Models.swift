@@ -294,10 +294,15 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
     public var dedupeWindowSeconds: Int64?
     /// Age of the oldest message id remembered; 0 when none is.
     public var oldestKeyAgeSeconds: Double?
+    /// Requests archived and deleted over the database's life: stored plus purged is every
+    /// request ever taken in (`stats.requests_distribution` counts the stored ones).
+    public var requestsPurged: Int?
+    /// How long closed requests are kept (SWITCHBOARD_RETAIN_CLOSED); absent when kept forever.
+    public var retainClosedSeconds: Int64?
 
     public init(status: String = "ok", version: String, uptimeSeconds: Double, waitingCount: Int, outboxPending: Int,
                 counters: [String: Int]? = nil, role: String? = nil, storeId: String? = nil, eventsSetAside: Int? = nil,
-                offeredCount: Int? = nil, oldestKeyAgeSeconds: Double? = nil) {
+                offeredCount: Int? = nil, oldestKeyAgeSeconds: Double? = nil, requestsPurged: Int? = nil) {
         self.status = status
         self.version = version
         self.uptimeSeconds = uptimeSeconds
@@ -309,6 +314,7 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
         self.eventsSetAside = eventsSetAside
         self.offeredCount = offeredCount
         self.oldestKeyAgeSeconds = oldestKeyAgeSeconds
+        self.requestsPurged = requestsPurged
     }
 
     enum CodingKeys: String, CodingKey {
@@ -316,6 +322,7 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
         case outboxPending = "outbox_pending", counters, role, storeId = "store_id", eventsSetAside = "events_set_aside"
         case offeredCount = "offered_count", broker
         case dedupeWindowSeconds = "dedupe_window_seconds", oldestKeyAgeSeconds = "oldest_key_age_seconds"
+        case requestsPurged = "requests_purged", retainClosedSeconds = "retain_closed_seconds"
     }
 }
 

@@ -14,6 +14,7 @@ public enum CommandResult: Sendable, Equatable, Encodable {
     case distribution(RequestsDistribution)
     case status(ServiceStatus)
     case audit([AuditEntry])
+    case purge(PurgeSummary)
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
@@ -30,6 +31,7 @@ public enum CommandResult: Sendable, Equatable, Encodable {
         case let .distribution(v): try c.encode(v)
         case let .status(v): try c.encode(v)
         case let .audit(v): try c.encode(v)
+        case let .purge(v): try c.encode(v)
         }
     }
 }

@@ -20,6 +20,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         max(0, Double(milliseconds - earlier.milliseconds) / 1000)
     }
 
+    /// Midnight UTC after this time: where the archive's next day's file begins.
+    public var startOfNextDay: Timestamp {
+        let day: Int64 = 86_400_000
+        let days = milliseconds >= 0 ? milliseconds / day : (milliseconds - day + 1) / day
+        return Timestamp(milliseconds: (days + 1) * day)
+    }
+
     /// Formats by hand: Foundation's ISO8601DateFormatter is slow and not Sendable, and this
     /// runs for three fields of every event.
     public var description: String {

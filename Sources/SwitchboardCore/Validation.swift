@@ -10,6 +10,9 @@ public enum Limits {
     /// 0 turns offers off.
     public static let offerTimeoutSeconds = 0...3_600
     public static let reasonLength = 1_000
+    /// Requests one `request.purge` archives and deletes at most: about 40 ms of the writer's
+    /// time (switchboard-bench --only retention); the reply's `remaining` says whether to go on.
+    public static let purgeBatch = 2_000
 
     /// `^[a-z0-9][a-z0-9_.-]{0,63}$`
     public static func isValidIdentifier(_ text: String) -> Bool {
@@ -115,6 +118,16 @@ public struct FieldReader {
             return nil
         }
         return flag
+    }
+
+    /// A time in RFC 3339 (`2026-11-25T00:00:00Z`, or with an offset or fractions).
+    public mutating func timestamp(_ key: String, required: Bool = true) -> Timestamp? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case let .string(text) = value, let time = Timestamp(rfc3339: text) else {
+            problem(key, "must be an RFC 3339 time such as 2026-11-25T00:00:00Z")
+            return nil
+        }
+        return time
     }
 
     public mutating func array(_ key: String, required: Bool = true) -> [JSONValue]? {

@@ -37,6 +37,10 @@ public struct SwitchboardServiceConfiguration: Sendable {
     public var metricsMaxOperators = 1_000
     /// How long a processed message id is remembered, so that a repeat is not processed twice.
     public var dedupeWindow: Duration = .seconds(7 * 86_400)
+    /// How long closed requests are kept before they are archived and deleted; nil: forever.
+    public var retainClosed: Duration?
+    /// Where purged requests are archived; nil: `archive/` beside the database.
+    public var archiveDirectory: String?
 
     public init(
         brokers: AMQPBrokers = AMQPBrokers(AMQPURL()), databasePath: String = "./data/switchboard.sqlite", prefix: String = "switchboard",
@@ -72,6 +76,8 @@ public struct SwitchboardServiceConfiguration: Sendable {
         ("SWITCHBOARD_HTTP_TOKEN", "", "when set, the dashboard, its feed and /metrics require Authorization: Bearer <token>"),
         ("SWITCHBOARD_METRICS_MAX_OPERATORS", "1000", "operators with series of their own in /metrics (lowest ids first)"),
         ("SWITCHBOARD_DEDUPE_WINDOW", "7d", "how long a processed message id is remembered against repeats (units s, m, h, d)"),
+        ("SWITCHBOARD_RETAIN_CLOSED", "off", "how long closed requests are kept before they are archived and deleted (units s, m, h, d; off: forever)"),
+        ("SWITCHBOARD_ARCHIVE_DIR", "archive/ beside the database", "where purged requests are archived, a gzip'd NDJSON file a day"),
     ]
 
     /// Reads the environment; a bad value is an error naming the variable.
@@ -86,6 +92,13 @@ public struct SwitchboardServiceConfiguration: Sendable {
                 throw ConfigurationError(variable: name, problem: "must be an integer from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
             }
             return number
+        }
+        func period(_ name: String) throws -> Duration? {
+            guard let text = value(name) else { return nil }
+            guard let period = Duration(period: text), period > .zero else {
+                throw ConfigurationError(variable: name, problem: "must be a whole number and a unit, s, m, h or d (as in 7d or 36h), got \"\(text)\"")
+            }
+            return period
         }
         if let url = value("SWITCHBOARD_AMQP_URL") {
             do {
@@ -107,13 +120,9 @@ public struct SwitchboardServiceConfiguration: Sendable {
         configuration.prefetch = max(configuration.prefetch, configuration.batchSize)
         if let heartbeat = try integer("SWITCHBOARD_HEARTBEAT", 0...3_600) { configuration.heartbeatSeconds = Int32(heartbeat) }
         if let missed = try integer("SWITCHBOARD_AWAY_AFTER_MISSED", 0...1_000) { configuration.awayAfterMissed = missed }
-        if let window = value("SWITCHBOARD_DEDUPE_WINDOW") {
-            guard let period = Duration(period: window) else {
-                throw ConfigurationError(variable: "SWITCHBOARD_DEDUPE_WINDOW",
-                                         problem: "must be a whole number and a unit, s, m, h or d (as in 7d or 36h), got \"\(window)\"")
-            }
-            configuration.dedupeWindow = period
-        }
+        if let window = try period("SWITCHBOARD_DEDUPE_WINDOW") { configuration.dedupeWindow = window }
+        if value("SWITCHBOARD_RETAIN_CLOSED") != "off" { configuration.retainClosed = try period("SWITCHBOARD_RETAIN_CLOSED") }
+        configuration.archiveDirectory = value("SWITCHBOARD_ARCHIVE_DIR")
         let admins = AccessPolicy.users(environment["SWITCHBOARD_ADMIN_USERS"])
         let consoles = AccessPolicy.users(environment["SWITCHBOARD_CONSOLE_USERS"])
         configuration.access = AccessPolicy(admins: admins.users, consoles: consoles.users)

@@ -41,6 +41,7 @@ final class Pipeline {
     /// The committed batch whose events are with the broker, confirms not yet collected.
     private var inFlight: InFlight?
     private var forgetting = MessageIdForgetting()
+    private var retention: ClosedRequestRetention
 
     private static let intakeTag = "switchboard-intake"
     private static let controlTag = "switchboard-control"
@@ -61,6 +62,7 @@ final class Pipeline {
         self.figures = figures
         self.feed = feed
         self.logger = logger
+        self.retention = ClosedRequestRetention(retain: configuration.retainClosed)
     }
 
     /// Serves until asked to stop, reconnecting after any broker or database failure with
@@ -147,11 +149,13 @@ final class Pipeline {
         while !control.isStopRequested {
             try retryRefusedEvents()
             try forgetExpiredMessageIds()
+            try purgeExpiredRequests()
             // A checkpoint is due: run it now if nothing is waiting, else after the next batch.
             let checkpointDue = store.commitsSinceCheckpoint >= Self.checkpointEvery
             var wait = Duration.milliseconds(200)
             if let retry = refused.nextDue { wait = max(.zero, min(wait, retry - .now)) }
             if forgetting.isDue { wait = .zero }
+            if retention.isBehind { wait = min(wait, .milliseconds(50)) }
             // Wait no longer than the next offer deadline: expiries are handled on time even
             // when no delivery comes.
             let deadline = try store.nextDeadline()
@@ -320,6 +324,7 @@ final class Pipeline {
                 case let .rejected(rejection): owed.deadLetters.append((entry.delivery, rejection))
                 }
             case let .command(outcome):
+                if case let .success(.purge(summary)) = outcome, !summary.dryRun { countPurged(summary.purged) }
                 owed.replies.append((entry.delivery, item.commandName, .outcome(outcome)))
             case let .repeatedCommand(reply):
                 metrics.add(.duplicates)
@@ -432,6 +437,7 @@ final class Pipeline {
                 status.eventsSetAside = metrics[.eventsSetAside]
                 status.broker = publisher.url.description
                 status.dedupeWindowSeconds = configuration.dedupeWindow.components.seconds
+                status.retainClosedSeconds = configuration.retainClosed?.components.seconds
                 outcome = .success(.status(status))
             }
             figures.answered(name, outcome: outcome.code)
@@ -494,9 +500,27 @@ final class Pipeline {
         metrics.add(.messageIdsForgotten, forgotten)
     }
 
+    /// Closed requests past SWITCHBOARD_RETAIN_CLOSED, archived and deleted a round at a time,
+    /// and a step of the free pages they leave given back.
+    private func purgeExpiredRequests(idle: Bool = false) throws {
+        let purge = { (retain: Duration, limit: Int) in
+            try self.untilWritable { try self.store.purgeClosed(olderThan: retain, limit: limit).purged }
+        }
+        guard idle || retention.isDue else { return }
+        let purged = idle ? try retention.burst(purge) : try retention.roundIfDue(purge)
+        countPurged(purged)
+        metrics.add(.pagesReturned, try untilWritable { try store.returnFreePages() })
+    }
+
+    private func countPurged(_ count: Int) {
+        metrics.add(.requestsPurged, count)
+        figures.purged(count)
+    }
+
     /// Nothing arrived for a moment: finish bookkeeping and keep the idle connection alive.
     private func idle() throws {
         try settleOutbox()
+        if retention.isBehind { try purgeExpiredRequests(idle: true) }
         try publisher?.pump()
         noteBrokerBlocking()
     }

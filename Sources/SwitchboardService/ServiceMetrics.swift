@@ -28,6 +28,10 @@ public final class ServiceMetrics: Sendable {
         case assignmentWaitMilliseconds = "assignment_wait_ms"
         /// Intake and command message ids forgotten, older than the dedupe window.
         case messageIdsForgotten = "message_ids_forgotten"
+        /// Closed requests archived and deleted (SWITCHBOARD_RETAIN_CLOSED and request.purge).
+        case requestsPurged = "requests_purged"
+        /// Pages of the database file given back to the file system after purges.
+        case pagesReturned = "pages_returned"
     }
 
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))

@@ -72,7 +72,7 @@ public final class SwitchboardService: Service, Sendable {
         while !control.isStopRequested {
             do {
                 let store = try SwitchboardStore(path: configuration.databasePath, awayAfterMissed: configuration.awayAfterMissed,
-                                                 access: configuration.access)
+                                                 access: configuration.access, archiveDirectory: configuration.archiveDirectory)
                 if stoodBy { logger.notice("taking over: the database is free", metadata: ["path": "\(configuration.databasePath)"]) }
                 return store
             } catch let error as StoreError {

@@ -14,6 +14,7 @@ final class WriterMetrics {
     private var events: [String: Counter] = [:]
     private let reconnects: Counter
     private let refusedWrites: Counter
+    private let purged: Counter
     private let batchSize: Recorder
     private let transaction: Timer
     private let timeToAssign: Timer
@@ -27,6 +28,7 @@ final class WriterMetrics {
         self.factory = factory
         reconnects = Counter(label: "switchboard_reconnects_total", factory: factory)
         refusedWrites = Counter(label: "switchboard_database_refused_writes_total", factory: factory)
+        purged = Counter(label: "switchboard_requests_purged_total", factory: factory)
         batchSize = Recorder(label: "switchboard_batch_size", aggregate: true, factory: factory)
         transaction = Timer(label: "switchboard_transaction_seconds", factory: factory)
         timeToAssign = Timer(label: "switchboard_time_to_assign_seconds", factory: factory)
@@ -59,6 +61,9 @@ final class WriterMetrics {
     }
 
     func reconnected() { reconnects.increment() }
+
+    /// Closed requests archived and deleted (retention or request.purge).
+    func purged(_ count: Int) { if count > 0 { purged.increment(by: count) } }
 
     /// The database refused a write it may take later (a full disk): the batch is held and retried.
     func databaseUnavailable() { refusedWrites.increment() }

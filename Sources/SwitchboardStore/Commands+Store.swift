@@ -140,6 +140,16 @@ extension SwitchboardStore {
         case let .requestReject(id, operatorId, reason):
             return .request(try reject(id, by: operatorId, reason: reason, db, events: &events))
 
+        case let .requestPurge(before, dryRun):
+            if dryRun {
+                let preview = try purgePreview(before: before, db)
+                return .purge(PurgeSummary(archived: preview.count, purged: preview.count, files: preview.files,
+                                           remaining: preview.count, dryRun: true))
+            }
+            let done = try purgeClosed(before: before, limit: Limits.purgeBatch, db)
+            return .purge(PurgeSummary(archived: done.purged, purged: done.purged, files: done.files,
+                                       remaining: try closedCount(before: before, db)))
+
         case .statsOperatorsLoad:
             return .operatorsLoad(try Self.operatorsLoad(db))
 
@@ -198,19 +208,9 @@ extension SwitchboardStore {
     }
 
     private func requestDetail(_ id: Int64, _ db: Database) throws -> RequestDetail {
-        guard let row = try Row.fetchOne(db, sql: """
-            SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
-                   r.offer_expires_at, u.identifier, s.name, s.identifier, o.name
-            FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
-            LEFT JOIN operators o ON o.id = r.operator_id
-            WHERE r.id = ?
-            """, arguments: [id])
+        guard let row = try Row.fetchOne(db, sql: "\(Records.detailSelect) WHERE r.id = ?", arguments: [id])
         else { throw CommandError.notFound("request", id, field: "id") }
-        let request = Records.makeRequest(row)
-        return RequestDetail(
-            request: request, user: User(id: request.userId, identifier: row[10]),
-            source: .init(id: request.sourceId, name: row[11], identifier: row[12]),
-            operator: request.operatorId.map { RequestDetail.OperatorRef(id: $0, name: row[13]) })
+        return Records.makeDetail(row)
     }
 
     private func listRequests(_ filter: RequestFilter, _ db: Database) throws -> [Request] {

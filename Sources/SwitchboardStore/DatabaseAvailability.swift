@@ -5,6 +5,7 @@ extension SwitchboardStore {
     /// error, a read-only file, a lock held elsewhere) rather than that something in the
     /// batch is wrong: the same batch can commit once the disk is back.
     public static func isUnavailable(_ error: any Error) -> Bool {
+        if let error = error as? ArchiveError { return error.isUnavailable }
         guard let error = error as? DatabaseError else { return false }
         return unavailableCodes.contains(error.resultCode)
     }

@@ -63,6 +63,23 @@ enum Records {
         return found
     }
 
+    /// A request with its user, source and operator spelled out (`request.get`, the archive);
+    /// the caller adds its WHERE.
+    static let detailSelect = """
+        SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
+               r.offer_expires_at, u.identifier, s.name, s.identifier, o.name
+        FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
+        LEFT JOIN operators o ON o.id = r.operator_id
+        """
+
+    static func makeDetail(_ row: Row) -> RequestDetail {
+        let request = makeRequest(row)
+        return RequestDetail(
+            request: request, user: User(id: request.userId, identifier: row[10]),
+            source: .init(id: request.sourceId, name: row[11], identifier: row[12]),
+            operator: request.operatorId.map { RequestDetail.OperatorRef(id: $0, name: row[13]) })
+    }
+
     /// The request with the names its events carry, in one read (the accept path's).
     static func fetchRequestForEvent(_ id: Int64, _ db: Database) throws -> (request: Request, user: String, source: String, messageId: String?)? {
         guard let row = try Row.fetchOne(

@@ -242,6 +242,29 @@ enum Schema {
         migrator.registerMigration("v10-message-ids-by-age") { db in
             try db.execute(sql: "CREATE INDEX processed_messages_at ON processed_messages(processed_at)")
         }
+        // Retention: closed requests by the time they closed, in a partial index that holds
+        // only closed ones (the purge takes the oldest); requests by user, so a user row goes
+        // with its last request; each archive file's committed length (ArchiveFiles); and
+        // totals over the database's life that a purge must not lower.
+        migrator.registerMigration("v11-retention") { db in
+            try db.execute(sql: """
+                CREATE INDEX requests_closed ON requests(closed_at) WHERE status = 'closed';
+                CREATE INDEX requests_user ON requests(user_id);
+                CREATE TABLE archive_files (name TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE lifetime_totals (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                """)
+        }
         return migrator
+    }
+
+    /// Pages freed by a purge can go back to the file system only with auto_vacuum set to
+    /// INCREMENTAL, which SQLite takes on an existing file through a VACUUM alone: a copy of
+    /// the whole file, once, at the first start of this version (a new file takes it at no
+    /// cost). Outside the migrator, since VACUUM cannot run inside its transaction.
+    static func enableIncrementalVacuum(_ db: Database) throws -> Bool {
+        guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") != 2 else { return false }
+        try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+        try db.execute(sql: "VACUUM")
+        return true
     }
 }

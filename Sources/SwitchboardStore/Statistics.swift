@@ -56,6 +56,6 @@ extension SwitchboardStore {
             version: Self.version,
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
             waitingCount: counts.waiting, outboxPending: counts.outboxPending, storeId: storeId, offeredCount: counts.offered,
-            oldestKeyAgeSeconds: oldestKey)
+            oldestKeyAgeSeconds: oldestKey, requestsPurged: try Self.requestsPurged(db))
     }
 }

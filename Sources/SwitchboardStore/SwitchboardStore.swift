@@ -101,6 +101,8 @@ public final class SwitchboardStore {
     /// Users seen lately, by identifier. Users are only ever created by intake, so an entry
     /// stays right unless its transaction fails, and then the whole cache goes.
     var userIds: [String: Int64] = [:]
+    /// Where purged requests are archived.
+    let archive: ArchiveFiles
     /// The figures of the transaction being written (moved into its ``Applied``).
     var figures = BatchFigures()
     static let userCacheLimit = 50_000
@@ -108,7 +110,7 @@ public final class SwitchboardStore {
 
     public init(
         path: String, random: SplitMix64 = SplitMix64(), now: @escaping () -> Timestamp = Timestamp.now,
-        makeEventId: (() -> String)? = nil, awayAfterMissed: Int = 3, access: AccessPolicy = .open
+        makeEventId: (() -> String)? = nil, awayAfterMissed: Int = 3, access: AccessPolicy = .open, archiveDirectory: String? = nil
     ) throws {
         self.awayAfterMissed = awayAfterMissed
         self.access = access
@@ -135,7 +137,11 @@ public final class SwitchboardStore {
         self.now = now
         var eventIds = EventIds()
         self.makeEventId = makeEventId ?? { eventIds.next() }
+        try pool.writeWithoutTransaction { _ = try Schema.enableIncrementalVacuum($0) }
         try Schema.migrator.migrate(pool)
+        let archive = try ArchiveFiles(directory: archiveDirectory ?? Self.defaultArchiveDirectory(for: path))
+        try pool.read { try archive.recover($0) }
+        self.archive = archive
         storeId = try pool.read { try String.fetchOne($0, sql: "SELECT store_id FROM store_identity") } ?? ""
     }
 
@@ -245,6 +251,11 @@ public final class SwitchboardStore {
         }
         events += produced
         return .success(result!)
+    }
+
+    /// `archive/` beside the database.
+    public static func defaultArchiveDirectory(for databasePath: String) -> String {
+        URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("archive").path
     }
 
     // Conveniences for tests, tools and benchmarks: one item, one transaction.

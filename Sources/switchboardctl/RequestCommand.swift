@@ -6,8 +6,8 @@ import SwitchboardCore
 
 struct RequestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "request", abstract: "Send, list, assign, accept, reject and close requests.",
-        subcommands: [Send.self, List.self, Get.self, Assign.self, Accept.self, Reject.self, Close.self])
+        commandName: "request", abstract: "Send, list, assign, accept, reject, close and purge requests.",
+        subcommands: [Send.self, List.self, Get.self, Assign.self, Accept.self, Reject.self, Close.self, Purge.self])
 
     struct Send: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -124,6 +124,50 @@ struct RequestCommand: ParsableCommand {
         @Argument(help: "Request id.") var id: Int64
         func run() throws {
             try options.show(try options.call("request.close", ["id": .integer(id)]), as: Request.self) { requestTable([$0]) }
+        }
+    }
+
+    struct Purge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Archive, then delete, requests closed before a time (admin). Open requests are never touched.",
+            discussion: """
+                The service takes at most 2,000 requests per command, so intake never waits long behind a purge; \
+                this repeats the command until none before the time remain. Each call is idempotent by its message id.
+                """)
+        @OptionGroup var options: GlobalOptions
+        @Option(name: .customLong("closed-before"), help: "RFC 3339 time, or a day (YYYY-MM-DD, midnight UTC).")
+        var closedBefore: String
+        @Flag(name: .customLong("dry-run"), help: "Only count what would be archived and deleted, and name the files.")
+        var dryRun = false
+
+        /// A day alone means its start, UTC.
+        var time: String { closedBefore.count == 10 ? closedBefore + "T00:00:00Z" : closedBefore }
+
+        func run() throws {
+            let args: [String: JSONValue] = ["closed_before": .string(time), "dry_run": .bool(dryRun)]
+            var total = try decode(options.call("request.purge", args))
+            // Each call takes a batch; the count left bounds the calls still needed.
+            var callsLeft = total.remaining / Limits.purgeBatch + 2
+            while !dryRun, total.remaining > 0, callsLeft > 0 {
+                let next = try decode(options.call("request.purge", args))
+                total.archived += next.archived
+                total.purged += next.purged
+                total.files = Array(Set(total.files + next.files)).sorted()
+                total.remaining = next.remaining
+                callsLeft = next.purged == 0 ? 0 : callsLeft - 1
+            }
+            let result = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(total))
+            try options.show(result, as: PurgeSummary.self) { summary in
+                let verb = summary.dryRun ? "Would archive and delete" : "Archived and deleted"
+                return (["\(verb) \(summary.purged) request(s) closed before \(time)."]
+                    + summary.files.map { "  \($0)" }
+                    + (summary.dryRun || summary.remaining == 0 ? [] : ["\(summary.remaining) remain (closed meanwhile, or refused)."]))
+                    .joined(separator: "\n")
+            }
+        }
+
+        private func decode(_ value: JSONValue) throws -> PurgeSummary {
+            try JSONDecoder().decode(PurgeSummary.self, from: JSONEncoder().encode(value))
         }
     }
 }

@@ -78,7 +78,9 @@ final class ClusterScenario {
         let load = try client.ok("stats.operators_load")["operators"]?.array.first?["current_load"]?.int
         #expect(load == Int64(total), "the load equals the assigned count", sourceLocation: sourceLocation)
         let requestByEvent = try events.read(distinct: total, timeout: .seconds(60))
-        #expect(requestByEvent.count == total, "one request.assigned event id per request", sourceLocation: sourceLocation)
+        let setAside = try client.ok("service.status")["events_set_aside"]?.int ?? 0
+        #expect(requestByEvent.count == total, "one request.assigned event id per request (set aside: \(setAside))",
+                sourceLocation: sourceLocation)
         #expect(Set(requestByEvent.values).count == total, "each request's event, none for two", sourceLocation: sourceLocation)
         // A confirmed event is marked sent by the writer's next transaction: poll for it.
         let pending = try client.waitForStatus(timeout: .seconds(30)) { $0["outbox_pending"]?.int == 0 }["outbox_pending"]?.int
