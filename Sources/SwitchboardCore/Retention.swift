@@ -45,6 +45,16 @@ public struct OfferRecord: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case operatorId = "operator_id", offeredAt = "offered_at", expiresAt = "expires_at", outcome, endedAt = "ended_at"
     }
+
+    /// Every key always, null where unknown: a line reads the same whatever the offer's state.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(operatorId, forKey: .operatorId)
+        try c.encode(offeredAt, forKey: .offeredAt)
+        try c.encode(expiresAt, forKey: .expiresAt)
+        try c.encode(outcome, forKey: .outcome)
+        try c.encode(endedAt, forKey: .endedAt)
+    }
 }
 
 /// A line of the archive: the request detail of `request.get`, its offers, and when it was

@@ -3,6 +3,7 @@ import BrokerTestSupport
 import Foundation
 import SwitchboardClient
 import SwitchboardCore
+import SwitchboardStore
 import Testing
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -189,11 +190,16 @@ func expectValid(_ captured: [String: [[UInt8]]], sourceLocation: SourceLocation
             try record("operator.set_presence", ["id": 2, "presence": "offline", "requeue": true], result: "operator.json")
             for event in try watcher.collect(until: "request.waiting", timeout: .seconds(10)) { recorder.add(event) }
             try record("audit.list", ["limit": 50, "command": "request.reject"], result: "audit-entry.json")
+            try record("request.close", ["id": 1], result: "request.json")
+            try record("request.purge", ["closed_before": "2100-01-01T00:00:00Z", "dry_run": true], result: "purge-summary.json")
+            try record("request.purge", ["closed_before": "2100-01-01T00:00:00Z"], result: "purge-summary.json")
+            let archive = SwitchboardStore.defaultArchiveDirectory(for: running.databasePath)
+            for line in try ArchiveReader.lines(in: archive) { try recorder.add("archived-request.json", try JSONParser.parse(Array(line.text.utf8))) }
         }
         #expect(Set(captured.keys).isSuperset(of: [
             "event-request.offer_declined.json", "event-operator.presence_changed.json", "event-request.waiting.json",
             "args/request.accept.json", "args/request.reject.json", "args/operator.set_presence.json", "args/source.update.json",
-            "args/audit.list.json", "audit-entry.json",
+            "args/audit.list.json", "audit-entry.json", "args/request.purge.json", "purge-summary.json", "archived-request.json",
         ]), "\(captured.keys.sorted())")
         try expectValid(captured)
         try await running.finish()

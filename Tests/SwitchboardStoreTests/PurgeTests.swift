@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import Foundation
 import GRDB
 import SwitchboardCore
@@ -150,9 +151,9 @@ import Testing
         let (store, clock, _, _) = try storeWithHistory(closed: 2, open: 0)
         _ = try purge(store, before: clock.tick())
         let directory = store.archive.directory
-        #expect(try Archive.mode(directory) == 0o700)
+        #expect(try ArchiveReader.mode(directory) == 0o700)
         for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
-            #expect(try Archive.mode(directory + "/" + name) == 0o600, "\(name)")
+            #expect(try ArchiveReader.mode(directory + "/" + name) == 0o600, "\(name)")
             #expect(name.hasPrefix("requests-") && name.hasSuffix(".ndjson.gz"))
         }
     }
@@ -179,41 +180,13 @@ import Testing
     }
 }
 
-/// Reads an archive folder back with gzip itself: an independent reader of the format.
+/// The archive decoded: every line with its file's name.
 enum Archive {
-    /// Every line of every file, with the file's name.
     static func read(_ directory: String) throws -> [(file: String, line: ArchivedRequest)] {
-        var lines: [(file: String, line: ArchivedRequest)] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory).sorted() {
-            for line in try gunzip(directory + "/" + name).split(separator: "\n") {
-                lines.append((name, try JSONDecoder().decode(ArchivedRequest.self, from: Data(line.utf8))))
-            }
-        }
-        return lines
+        try ArchiveReader.lines(in: directory).map { ($0.file, try JSONDecoder().decode(ArchivedRequest.self, from: Data($0.text.utf8))) }
     }
 
-    static func lineCount(_ directory: String) throws -> Int {
-        guard FileManager.default.fileExists(atPath: directory) else { return 0 }
-        return try FileManager.default.contentsOfDirectory(atPath: directory)
-            .map { try gunzip(directory + "/" + $0).split(separator: "\n").count }.reduce(0, +)
-    }
-
-    static func gunzip(_ path: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-dc", path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("gzip -dc \(path) failed") }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func mode(_ path: String) throws -> Int {
-        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
-    }
+    static func lineCount(_ directory: String) throws -> Int { try ArchiveReader.lines(in: directory).count }
 }
 
 extension SwitchboardStore {
