@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard-bench",
             dependencies: [
-                "AMQP", "SwitchboardCore", "SwitchboardClient", "SwitchboardService", "BrokerTestSupport",
+                "AMQP", "SwitchboardCore", "SwitchboardClient", "SwitchboardService", "SwitchboardStore", "BrokerTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

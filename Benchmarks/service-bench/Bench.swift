@@ -19,7 +19,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Requests for the memory run.") var memoryRequests = 200_000
     @Option(help: "Requests stored before the scaling run.") var history = 1_000_000
     @Option(help: "quorum or classic.") var queueType = "quorum"
-    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http, cluster, retention.") var only = "all"
+    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http, cluster, retention, days.") var only = "all"
     @Option(help: "The cluster part's nodes, comma-separated (scripts/broker cluster urls).")
     var cluster = "amqp://guest:guest@127.0.0.1:5681,amqp://guest:guest@127.0.0.1:5682,amqp://guest:guest@127.0.0.1:5683"
     @Option(help: "Offers expiring together in the offers part.") var expiring = 10_000
@@ -375,17 +375,16 @@ struct Bench: ParsableCommand {
         if want("retention") {
             print("\nThe dedupe window: intake while the writer forgets \(history) expired message ids, against the same database whose window keeps them (\(requests) requests at max rate, alternating, 3 runs each):")
             // The history's ids date from 2023: a 7-day window forgets them all, one of 100 years none.
-            func withHistory(_ name: String, window: String) throws -> ServiceUnderTest {
-                let environment = ["SWITCHBOARD_DEDUPE_WINDOW": window]
+            func withHistory(_ name: String, environment: [String: String]) throws -> ServiceUnderTest {
                 try startService(name, operators: 3, environment: environment).stop()
                 FileHandle.standardError.write(Data("  storing \(history) requests for \(name)...\r".utf8))
                 try History.add(requests: history, to: folder.appendingPathComponent("\(name).sqlite").path)
                 FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
                 return try startService(name, operators: 3, environment: environment)
             }
-            let keeping = try withHistory("keeping", window: "36500d")
+            let keeping = try withHistory("keeping", environment: ["SWITCHBOARD_DEDUPE_WINDOW": "36500d"])
             defer { try? keeping.stop(); try? keeping.deleteTopology() }
-            let forgetting = try withHistory("forgetting", window: "7d")
+            let forgetting = try withHistory("forgetting", environment: ["SWITCHBOARD_DEDUPE_WINDOW": "7d"])
             defer { try? forgetting.stop(); try? forgetting.deleteTopology() }
             let forgotten = { () -> Int in
                 guard case let .integer(n)? = try? forgetting.client.call("service.status").result?["counters"]?["message_ids_forgotten"] else { return -1 }
@@ -411,6 +410,63 @@ struct Bench: ParsableCommand {
             let drainStart = ContinuousClock.now
             while forgotten() < history, ContinuousClock.now - drainStart < .seconds(600) { Thread.sleep(forTimeInterval: 0.2) }
             print("  every expired id forgotten \(ContinuousClock.now - drainStart) after the runs (\(forgotten()) in all)")
+            try? keeping.stop(); try? keeping.deleteTopology()
+            try? forgetting.stop(); try? forgetting.deleteTopology()
+
+            // Closed requests: the same million, older than a 1-day SWITCHBOARD_RETAIN_CLOSED on
+            // one side and kept on the other; both keep every message id, so that only the
+            // archive-then-delete differs.
+            print("\nClosed requests archived and deleted: \(history) closed long ago, SWITCHBOARD_RETAIN_CLOSED=1d against off (3 max-rate runs each, then \(pacedRequests) paced in 10 alternating blocks):")
+            let purging = try withHistory("purging", environment: ["SWITCHBOARD_RETAIN_CLOSED": "1d", "SWITCHBOARD_DEDUPE_WINDOW": "36500d"])
+            defer { try? purging.stop(); try? purging.deleteTopology() }
+            let unpurged = try withHistory("unpurged", environment: ["SWITCHBOARD_DEDUPE_WINDOW": "36500d"])
+            defer { try? unpurged.stop(); try? unpurged.deleteTopology() }
+            let purgedSoFar = { () -> Int in
+                guard case let .integer(n)? = try? purging.client.call("service.status").result?["requests_purged"] else { return -1 }
+                return Int(n)
+            }
+            var maxRate: [(purging: RunResult, unpurged: RunResult)] = []
+            for _ in 0..<3 {
+                let during = try measure("intake, purging", queue: purging.topology.requests, exchange: purging.topology.events, count: requests, rate: nil)
+                let kept = try measure("intake, unpurged", queue: unpurged.topology.requests, exchange: unpurged.topology.events, count: requests, rate: nil)
+                maxRate.append((during, kept))
+                print(String(format: "  purging %8.0f req/s (%7d purged by its end)   unpurged %8.0f req/s", during.perSecond, purgedSoFar(), kept.perSecond))
+            }
+            let bestPurging = maxRate.map(\.purging.perSecond).max() ?? .nan
+            let bestUnpurged = maxRate.map(\.unpurged.perSecond).max() ?? .nan
+            var paced: [String: [RunResult]] = [:]
+            for block in 0..<10 {
+                for (name, service) in block % 2 == 0 ? [("purging", purging), ("unpurged", unpurged)] : [("unpurged", unpurged), ("purging", purging)] {
+                    Thread.sleep(forTimeInterval: 0.25)
+                    paced[name, default: []].append(try measure(name, queue: service.topology.requests, exchange: service.topology.events,
+                                                                 count: pacedRequests / 10, rate: rate))
+                }
+            }
+            let merged = { (name: String) in paced[name]!.dropFirst().reduce(paced[name]![0]) { $0.merging($1) } }
+            let (pacedPurging, pacedUnpurged) = (merged("purging"), merged("unpurged"))
+            print("  purging    \(pacedPurging.summary)")
+            print("  unpurged   \(pacedUnpurged.summary)")
+            let purgedByEnd = purgedSoFar()
+            print("  \(purgedByEnd) of \(history) purged by the end: the backlog lasted the whole run")
+            ratioLine("intake while purging / unpurged", bestPurging / bestUnpurged, target: ">= 0.95")
+            ratioLine("paced p99 while purging / unpurged", pacedPurging.percentile(99) / pacedUnpurged.percentile(99), target: "<= 1.10")
+
+            figures["archive"] = ["purging_per_second": bestPurging, "unpurged_per_second": bestUnpurged,
+                                  "paced_p99_purging_ms": pacedPurging.percentile(99), "paced_p99_unpurged_ms": pacedUnpurged.percentile(99),
+                                  "purged_by_end": purgedByEnd]
+        }
+
+        // Part of the retention figures; `--only days` runs it alone (no broker needed).
+        if want("retention") || only == "days" {
+            let days = try SimulatedDays.run(days: 10, perDay: 20_000, retain: .seconds(2 * 86_400), folder: folder)
+            print("\nTen simulated days on the store alone, 20,000 requests a day closed the same day, SWITCHBOARD_RETAIN_CLOSED=2d, SWITCHBOARD_RETAIN_AUDIT=2d:")
+            for day in days {
+                print(String(format: "  day %2d: database %7.2f MiB, log %6.2f MiB, %6d requests stored",
+                             day.day, Double(day.databaseBytes) / 1_048_576, Double(day.walBytes) / 1_048_576, day.stored))
+            }
+            let third = Double(days[2].databaseBytes), tenth = Double(days[9].databaseBytes)
+            ratioLine("database size after day 10 / after day 3", tenth / third, target: "<= 1.10")
+            figures["simulated_days"] = ["day3_bytes": days[2].databaseBytes, "day10_bytes": days[9].databaseBytes]
         }
 
         if want("cluster") {

@@ -39,6 +39,8 @@ public struct SwitchboardServiceConfiguration: Sendable {
     public var dedupeWindow: Duration = .seconds(7 * 86_400)
     /// How long closed requests are kept before they are archived and deleted; nil: forever.
     public var retainClosed: Duration?
+    /// How long audit rows are kept; nil: forever.
+    public var retainAudit: Duration?
     /// Where purged requests are archived; nil: `archive/` beside the database.
     public var archiveDirectory: String?
 
@@ -77,6 +79,7 @@ public struct SwitchboardServiceConfiguration: Sendable {
         ("SWITCHBOARD_METRICS_MAX_OPERATORS", "1000", "operators with series of their own in /metrics (lowest ids first)"),
         ("SWITCHBOARD_DEDUPE_WINDOW", "7d", "how long a processed message id is remembered against repeats (units s, m, h, d)"),
         ("SWITCHBOARD_RETAIN_CLOSED", "off", "how long closed requests are kept before they are archived and deleted (units s, m, h, d; off: forever)"),
+        ("SWITCHBOARD_RETAIN_AUDIT", "off", "how long audit rows are kept before they are deleted (units s, m, h, d; off: forever)"),
         ("SWITCHBOARD_ARCHIVE_DIR", "archive/ beside the database", "where purged requests are archived, a gzip'd NDJSON file a day"),
     ]
 
@@ -122,6 +125,7 @@ public struct SwitchboardServiceConfiguration: Sendable {
         if let missed = try integer("SWITCHBOARD_AWAY_AFTER_MISSED", 0...1_000) { configuration.awayAfterMissed = missed }
         if let window = try period("SWITCHBOARD_DEDUPE_WINDOW") { configuration.dedupeWindow = window }
         if value("SWITCHBOARD_RETAIN_CLOSED") != "off" { configuration.retainClosed = try period("SWITCHBOARD_RETAIN_CLOSED") }
+        if value("SWITCHBOARD_RETAIN_AUDIT") != "off" { configuration.retainAudit = try period("SWITCHBOARD_RETAIN_AUDIT") }
         configuration.archiveDirectory = value("SWITCHBOARD_ARCHIVE_DIR")
         let admins = AccessPolicy.users(environment["SWITCHBOARD_ADMIN_USERS"])
         let consoles = AccessPolicy.users(environment["SWITCHBOARD_CONSOLE_USERS"])

@@ -41,7 +41,7 @@ final class Pipeline {
     /// The committed batch whose events are with the broker, confirms not yet collected.
     private var inFlight: InFlight?
     private var forgetting = MessageIdForgetting()
-    private var retention: ClosedRequestRetention
+    private var retention = RetentionRounds()
 
     private static let intakeTag = "switchboard-intake"
     private static let controlTag = "switchboard-control"
@@ -62,7 +62,6 @@ final class Pipeline {
         self.figures = figures
         self.feed = feed
         self.logger = logger
-        self.retention = ClosedRequestRetention(retain: configuration.retainClosed)
     }
 
     /// Serves until asked to stop, reconnecting after any broker or database failure with
@@ -500,15 +499,28 @@ final class Pipeline {
         metrics.add(.messageIdsForgotten, forgotten)
     }
 
-    /// Closed requests past SWITCHBOARD_RETAIN_CLOSED, archived and deleted a round at a time,
-    /// and a step of the free pages they leave given back.
+    /// Closed requests past SWITCHBOARD_RETAIN_CLOSED archived and deleted, and audit rows
+    /// past SWITCHBOARD_RETAIN_AUDIT deleted, a round at a time; then a step of the free
+    /// pages they leave given back.
     private func purgeExpiredRequests(idle: Bool = false) throws {
-        let purge = { (retain: Duration, limit: Int) in
-            try self.untilWritable { try self.store.purgeClosed(olderThan: retain, limit: limit).purged }
-        }
         guard idle || retention.isDue else { return }
-        let purged = idle ? try retention.burst(purge) : try retention.roundIfDue(purge)
-        countPurged(purged)
+        let round = { () throws -> RetentionRounds.Deleted in
+            var deleted = RetentionRounds.Deleted()
+            if let retain = self.configuration.retainClosed {
+                deleted.requests = try self.untilWritable {
+                    try self.store.purgeClosed(olderThan: retain, limit: RetentionRounds.requests).purged
+                }
+            }
+            if let retain = self.configuration.retainAudit {
+                deleted.auditRows = try self.untilWritable {
+                    try self.store.forgetAuditRows(olderThan: retain, limit: RetentionRounds.auditRows)
+                }
+            }
+            return deleted
+        }
+        let deleted = idle ? try retention.burst(round) : try retention.roundIfDue(round)
+        countPurged(deleted.requests)
+        metrics.add(.auditRowsForgotten, deleted.auditRows)
         metrics.add(.pagesReturned, try untilWritable { try store.returnFreePages() })
     }
 

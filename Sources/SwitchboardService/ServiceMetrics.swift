@@ -30,6 +30,8 @@ public final class ServiceMetrics: Sendable {
         case messageIdsForgotten = "message_ids_forgotten"
         /// Closed requests archived and deleted (SWITCHBOARD_RETAIN_CLOSED and request.purge).
         case requestsPurged = "requests_purged"
+        /// Audit rows older than SWITCHBOARD_RETAIN_AUDIT, deleted.
+        case auditRowsForgotten = "audit_rows_forgotten"
         /// Pages of the database file given back to the file system after purges.
         case pagesReturned = "pages_returned"
     }

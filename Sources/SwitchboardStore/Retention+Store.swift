@@ -16,14 +16,28 @@ extension SwitchboardStore {
                     SELECT message_id FROM processed_messages WHERE processed_at < ? ORDER BY processed_at LIMIT ?)
                 """).execute(arguments: [cutoff.milliseconds, limit])
             let intake = db.changesCount
-            // Replies are in arrival order, so the oldest are the first rows: look at those
-            // alone (a filter on the time over the whole table would read every row kept).
-            try db.cachedStatement(sql: """
-                DELETE FROM processed_commands WHERE id <= (
-                    SELECT MAX(id) FROM (SELECT id, processed_at FROM processed_commands ORDER BY id LIMIT ?) WHERE processed_at < ?)
-                """).execute(arguments: [limit, cutoff.milliseconds])
-            return (intake, db.changesCount)
+            return (intake, try Self.deleteOldest(of: "processed_commands", timedBy: "processed_at", before: cutoff, limit: limit, db))
         }
+    }
+
+    /// Forgets, oldest first, up to `limit` audit rows written more than `retention` ago, in
+    /// one short transaction (SWITCHBOARD_RETAIN_AUDIT). Returns how many.
+    public func forgetAuditRows(olderThan retention: Duration, limit: Int) throws -> Int {
+        let cutoff = Timestamp(milliseconds: now().milliseconds - retention.milliseconds)
+        defer { commitsSinceCheckpoint += 1 }
+        return try pool.write { try Self.deleteOldest(of: "audit", timedBy: "at", before: cutoff, limit: limit, $0) }
+    }
+
+    /// Deletes up to `limit` of the first rows of a table kept in arrival order (by its
+    /// integer key) whose time is before `cutoff`. The oldest are the first rows, so only
+    /// those are read: a filter on the time over the whole table would read every row kept.
+    private static func deleteOldest(of table: String, timedBy column: String, before cutoff: Timestamp, limit: Int,
+                                     _ db: Database) throws -> Int {
+        try db.cachedStatement(sql: """
+            DELETE FROM \(table) WHERE id <= (
+                SELECT MAX(id) FROM (SELECT id, \(column) FROM \(table) ORDER BY id LIMIT ?) WHERE \(column) < ?)
+            """).execute(arguments: [limit, cutoff.milliseconds])
+        return db.changesCount
     }
 
     /// When the oldest message id still remembered was processed; nil when none is.

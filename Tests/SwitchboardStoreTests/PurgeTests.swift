@@ -193,3 +193,19 @@ extension SwitchboardStore {
     /// A write transaction for a test that must fail in the middle of one.
     func writeForTest<T>(_ body: (Database) throws -> T) throws -> T { try pool.write(body) }
 }
+
+/// SWITCHBOARD_RETAIN_AUDIT: audit rows older than the setting go, oldest first, in rounds.
+@Suite struct AuditRetentionTests {
+    @Test func auditRowsOlderThanTheSettingGoOldestFirstAndNewerOnesStay() throws {
+        let clock = Clock()
+        let store = try makeStore(clock: clock)
+        for n in 0..<5 { try store.createOperator("old-\(n)", limit: 1) }
+        clock.advance(seconds: 7_200)
+        try store.createOperator("new", limit: 1)
+        #expect(try store.forgetAuditRows(olderThan: .seconds(3_600), limit: 3) == 3)
+        #expect(try store.forgetAuditRows(olderThan: .seconds(3_600), limit: 3) == 2)
+        #expect(try store.forgetAuditRows(olderThan: .seconds(3_600), limit: 3) == 0)
+        let kept = try store.read { try Int64.fetchAll($0, sql: "SELECT id FROM audit") }
+        #expect(kept == [6], "the newest row, written after the clock moved on, stays")
+    }
+}
