@@ -35,7 +35,11 @@ final class DatabaseLock {
     /// Takes the lock, or throws `.databaseInUse` naming the process that holds it.
     init(database: String) throws(StoreError) {
         let path = database + ".lock"
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        // Kept in a local until the lock is taken: once every stored property is set, a
+        // throwing init still runs deinit, and a second close() there would close whatever
+        // descriptor another thread opened with the same number meanwhile (seen: NIO's read
+        // of a cgroup file failing with EBADF in a standby retrying for the lock).
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .cannotCreate(path: path, reason: String(cString: strerror(errno))) }
         fchmod(descriptor, 0o600)
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
@@ -49,6 +53,7 @@ final class DatabaseLock {
         let pid = Array("\(getpid())\n".utf8)
         ftruncate(descriptor, 0)
         _ = pwrite(descriptor, pid, pid.count, 0)
+        self.descriptor = descriptor
     }
 
     deinit { close(descriptor) }

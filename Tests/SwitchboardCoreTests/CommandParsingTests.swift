@@ -50,6 +50,10 @@ func problems(_ json: String) -> [FieldProblem] {
             (#"{"command":"request.accept","args":{"id":9,"operator_id":2}}"#, .requestAccept(id: 9, operatorId: 2)),
             (#"{"command":"request.reject","args":{"id":9,"operator_id":2,"reason":" busy "}}"#,
              .requestReject(id: 9, operatorId: 2, reason: "busy")),
+            (#"{"command":"request.purge","args":{"closed_before":"2026-08-01T00:00:00Z"}}"#,
+             .requestPurge(closedBefore: Timestamp(rfc3339: "2026-08-01T00:00:00Z")!, dryRun: false)),
+            (#"{"command":"request.purge","args":{"closed_before":"2026-08-01T02:00:00+02:00","dry_run":true}}"#,
+             .requestPurge(closedBefore: Timestamp(rfc3339: "2026-08-01T00:00:00Z")!, dryRun: true)),
             (#"{"command":"stats.operators_load"}"#, .statsOperatorsLoad),
             (#"{"command":"stats.requests_distribution"}"#, .statsRequestsDistribution),
             (#"{"command":"service.status"}"#, .serviceStatus),
@@ -77,6 +81,9 @@ func problems(_ json: String) -> [FieldProblem] {
         (#"{"command":"source.create","args":{"name":"C","identifier":"c","offer_timeout_seconds":-1}}"#, "offer_timeout_seconds"),
         (#"{"command":"request.accept","args":{"id":1}}"#, "operator_id"),
         (#"{"command":"request.reject","args":{"id":1,"operator_id":2,"reason":""}}"#, "reason"),
+        (#"{"command":"request.purge","args":{"closed_before":"last tuesday"}}"#, "closed_before"),
+        (#"{"command":"request.purge","args":{}}"#, "closed_before"),
+        (#"{"command":"request.purge","args":{"closed_before":"2026-08-01T00:00:00Z","dry_run":"yes"}}"#, "dry_run"),
         (#"{"command":"request.reject","args":{"id":1,"operator_id":2,"reason":"a\u0000b"}}"#, "reason"),
     ])
     func offerCommandsNameTheBadField(_ json: String, _ field: String) {
