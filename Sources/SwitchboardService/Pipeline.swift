@@ -367,9 +367,12 @@ final class Pipeline {
     /// Publishes again the refused events whose pause is over; sets aside those refused too often.
     private func retryRefusedEvents() throws {
         let due = refused.takeDue(now: .now)
-        guard !due.isEmpty else { return }
-        let refusals = try publishConfirmed(due.map(\.event))
-        let setAside = refused.retried(due, refused: refusals, now: .now)
+        var setAside = refused.heldOver
+        refused.heldOver = []
+        if !due.isEmpty {
+            let refusals = try publishConfirmed(due.map(\.event))
+            setAside += refused.retried(due, refused: refusals, now: .now)
+        }
         guard !setAside.isEmpty else { return }
         metrics.add(.eventsSetAside, setAside.count)
         for event in setAside { setAsideUnlogged[event.routingKey, default: 0] += 1 }

@@ -7,8 +7,15 @@ import SwitchboardStore
 /// Outbox rows are settled (deleted) once every event in them is confirmed or set aside;
 /// until then a crash only means they are published again on start.
 struct RefusedEvents {
-    /// Pauses before each new attempt; after the last, the event is set aside (2.6 s in all).
-    static let retryDelays: [Duration] = [.milliseconds(100), .milliseconds(500), .seconds(2)]
+    /// Pauses before each new attempt; after the last, the event is set aside (17.6 s in all).
+    /// Long enough to outlast a quorum queue's leader election when a cluster node fails: a
+    /// subscriber's queue nacks while it has no leader, and with 2.6 s in all every event of
+    /// a backlog processed in that time was set aside (ClusterTests, under load).
+    static let retryDelays: [Duration] = [.milliseconds(100), .milliseconds(500), .seconds(2), .seconds(5), .seconds(10)]
+    /// Refused events held for another attempt at most; past it, a newly refused one is set
+    /// aside at once. A queue refusing at full rate must not make the writer hold 17.6 s of
+    /// events in memory (about 30 MB at this bound).
+    static let holdLimit = 50_000
 
     struct Entry {
         var event: OutboxEvent
@@ -17,6 +24,8 @@ struct RefusedEvents {
     }
 
     private var waiting: [Entry] = []
+    /// Set aside at once, the hold being full: the writer counts and logs them.
+    var heldOver: [OutboxEvent] = []
     /// Outbox row → how many of its events are still refused.
     private var unsettled: [Int64: Int] = [:]
     /// What to write with the next transaction.
@@ -28,6 +37,11 @@ struct RefusedEvents {
     mutating func published(_ events: [OutboxEvent], refused: Set<Int>, now: ContinuousClock.Instant) {
         for position in refused.sorted() {
             let event = events[position]
+            if waiting.count >= Self.holdLimit {
+                settlement.setAside.append(event)
+                heldOver.append(event)
+                continue
+            }
             waiting.append(Entry(event: event, retries: 0, due: now + Self.retryDelays[0]))
             unsettled[event.id, default: 0] += 1
         }

@@ -260,7 +260,9 @@ enum Schema {
     /// Pages freed by a purge can go back to the file system only with auto_vacuum set to
     /// INCREMENTAL, which SQLite takes on an existing file through a VACUUM alone: a copy of
     /// the whole file, once, at the first start of this version (a new file takes it at no
-    /// cost). Outside the migrator, since VACUUM cannot run inside its transaction.
+    /// cost). Outside the migrator, since VACUUM cannot run inside its transaction. Measured
+    /// here: 1.1 s for a 204 MiB file of a million closed requests and their message ids; it
+    /// needs that much free disk again for the copy.
     static func enableIncrementalVacuum(_ db: Database) throws -> Bool {
         guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") != 2 else { return false }
         try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
