@@ -148,7 +148,7 @@ final class Pipeline {
         while !control.isStopRequested {
             try retryRefusedEvents()
             try forgetExpiredMessageIds()
-            try purgeExpiredRequests()
+            try applyRetention()
             // A checkpoint is due: run it now if nothing is waiting, else after the next batch.
             let checkpointDue = store.commitsSinceCheckpoint >= Self.checkpointEvery
             var wait = Duration.milliseconds(200)
@@ -505,25 +505,25 @@ final class Pipeline {
     /// Closed requests past SWITCHBOARD_RETAIN_CLOSED archived and deleted, and audit rows
     /// past SWITCHBOARD_RETAIN_AUDIT deleted, a round at a time; then a step of the free
     /// pages they leave given back.
-    private func purgeExpiredRequests(idle: Bool = false) throws {
+    private func applyRetention(idle: Bool = false) throws {
         guard idle || retention.isDue else { return }
-        let round = { () throws -> RetentionRounds.Deleted in
-            var deleted = RetentionRounds.Deleted()
+        let round = { () throws -> RetentionRounds.Removed in
+            var removed = RetentionRounds.Removed()
             if let retain = self.configuration.retainClosed {
-                deleted.requests = try self.untilWritable {
+                removed.requests = try self.untilWritable {
                     try self.store.purgeClosed(olderThan: retain, limit: RetentionRounds.requests).purged
                 }
             }
             if let retain = self.configuration.retainAudit {
-                deleted.auditRows = try self.untilWritable {
+                removed.auditRows = try self.untilWritable {
                     try self.store.forgetAuditRows(olderThan: retain, limit: RetentionRounds.auditRows)
                 }
             }
-            return deleted
+            return removed
         }
-        let deleted = idle ? try retention.burst(round) : try retention.roundIfDue(round)
-        countPurged(deleted.requests)
-        metrics.add(.auditRowsForgotten, deleted.auditRows)
+        let removed = idle ? try retention.burst(round) : try retention.roundIfDue(round)
+        countPurged(removed.requests)
+        metrics.add(.auditRowsForgotten, removed.auditRows)
         metrics.add(.pagesReturned, try untilWritable { try store.returnFreePages() })
     }
 
@@ -535,7 +535,7 @@ final class Pipeline {
     /// Nothing arrived for a moment: finish bookkeeping and keep the idle connection alive.
     private func idle() throws {
         try settleOutbox()
-        if retention.isBehind { try purgeExpiredRequests(idle: true) }
+        if retention.isBehind { try applyRetention(idle: true) }
         try publisher?.pump()
         noteBrokerBlocking()
     }

@@ -23,15 +23,15 @@ struct RetentionRounds {
     var isDue: Bool { ContinuousClock.now >= due }
 
     /// Runs a round if one is due; what it deleted.
-    mutating func roundIfDue(_ round: () throws -> Deleted) rethrows -> Deleted {
-        guard isDue else { return Deleted() }
+    mutating func roundIfDue(_ round: () throws -> Removed) rethrows -> Removed {
+        guard isDue else { return Removed() }
         return try self.round(round)
     }
 
     /// Runs rounds while older rows remain, for at most ``idleBurst``: the writer is idle.
-    mutating func burst(_ round: () throws -> Deleted) rethrows -> Deleted {
+    mutating func burst(_ round: () throws -> Removed) rethrows -> Removed {
         let until = ContinuousClock.now + Self.idleBurst
-        var total = Deleted()
+        var total = Removed()
         repeat {
             let deleted = try self.round(round)
             total.requests += deleted.requests
@@ -40,12 +40,12 @@ struct RetentionRounds {
         return total
     }
 
-    struct Deleted {
+    struct Removed {
         var requests = 0
         var auditRows = 0
     }
 
-    private mutating func round(_ round: () throws -> Deleted) rethrows -> Deleted {
+    private mutating func round(_ round: () throws -> Removed) rethrows -> Removed {
         let deleted = try round()
         isBehind = deleted.requests == Self.requests || deleted.auditRows == Self.auditRows
         due = .now + (isBehind ? Self.pauseWhileBehind : .seconds(1))

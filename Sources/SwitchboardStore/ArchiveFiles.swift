@@ -89,10 +89,8 @@ final class ArchiveFiles {
     }
 
     private func prepareDirectory() throws {
-        guard access(directory, F_OK) != 0 else { return }
         do {
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try DatabaseFiles.createPrivateFolder(directory)
         } catch {
             throw ArchiveError(path: directory, operation: "create the folder", code: EIO, detail: "\(error)")
         }

@@ -2,18 +2,15 @@ import Foundation
 import Glibc
 
 /// The database holds every customer's messages: its folder, when the store creates it, is
-/// 0700 and its file 0600 whatever the umask. SQLite gives the `-wal` and `-shm` files it makes
+/// 0700 and its file 0600 whatever the umask (the archive's folder and files too). SQLite gives the `-wal` and `-shm` files it makes
 /// later the database file's own mode, so they are 0600 too.
 enum DatabaseFiles {
     static func prepare(_ path: String) throws(StoreError) {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if !FileManager.default.fileExists(atPath: folder) {
-            do {
-                try FileManager.default.createDirectory(
-                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw .cannotCreate(path: folder, reason: "\(error)")
-            }
+        do {
+            try createPrivateFolder(folder)
+        } catch {
+            throw .cannotCreate(path: folder, reason: "\(error)")
         }
         let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if descriptor < 0 {
@@ -23,6 +20,12 @@ enum DatabaseFiles {
         // open() applies the umask, which may only take bits away; fchmod is exact.
         fchmod(descriptor, 0o600)
         close(descriptor)
+    }
+
+    /// Creates `folder` (and its parents) 0700 when it does not exist: the database's, the archive's.
+    static func createPrivateFolder(_ folder: String) throws {
+        guard !FileManager.default.fileExists(atPath: folder) else { return }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 }
 

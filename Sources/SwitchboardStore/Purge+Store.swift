@@ -104,7 +104,7 @@ extension SwitchboardStore {
     /// Archives and deletes one round of requests closed more than `retention` ago, in a
     /// transaction of its own (the writer's retention, between batches). Returns how many.
     public func purgeClosed(olderThan retention: Duration, limit: Int) throws -> (purged: Int, files: [String]) {
-        let cutoff = Timestamp(milliseconds: now().milliseconds - retention.milliseconds)
+        let cutoff = self.cutoff(olderThan: retention)
         defer { commitsSinceCheckpoint += 1 }
         do {
             return try pool.write { try purgeClosed(before: cutoff, limit: limit, $0) }

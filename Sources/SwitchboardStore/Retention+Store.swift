@@ -8,7 +8,7 @@ extension SwitchboardStore {
     /// more than `window` ago, in one short transaction. Returns how many were forgotten;
     /// fewer than `limit` of each means none older is left.
     public func forgetMessageIds(olderThan window: Duration, limit: Int) throws -> (intake: Int, commands: Int) {
-        let cutoff = Timestamp(milliseconds: now().milliseconds - window.milliseconds)
+        let cutoff = self.cutoff(olderThan: window)
         defer { commitsSinceCheckpoint += 1 }
         return try pool.write { db in
             try db.cachedStatement(sql: """
@@ -23,9 +23,15 @@ extension SwitchboardStore {
     /// Forgets, oldest first, up to `limit` audit rows written more than `retention` ago, in
     /// one short transaction (SWITCHBOARD_RETAIN_AUDIT). Returns how many.
     public func forgetAuditRows(olderThan retention: Duration, limit: Int) throws -> Int {
-        let cutoff = Timestamp(milliseconds: now().milliseconds - retention.milliseconds)
+        let cutoff = self.cutoff(olderThan: retention)
         defer { commitsSinceCheckpoint += 1 }
         return try pool.write { try Self.deleteOldest(of: "audit", timedBy: "at", before: cutoff, limit: limit, $0) }
+    }
+
+    /// The time before which a row kept for `period` is due to go: the one rule of every
+    /// setting that keeps rows for a time (the dedupe window, closed requests, audit rows).
+    func cutoff(olderThan period: Duration) -> Timestamp {
+        Timestamp(milliseconds: now().milliseconds - period.milliseconds)
     }
 
     /// Deletes up to `limit` of the first rows of a table kept in arrival order (by its
