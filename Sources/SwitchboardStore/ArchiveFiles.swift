@@ -119,10 +119,6 @@ public struct ArchiveError: Error, CustomStringConvertible {
         self.detail = detail
     }
 
-    /// A full disk or a read-only folder: the writer holds the batch until it passes, as
-    /// for the database itself.
-    public var isUnavailable: Bool { [ENOSPC, EDQUOT, EROFS, EIO].contains(code) }
-
     public var description: String {
         "cannot \(operation) the archive \(path): \(detail ?? String(cString: strerror(code)))"
     }

@@ -209,3 +209,28 @@ extension SwitchboardStore {
         #expect(kept == [6], "the newest row, written after the clock moved on, stays")
     }
 }
+
+@Suite struct ArchiveFailureTests {
+    /// An archive that cannot be written deletes nothing, and the writer is told to hold and
+    /// try again (as for a full disk), not to fail the batch.
+    @Test func anArchiveThatCannotBeWrittenDeletesNothingAndIsHeldNotFailed() throws {
+        let clock = Clock()
+        let folder = ScratchFolder.make("archive-blocked")
+        let blocker = folder.appendingPathComponent("a-file").path
+        #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
+        let store = try SwitchboardStore(path: folder.appendingPathComponent("db.sqlite").path, now: { clock.tick() },
+                                         archiveDirectory: blocker + "/archive")
+        let source = try store.createSource("telegram")
+        let ann = try store.createOperator("Ann", limit: 10)
+        try store.ok(.sourceSetWeights(sourceId: source, weights: [Weight(operatorId: ann, weight: 1)]))
+        guard case let .assigned(id, _) = try store.send("u1", source: .id(source)) else { throw TestFailure("not assigned") }
+        try store.ok(.requestClose(id: id))
+        do {
+            _ = try store.execute(.requestPurge(closedBefore: clock.tick(), dryRun: false))
+            Issue.record("the purge went through without its archive")
+        } catch {
+            #expect(error is ArchiveError && SwitchboardStore.isUnavailable(error), "\(error)")
+        }
+        #expect(try store.requestNow(id).status == .closed, "nothing deleted")
+    }
+}
