@@ -21,13 +21,80 @@ public struct RequestFilter: Sendable, Equatable {
 /// a setting as it is (or at its default, on create).
 public struct SourceSettings: Sendable, Equatable {
     public var offerTimeoutSeconds: Int?
+    public var maxWaitSeconds: Int?
+    public var overflow: Bool?
+    public var stickySeconds: Int?
 
-    public init(offerTimeoutSeconds: Int? = nil) {
+    public init(offerTimeoutSeconds: Int? = nil, maxWaitSeconds: Int? = nil, overflow: Bool? = nil, stickySeconds: Int? = nil) {
         self.offerTimeoutSeconds = offerTimeoutSeconds
+        self.maxWaitSeconds = maxWaitSeconds
+        self.overflow = overflow
+        self.stickySeconds = stickySeconds
     }
 
     static func read(_ r: inout FieldReader) -> SourceSettings {
-        SourceSettings(offerTimeoutSeconds: r.integer("offer_timeout_seconds", in: Limits.offerTimeoutSeconds, required: false))
+        SourceSettings(
+            offerTimeoutSeconds: r.integer("offer_timeout_seconds", in: Limits.offerTimeoutSeconds, required: false),
+            maxWaitSeconds: r.integer("max_wait_seconds", in: Limits.maxWaitSeconds, required: false),
+            overflow: r.bool("overflow"),
+            stickySeconds: r.integer("sticky_seconds", in: Limits.stickySeconds, required: false))
+    }
+
+    /// The settings applied over a source's current ones.
+    public func applied(to source: Source) -> Source {
+        var updated = source
+        if let offerTimeoutSeconds { updated.offerTimeoutSeconds = offerTimeoutSeconds }
+        if let maxWaitSeconds { updated.maxWaitSeconds = maxWaitSeconds }
+        if let overflow { updated.overflow = overflow }
+        if let stickySeconds { updated.stickySeconds = stickySeconds }
+        return updated
+    }
+}
+
+/// `stats.service_level`'s arguments. `since` and `until` default, in the store, to the 24
+/// hours before now.
+public struct ServiceLevelQuery: Sendable, Equatable {
+    public var since: Timestamp?
+    public var until: Timestamp?
+    public var sourceId: Int64?
+    public var thresholdsSeconds: [Int]
+
+    public init(since: Timestamp? = nil, until: Timestamp? = nil, sourceId: Int64? = nil,
+                thresholdsSeconds: [Int] = Limits.defaultThresholdsSeconds) {
+        self.since = since
+        self.until = until
+        self.sourceId = sourceId
+        self.thresholdsSeconds = thresholdsSeconds
+    }
+
+    public static let defaultWindowMilliseconds: Int64 = 24 * 3_600_000
+
+    /// The window the query covers, given the time now; nil when `since` is after `until`.
+    public func window(now: Timestamp) -> (since: Timestamp, until: Timestamp)? {
+        let end = until ?? now
+        let start = since ?? Timestamp(milliseconds: end.milliseconds - Self.defaultWindowMilliseconds)
+        return start <= end ? (start, end) : nil
+    }
+
+    static func read(_ r: inout FieldReader) -> ServiceLevelQuery {
+        let since = r.timestamp("since", required: false)
+        let until = r.timestamp("until", required: false)
+        if let since, let until, since > until {
+            r.problem("since", "must not be after until (\(until))")
+        }
+        let sourceId = r.id("source_id", required: false)
+        var thresholds = Limits.defaultThresholdsSeconds
+        if let items = r.array("thresholds_seconds", required: false) {
+            if !Limits.thresholdCount.contains(items.count) {
+                r.problem("thresholds_seconds", "must hold 1 to \(Limits.thresholdCount.upperBound) thresholds, got \(items.count)")
+            }
+            var each = FieldReader([:])
+            thresholds = items.enumerated().compactMap { index, item in
+                each.integer(item, field: "thresholds_seconds[\(index)]", in: Limits.thresholdSeconds)
+            }
+            r.merge(each)
+        }
+        return ServiceLevelQuery(since: since, until: until, sourceId: sourceId, thresholdsSeconds: thresholds)
     }
 }
 
@@ -57,23 +124,26 @@ public enum Command: Sendable, Equatable {
     /// Archives, then deletes, closed requests closed before the time; at most
     /// ``Limits/purgeBatch`` per command, so intake never waits long behind one.
     case requestPurge(closedBefore: Timestamp, dryRun: Bool)
+    case requestSetPriority(id: Int64, priority: Int)
     case statsOperatorsLoad
     case statsRequestsDistribution
     case serviceStatus
     case auditList(AuditFilter)
+    case statsServiceLevel(ServiceLevelQuery)
 
     /// Every command name the contract defines, as sent in `"command"`.
     public static let names = [
         "operator.create", "operator.list", "operator.get", "operator.update", "operator.toggle_active",
         "operator.delete", "operator.set_presence", "source.create", "source.update", "source.list", "source.get",
         "source.set_weights", "request.get", "request.list", "request.assign", "request.close", "request.accept",
-        "request.reject", "request.purge", "stats.operators_load", "stats.requests_distribution", "service.status", "audit.list",
+        "request.reject", "request.purge", "request.set_priority", "stats.operators_load", "stats.requests_distribution",
+        "stats.service_level", "service.status", "audit.list",
     ]
 
     /// The commands that only read: they need no write transaction and leave no audit row.
     public static let readOnlyNames: Set<String> = [
         "operator.list", "operator.get", "source.list", "source.get", "request.get", "request.list", "stats.operators_load",
-        "stats.requests_distribution", "service.status", "audit.list",
+        "stats.requests_distribution", "stats.service_level", "service.status", "audit.list",
     ]
 
     public var name: String {
@@ -97,10 +167,12 @@ public enum Command: Sendable, Equatable {
         case .requestAccept: "request.accept"
         case .requestReject: "request.reject"
         case .requestPurge: "request.purge"
+        case .requestSetPriority: "request.set_priority"
         case .statsOperatorsLoad: "stats.operators_load"
         case .statsRequestsDistribution: "stats.requests_distribution"
         case .serviceStatus: "service.status"
         case .auditList: "audit.list"
+        case .statsServiceLevel: "stats.service_level"
         }
     }
 
@@ -242,6 +314,11 @@ public enum Command: Sendable, Equatable {
             let before = r.timestamp("closed_before")
             let dryRun = r.bool("dry_run") ?? false
             command = before.map { .requestPurge(closedBefore: $0, dryRun: dryRun) }
+        case "request.set_priority":
+            let id = r.id("id")
+            let priority = r.integer("priority", in: Limits.priority)
+            command = id.flatMap { id in priority.map { .requestSetPriority(id: id, priority: $0) } }
+        case "stats.service_level": command = .statsServiceLevel(ServiceLevelQuery.read(&r))
         case "stats.operators_load": command = .statsOperatorsLoad
         case "stats.requests_distribution": command = .statsRequestsDistribution
         case "service.status": command = .serviceStatus

@@ -9,10 +9,10 @@ public enum EventName: String, Sendable, Codable, CaseIterable {
     case requestOffered = "request.offered"
     case requestOfferDeclined = "request.offer_declined"
     case operatorPresenceChanged = "operator.presence_changed"
+    case requestEscalated = "request.escalated"
 }
 
-/// How a request reached its operator, on `request.offered` (and `request.assigned` where a
-/// pick made it).
+/// How a request's operator was chosen, on `request.offered` and `request.assigned`.
 public enum Route: String, Sendable, Codable, CaseIterable {
     case weighted, sticky, overflow, manual
     case waitingLine = "waiting_line"
@@ -78,24 +78,27 @@ public struct Event: Sendable, Equatable, Codable {
     public var eventId: String
     public var occurredAt: Timestamp
     public var request: EventRequest
-    /// On `request.offered`.
+    /// On `request.offered` and `request.assigned`.
     public var route: Route?
+    /// On `request.escalated`: how long the request had waited since it was created.
+    public var waitedMs: Int64?
     /// On `request.offer_declined`, written as its top-level `operator_id`, `reason` and
     /// `rejection_reason`.
     public var decline: Decline?
 
     public init(event: EventName, eventId: String = UUID().uuidString.lowercased(), occurredAt: Timestamp, request: EventRequest,
-                route: Route? = nil, decline: Decline? = nil) {
+                route: Route? = nil, waitedMs: Int64? = nil, decline: Decline? = nil) {
         self.event = event
         self.eventId = eventId
         self.occurredAt = occurredAt
         self.request = request
         self.route = route
+        self.waitedMs = waitedMs
         self.decline = decline
     }
 
     enum CodingKeys: String, CodingKey {
-        case event, eventId = "event_id", occurredAt = "occurred_at", request, route
+        case event, eventId = "event_id", occurredAt = "occurred_at", request, route, waitedMs = "waited_ms"
         case operatorId = "operator_id", reason, rejectionReason = "rejection_reason"
     }
 
@@ -106,6 +109,7 @@ public struct Event: Sendable, Equatable, Codable {
         occurredAt = try c.decode(Timestamp.self, forKey: .occurredAt)
         request = try c.decode(EventRequest.self, forKey: .request)
         route = try c.decodeIfPresent(Route.self, forKey: .route)
+        waitedMs = try c.decodeIfPresent(Int64.self, forKey: .waitedMs)
         if let reason = try c.decodeIfPresent(DeclineReason.self, forKey: .reason) {
             decline = Decline(operatorId: try c.decode(Int64.self, forKey: .operatorId), reason: reason,
                               rejectionReason: try c.decodeIfPresent(String.self, forKey: .rejectionReason))
@@ -119,6 +123,7 @@ public struct Event: Sendable, Equatable, Codable {
         try c.encode(occurredAt, forKey: .occurredAt)
         try c.encode(request, forKey: .request)
         try c.encodeIfPresent(route, forKey: .route)
+        try c.encodeIfPresent(waitedMs, forKey: .waitedMs)
         if let decline {
             try c.encode(decline.operatorId, forKey: .operatorId)
             try c.encode(decline.reason, forKey: .reason)

@@ -11,11 +11,14 @@ public struct IntakeMessage: Sendable, Equatable {
     public var userIdentifier: String
     public var source: SourceReference
     public var message: String
+    /// 0…9, higher served first.
+    public var priority: Int
 
-    public init(userIdentifier: String, source: SourceReference, message: String) {
+    public init(userIdentifier: String, source: SourceReference, message: String, priority: Int = 0) {
         self.userIdentifier = userIdentifier
         self.source = source
         self.message = message
+        self.priority = priority
     }
 
     /// Parses and validates an intake body. A failure says why in the terms dead-letter
@@ -43,10 +46,11 @@ public struct IntakeMessage: Sendable, Equatable {
         default:
             source = r.identifier("source").map(SourceReference.identifier)
         }
+        let priority = r.integer("priority", in: Limits.priority, required: false) ?? 0
         guard r.problems.isEmpty, let user, let source, let message else {
             return .failure(rejection(for: r.problems))
         }
-        return .success(IntakeMessage(userIdentifier: user, source: source, message: message))
+        return .success(IntakeMessage(userIdentifier: user, source: source, message: message, priority: priority))
     }
 
     /// The first problem decides the code; the reason lists them all.

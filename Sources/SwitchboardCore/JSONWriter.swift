@@ -127,6 +127,8 @@ extension JSONWriter {
         key("assigned_at"); timestamp(r.assignedAt)
         key("closed_at"); timestamp(r.closedAt)
         if let expires = r.offerExpiresAt { key("offer_expires_at"); timestamp(expires) }
+        key("priority"); integer(Int64(r.priority))
+        if let escalated = r.escalatedAt { key("escalated_at"); timestamp(escalated) }
         endObject()
     }
 }
@@ -155,8 +157,11 @@ extension Event {
         w.key("assigned_at"); w.timestamp(r.assignedAt)
         w.key("closed_at"); w.timestamp(r.closedAt)
         if let expires = r.offerExpiresAt { w.key("offer_expires_at"); w.timestamp(expires) }
+        w.key("priority"); w.integer(Int64(r.priority))
+        if let escalated = r.escalatedAt { w.key("escalated_at"); w.timestamp(escalated) }
         w.endObject()
         if let route { w.key("route"); w.string(route.rawValue) }
+        if let waitedMs { w.key("waited_ms"); w.integer(waitedMs) }
         if let decline {
             w.key("operator_id"); w.integer(decline.operatorId)
             w.key("reason"); w.string(decline.reason.rawValue)

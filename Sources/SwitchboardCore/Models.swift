@@ -55,18 +55,30 @@ public struct Source: Sendable, Equatable, Codable {
     public var weights: [Weight]
     /// 0: a pick assigns at once; otherwise it offers, for this long.
     public var offerTimeoutSeconds: Int
+    /// 0: never escalated; otherwise a request waiting longer than this is escalated once.
+    public var maxWaitSeconds: Int
+    /// Whether an escalated request may go to operators without a weight for the source.
+    public var overflow: Bool
+    /// 0: off; otherwise a returning user's request goes to the operator who had their last
+    /// one within this long, when that operator is eligible.
+    public var stickySeconds: Int
 
-    public init(id: Int64, name: String, identifier: String, createdAt: Timestamp, weights: [Weight], offerTimeoutSeconds: Int = 0) {
+    public init(id: Int64, name: String, identifier: String, createdAt: Timestamp, weights: [Weight], offerTimeoutSeconds: Int = 0,
+                maxWaitSeconds: Int = 0, overflow: Bool = false, stickySeconds: Int = 0) {
         self.id = id
         self.name = name
         self.identifier = identifier
         self.createdAt = createdAt
         self.weights = weights
         self.offerTimeoutSeconds = offerTimeoutSeconds
+        self.maxWaitSeconds = maxWaitSeconds
+        self.overflow = overflow
+        self.stickySeconds = stickySeconds
     }
 
     enum CodingKeys: String, CodingKey {
         case id, name, identifier, createdAt = "created_at", weights, offerTimeoutSeconds = "offer_timeout_seconds"
+        case maxWaitSeconds = "max_wait_seconds", overflow, stickySeconds = "sticky_seconds"
     }
 }
 
@@ -98,11 +110,18 @@ public struct Request: Sendable, Equatable, Codable {
     /// Only while `offered`; the field is absent otherwise, so nothing changes for clients
     /// of sources without offers.
     public var offerExpiresAt: Timestamp?
+    /// 0…9, higher served first.
+    public var priority: Int
+    /// When it waited past its source's `max_wait_seconds`; absent until then.
+    public var escalatedAt: Timestamp?
 
     public init(
         id: Int64, userId: Int64, sourceId: Int64, operatorId: Int64?, message: String, status: RequestStatus,
-        createdAt: Timestamp, assignedAt: Timestamp?, closedAt: Timestamp?, offerExpiresAt: Timestamp? = nil
+        createdAt: Timestamp, assignedAt: Timestamp?, closedAt: Timestamp?, offerExpiresAt: Timestamp? = nil,
+        priority: Int = 0, escalatedAt: Timestamp? = nil
     ) {
+        self.priority = priority
+        self.escalatedAt = escalatedAt
         self.id = id
         self.userId = userId
         self.sourceId = sourceId
@@ -118,6 +137,22 @@ public struct Request: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, userId = "user_id", sourceId = "source_id", operatorId = "operator_id", message, status
         case createdAt = "created_at", assignedAt = "assigned_at", closedAt = "closed_at", offerExpiresAt = "offer_expires_at"
+        case priority, escalatedAt = "escalated_at"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(Int64.self, forKey: .id), userId: try c.decode(Int64.self, forKey: .userId),
+            sourceId: try c.decode(Int64.self, forKey: .sourceId), operatorId: try c.decodeIfPresent(Int64.self, forKey: .operatorId),
+            message: try c.decode(String.self, forKey: .message), status: try c.decode(RequestStatus.self, forKey: .status),
+            createdAt: try c.decode(Timestamp.self, forKey: .createdAt),
+            assignedAt: try c.decodeIfPresent(Timestamp.self, forKey: .assignedAt),
+            closedAt: try c.decodeIfPresent(Timestamp.self, forKey: .closedAt),
+            offerExpiresAt: try c.decodeIfPresent(Timestamp.self, forKey: .offerExpiresAt),
+            // Absent from requests stored before priorities existed (archives, old replies).
+            priority: try c.decodeIfPresent(Int.self, forKey: .priority) ?? 0,
+            escalatedAt: try c.decodeIfPresent(Timestamp.self, forKey: .escalatedAt))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -132,6 +167,8 @@ public struct Request: Sendable, Equatable, Codable {
         try c.encode(assignedAt, forKey: .assignedAt)
         try c.encode(closedAt, forKey: .closedAt)
         try c.encodeIfPresent(offerExpiresAt, forKey: .offerExpiresAt)
+        try c.encode(priority, forKey: .priority)
+        try c.encodeIfPresent(escalatedAt, forKey: .escalatedAt)
     }
 }
 

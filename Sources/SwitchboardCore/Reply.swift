@@ -15,6 +15,7 @@ public enum CommandResult: Sendable, Equatable, Encodable {
     case status(ServiceStatus)
     case audit([AuditEntry])
     case purge(PurgeSummary)
+    case serviceLevel(ServiceLevel)
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
@@ -32,6 +33,7 @@ public enum CommandResult: Sendable, Equatable, Encodable {
         case let .status(v): try c.encode(v)
         case let .audit(v): try c.encode(v)
         case let .purge(v): try c.encode(v)
+        case let .serviceLevel(v): try c.encode(v)
         }
     }
 }

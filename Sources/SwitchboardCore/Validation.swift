@@ -13,6 +13,18 @@ public enum Limits {
     /// Requests one `request.purge` archives and deletes at most: about 40 ms of the writer's
     /// time (switchboard-bench --only retention); the reply's `remaining` says whether to go on.
     public static let purgeBatch = 2_000
+    /// Intake's and `request.set_priority`'s `priority`: higher is served first.
+    public static let priority = 0...9
+    /// The priority an escalated request is raised to.
+    public static let escalatedPriority = 9
+    /// 0 turns escalation off.
+    public static let maxWaitSeconds = 0...86_400
+    /// 0 turns sticky routing off; at most 30 days.
+    public static let stickySeconds = 0...2_592_000
+    /// `stats.service_level`'s `thresholds_seconds`: 1 to 10 of them, each up to a week.
+    public static let thresholdCount = 1...10
+    public static let thresholdSeconds = 1...604_800
+    public static let defaultThresholdsSeconds = [30, 60, 300]
 
     /// `^[a-z0-9][a-z0-9_.-]{0,63}$`
     public static func isValidIdentifier(_ text: String) -> Bool {
@@ -91,12 +103,17 @@ public struct FieldReader {
 
     public mutating func integer(_ key: String, in range: ClosedRange<Int>, required: Bool = true) -> Int? {
         guard let value = value(key, required: required) else { return nil }
+        return integer(value, field: key, in: range)
+    }
+
+    /// An integer within `range`, read from a value already taken out (an array's item).
+    public mutating func integer(_ value: JSONValue, field: String, in range: ClosedRange<Int>) -> Int? {
         guard let number = Self.integer(value) else {
-            problem(key, "must be an integer, got \(value.kindName)")
+            problem(field, "must be an integer, got \(value.kindName)")
             return nil
         }
         guard number >= Int64(range.lowerBound), number <= Int64(range.upperBound) else {
-            problem(key, "must be between \(range.lowerBound) and \(range.upperBound)")
+            problem(field, "must be between \(range.lowerBound) and \(range.upperBound)")
             return nil
         }
         return Int(number)

@@ -289,6 +289,7 @@ final class Pipeline {
         }
         figures.applied(applied.figures, items: items.count, transaction: .now - started)
         metrics.add(.assignments, applied.figures.assignmentWaits.count)
+        metrics.add(.requestsEscalated, applied.figures.escalated)
         metrics.add(.assignmentWaitMilliseconds, Int(applied.figures.assignmentWaits.reduce(0, +)))
         refused.settlement = OutboxSettlement()
         return applied

@@ -34,6 +34,8 @@ public final class ServiceMetrics: Sendable {
         case auditRowsForgotten = "audit_rows_forgotten"
         /// Pages of the database file given back to the file system after purges.
         case pagesReturned = "pages_returned"
+        /// Requests escalated for waiting past their source's max wait.
+        case requestsEscalated = "requests_escalated"
     }
 
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))

@@ -15,6 +15,7 @@ final class WriterMetrics {
     private let reconnects: Counter
     private let refusedWrites: Counter
     private let purged: Counter
+    private let escalated: Counter
     private let batchSize: Recorder
     private let transaction: Timer
     private let timeToAssign: Timer
@@ -29,6 +30,7 @@ final class WriterMetrics {
         reconnects = Counter(label: "switchboard_reconnects_total", factory: factory)
         refusedWrites = Counter(label: "switchboard_database_refused_writes_total", factory: factory)
         purged = Counter(label: "switchboard_requests_purged_total", factory: factory)
+        escalated = Counter(label: "switchboard_requests_escalated_total", factory: factory)
         batchSize = Recorder(label: "switchboard_batch_size", aggregate: true, factory: factory)
         transaction = Timer(label: "switchboard_transaction_seconds", factory: factory)
         timeToAssign = Timer(label: "switchboard_time_to_assign_seconds", factory: factory)
@@ -40,6 +42,7 @@ final class WriterMetrics {
                 .increment(by: count)
         }
         for waited in figures.assignmentWaits { timeToAssign.recordMilliseconds(waited) }
+        if figures.escalated > 0 { escalated.increment(by: figures.escalated) }
         if items > 0 { batchSize.record(items) }
         transaction.record(elapsed)
     }

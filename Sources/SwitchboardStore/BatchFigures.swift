@@ -14,6 +14,8 @@ public struct BatchFigures: Sendable, Equatable {
     public var intake: [IntakeKey: Int] = [:]
     /// Milliseconds from a request's arrival to its assignment, one per assignment.
     public var assignmentWaits: [Int64] = []
+    /// Requests escalated for waiting past their source's max wait.
+    public var escalated = 0
 
     public init() {}
 

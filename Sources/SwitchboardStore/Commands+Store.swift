@@ -63,17 +63,29 @@ extension SwitchboardStore {
                 throw CommandError(.conflict, "a source with identifier \"\(identifier)\" already exists",
                                    details: [FieldProblem(field: "identifier", problem: "is already taken")])
             }
-            try db.execute(sql: "INSERT INTO sources (name, identifier, created_at, offer_timeout_seconds) VALUES (?, ?, ?, ?)",
-                           arguments: [name, identifier, now().milliseconds, settings.offerTimeoutSeconds ?? 0])
+            let made = settings.applied(to: Source(id: 0, name: name, identifier: identifier, createdAt: now(), weights: []))
+            try db.execute(sql: """
+                INSERT INTO sources (name, identifier, created_at, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [name, identifier, made.createdAt.milliseconds, made.offerTimeoutSeconds, made.maxWaitSeconds,
+                                 made.overflow, made.stickySeconds])
             return .source(try Records.fetchSource(db.lastInsertedRowID, db)!)
 
         case let .sourceUpdate(id, name, settings):
-            // Offers already made keep their deadlines; the new timeout applies to the next ones.
-            guard var source = try Records.fetchSource(id, db) else { throw CommandError.notFound("source", id, field: "id") }
+            guard let current = try Records.fetchSource(id, db) else { throw CommandError.notFound("source", id, field: "id") }
+            var source = settings.applied(to: current)
             if let name { source.name = name }
-            if let seconds = settings.offerTimeoutSeconds { source.offerTimeoutSeconds = seconds }
-            try db.execute(sql: "UPDATE sources SET name = ?, offer_timeout_seconds = ? WHERE id = ?",
-                           arguments: [source.name, source.offerTimeoutSeconds, id])
+            try db.execute(sql: """
+                UPDATE sources SET name = ?, offer_timeout_seconds = ?, max_wait_seconds = ?, overflow = ?, sticky_seconds = ?
+                WHERE id = ?
+                """, arguments: [source.name, source.offerTimeoutSeconds, source.maxWaitSeconds, source.overflow,
+                                 source.stickySeconds, id])
+            // Offers already made keep their deadlines; the new timeout applies to the next ones.
+            // A new max wait applies to every open request not escalated yet, counted from its
+            // creation as always: one waiting longer than it already escalates at once.
+            if source.maxWaitSeconds != current.maxWaitSeconds { try moveEscalations(of: id, maxWaitSeconds: source.maxWaitSeconds, db) }
+            // Overflow turned on may let escalated requests go to operators with room.
+            try drainWaiting(db, events: &events)
             return .source(source)
 
         case .sourceList:
@@ -150,6 +162,18 @@ extension SwitchboardStore {
             return .purge(PurgeSummary(archived: done.purged, purged: done.purged, files: done.files,
                                        remaining: try closedCount(before: before, db)))
 
+        case let .requestSetPriority(id, priority):
+            let request = try Records.requireRequest(id, db)
+            guard request.status != .closed else {
+                throw CommandError(.conflict, "request \(id) is closed; only open requests wait in the line",
+                                   details: [FieldProblem(field: "id", problem: "request \(id) is closed")])
+            }
+            try db.execute(sql: "UPDATE requests SET priority = ? WHERE id = ?", arguments: [priority, id])
+            return .request(try Records.fetchRequest(id, db)!)
+
+        case let .statsServiceLevel(query):
+            return .serviceLevel(try serviceLevel(query, db))
+
         case .statsOperatorsLoad:
             return .operatorsLoad(try Self.operatorsLoad(db))
 
@@ -182,10 +206,10 @@ extension SwitchboardStore {
             guard request.status == .waiting else {
                 throw CommandError(.conflict, "request \(id) is already \(request.status.rawValue); give operator_id to reassign it")
             }
-            guard let picked = try pick(for: request.sourceId, db) else {
+            guard let choice = try choose(for: .stored(id, db), usual: .weighted, db) else {
                 throw CommandError(.conflict, "no operator is eligible for request \(id) now; it stays waiting")
             }
-            events.append(try give(id, sourceId: request.sourceId, to: picked, route: .weighted, db))
+            events.append(try give(id, sourceId: request.sourceId, to: choice, db))
             return try Records.fetchRequest(id, db)!
         }
         let chosen = try Records.requireOperator(operatorId, field: "operator_id", db)
@@ -201,10 +225,20 @@ extension SwitchboardStore {
             // Withdrawn without routing again: the override below decides where it goes.
             try endOffer(id, Decline(operatorId: holder, reason: .withdrawn), db, events: &events)
         }
-        events.append(try assign(id, to: operatorId, db))
+        events.append(try assign(id, to: operatorId, route: .manual, db))
         // A reassignment or a withdrawn offer freed a slot on the previous operator.
         if request.status != .waiting { try drainWaiting(db, events: &events) }
         return try Records.fetchRequest(id, db)!
+    }
+
+    /// Sets the escalation time of a source's open requests not escalated yet to their
+    /// creation plus the new max wait (none with 0), and forgets the known deadline.
+    private func moveEscalations(of sourceId: Int64, maxWaitSeconds: Int, _ db: Database) throws {
+        try db.execute(sql: """
+            UPDATE requests SET escalate_at = CASE WHEN ? > 0 THEN created_at + ? ELSE NULL END
+            WHERE source_id = ? AND status IN ('waiting', 'offered', 'assigned') AND escalated_at IS NULL
+            """, arguments: [maxWaitSeconds, Int64(maxWaitSeconds) * 1000, sourceId])
+        deadlines.known = .unknown
     }
 
     private func requestDetail(_ id: Int64, _ db: Database) throws -> RequestDetail {

@@ -1,10 +1,12 @@
 import GRDB
 import SwitchboardCore
 
-/// What the writer knows of the earliest offer deadline. It may be early (an offer accepted
-/// since it was noted) but never late: every offer made notes its deadline, and anything
-/// else that could move it (a handled batch of expiries, a failed transaction) forgets it, so
-/// that the next look reads it again from the index.
+/// What the writer knows of the earliest deadline: an offer's expiry, or a waiting request's
+/// escalation. It may be early (an offer accepted since it was noted) but never late: every
+/// offer made and every request entering the line with an escalation ahead notes its
+/// deadline, and anything else that could move it (handled deadlines, a failed transaction,
+/// a source's new max wait) forgets it, so that the next look reads it again from the
+/// two partial indexes.
 struct DeadlineWatch {
     enum Known {
         case unknown
@@ -14,7 +16,7 @@ struct DeadlineWatch {
 
     var known = Known.unknown
 
-    mutating func noteOffer(expiringAt due: Int64) {
+    mutating func note(dueAt due: Int64) {
         switch known {
         case .unknown: break
         case .none: known = .at(due)
@@ -25,7 +27,12 @@ struct DeadlineWatch {
     /// The earliest deadline, reading the index only when it is not known.
     mutating func earliest(_ db: Database) throws -> Int64? {
         if case .unknown = known {
-            let found = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(offer_expires_at) FROM requests WHERE status = 'offered'"))
+            let found = try Int64.fetchOne(db.cachedStatement(sql: """
+                SELECT MIN(due) FROM (
+                    SELECT MIN(offer_expires_at) AS due FROM requests WHERE status = 'offered'
+                    UNION ALL
+                    SELECT MIN(escalate_at) FROM requests WHERE status = 'waiting' AND escalate_at IS NOT NULL)
+                """))
             known = found.map(Known.at) ?? .none
         }
         if case let .at(due) = known { return due }
@@ -34,8 +41,8 @@ struct DeadlineWatch {
 }
 
 extension SwitchboardStore {
-    /// The earliest offer deadline, if any offer is outstanding: the writer waits for the
-    /// next delivery no longer than this.
+    /// The earliest deadline, if any offer is outstanding or any waiting request has an
+    /// escalation ahead: the writer waits for the next delivery no longer than this.
     public func nextDeadline() throws -> Timestamp? {
         if case .unknown = deadlines.known {
             let known = try pool.read { db in
@@ -50,14 +57,16 @@ extension SwitchboardStore {
         return Timestamp(milliseconds: due)
     }
 
-    /// Handles every offer whose deadline has passed, in the transaction of the batch that
-    /// comes first after it (or of an empty batch when nothing else arrives): the expiry,
-    /// its events and the request's next route commit together, so a crash repeats nothing
-    /// and loses nothing. Pages through the deadline index, oldest first; each handled
-    /// request leaves the due set (it waits, or is offered again with a later deadline).
-    func expireDueOffers(_ db: Database, events: inout [OutboxEvent]) throws {
-        // The clock is read only when an offer is outstanding: a batch's request times do
-        // not depend on whether it was applied alone or with others.
+    /// Handles every deadline that has passed, in the transaction of the batch that comes
+    /// first after it (or of an empty batch when nothing else arrives): offers expire, then
+    /// requests waiting past their source's max wait escalate. Each change, its events and
+    /// the request's next route commit together, so a crash repeats nothing and loses
+    /// nothing. Pages through the deadline indexes, oldest first; each handled request
+    /// leaves its due set (it waits, is offered again with a later deadline, or is escalated
+    /// and has no deadline left).
+    func handleDueDeadlines(_ db: Database, events: inout [OutboxEvent]) throws {
+        // The clock is read only when a deadline is ahead: a batch's request times do not
+        // depend on whether it was applied alone or with others.
         guard let due = try deadlines.earliest(db) else { return }
         let time = now().milliseconds
         guard due <= time else { return }
@@ -78,7 +87,33 @@ extension SwitchboardStore {
                 try expire(requestId, operatorId: operatorId, sourceId: sourceId, db, events: &events, waited: &waited)
             }
         }
+        // After the expiries: a request an expiry sent back to the line past its max wait
+        // escalates in this same pass.
+        try escalateDue(by: time, db, events: &events)
         try drainWaiting(db, events: &events, skipping: waited)
+    }
+
+    /// Escalates, once each, the waiting requests past their escalation time: priority 9,
+    /// `escalated_at` set and `escalate_at` cleared (which takes the request out of the
+    /// escalation index for good), and `request.escalated` with how long it waited.
+    private func escalateDue(by time: Int64, _ db: Database, events: inout [OutboxEvent]) throws {
+        let page = try db.cachedStatement(sql: """
+            SELECT id, created_at FROM requests WHERE status = 'waiting' AND escalate_at IS NOT NULL AND escalate_at <= ?
+            ORDER BY escalate_at LIMIT 256
+            """)
+        let escalate = try db.cachedStatement(sql: """
+            UPDATE requests SET priority = ?, escalated_at = ?, escalate_at = NULL WHERE id = ?
+            """)
+        while true {
+            let rows = try Row.fetchAll(page, arguments: [time])
+            guard !rows.isEmpty else { break }
+            for row in rows {
+                let (requestId, createdAt): (Int64, Int64) = (row[0], row[1])
+                try escalate.execute(arguments: [Limits.escalatedPriority, time, requestId])
+                events.append(try requestEvent(.requestEscalated, requestId, db, waitedMs: time - createdAt))
+                figures.escalated += 1
+            }
+        }
     }
 
     private func stillOffered(_ requestId: Int64, to operatorId: Int64, dueBy time: Int64, _ db: Database) throws -> Bool {

@@ -19,23 +19,32 @@ extension SwitchboardStore {
             figures.countIntake(source: "unknown", outcome: "rejected")
             return .rejected(IntakeRejection(.unknownSource, "no source matches \(named)"))
         }
-        let userId = try findOrCreateUser(message.userIdentifier, db)
-        let operatorId = try pick(for: sourceId, db)
+        let user = try findOrCreateUser(message.userIdentifier, db)
+        let choice = try choose(
+            for: RoutingSubject(requestId: nil, userId: user.id, sourceId: sourceId, escalated: false, isNewUser: user.isNew),
+            usual: .weighted, db)
+        let operatorId = choice?.operatorId
+        let source = try routingTable(db).source(sourceId)
         let time = now()
-        let offerSeconds = operatorId == nil ? 0 : try routingTable(db).offerTimeoutSeconds(of: sourceId)
+        let offerSeconds = operatorId == nil ? 0 : source?.offerTimeoutSeconds ?? 0
         let status: RequestStatus = operatorId == nil ? .waiting : offerSeconds > 0 ? .offered : .assigned
         let offerExpiresAt = offerSeconds > 0 ? Timestamp(milliseconds: time.milliseconds + Int64(offerSeconds) * 1000) : nil
+        let maxWait = Int64(source?.maxWaitSeconds ?? 0)
+        let escalateAt = maxWait > 0 ? time.milliseconds + maxWait * 1000 : nil
         try db.cachedStatement(sql: """
-            INSERT INTO requests (user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at, offer_expires_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO requests (user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at,
+                                  offer_expires_at, priority, route, escalate_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
-                userId, sourceId, operatorId, message.message, status.rawValue, messageId, time.milliseconds,
-                status == .assigned ? time.milliseconds : nil, offerExpiresAt?.milliseconds,
+                user.id, sourceId, operatorId, message.message, status.rawValue, messageId, time.milliseconds,
+                status == .assigned ? time.milliseconds : nil, offerExpiresAt?.milliseconds, message.priority,
+                choice?.route.rawValue, escalateAt,
             ])
+        if status == .waiting, let escalateAt { deadlines.note(dueAt: escalateAt) }
         let request = Request(
-            id: db.lastInsertedRowID, userId: userId, sourceId: sourceId, operatorId: operatorId, message: message.message,
+            id: db.lastInsertedRowID, userId: user.id, sourceId: sourceId, operatorId: operatorId, message: message.message,
             status: status, createdAt: time, assignedAt: status == .assigned ? time : nil, closedAt: nil,
-            offerExpiresAt: offerExpiresAt)
+            offerExpiresAt: offerExpiresAt, priority: message.priority)
         counters.sourceRequests[sourceId, default: 0] += 1
         var operatorName: String?
         if let operatorId {
@@ -60,7 +69,7 @@ extension SwitchboardStore {
         figures.countIntake(source: sourceIdentifier, outcome: status.rawValue)
         events.append(makeEvent(
             event, request: request, userIdentifier: message.userIdentifier, sourceIdentifier: sourceIdentifier,
-            operatorName: operatorName, correlationId: messageId, route: status == .offered ? .weighted : nil))
+            operatorName: operatorName, correlationId: messageId, route: choice?.route))
         switch (status, operatorId) {
         case let (.offered, operatorId?): return .offered(requestId: request.id, operatorId: operatorId)
         case let (.assigned, operatorId?): return .assigned(requestId: request.id, operatorId: operatorId)
@@ -68,18 +77,20 @@ extension SwitchboardStore {
         }
     }
 
-    private func findOrCreateUser(_ identifier: String, _ db: Database) throws -> Int64 {
-        if let cached = userIds[identifier] { return cached }
+    /// The user's id, and whether this request is their first (so has no earlier one).
+    private func findOrCreateUser(_ identifier: String, _ db: Database) throws -> (id: Int64, isNew: Bool) {
+        if let cached = userIds[identifier] { return (cached, false) }
         let id: Int64
+        let isNew: Bool
         if let found = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM users WHERE identifier = ?"), arguments: [identifier]) {
-            id = found
+            (id, isNew) = (found, false)
         } else {
             try db.cachedStatement(sql: "INSERT INTO users (identifier, created_at) VALUES (?, ?)")
                 .execute(arguments: [identifier, now().milliseconds])
-            id = db.lastInsertedRowID
+            (id, isNew) = (db.lastInsertedRowID, true)
         }
         if userIds.count >= Self.userCacheLimit { userIds.removeAll(keepingCapacity: true) }
         userIds[identifier] = id
-        return id
+        return (id, isNew)
     }
 }

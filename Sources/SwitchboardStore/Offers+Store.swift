@@ -9,18 +9,19 @@ import SwitchboardCore
 extension SwitchboardStore {
     /// Gives a request to the operator a pick chose: an offer when its source makes offers,
     /// else an assignment.
-    func give(_ requestId: Int64, sourceId: Int64, to operatorId: Int64, route: Route, _ db: Database) throws -> OutboxEvent {
+    func give(_ requestId: Int64, sourceId: Int64, to choice: OperatorChoice, _ db: Database) throws -> OutboxEvent {
+        let operatorId = choice.operatorId
         let seconds = try routingTable(db).offerTimeoutSeconds(of: sourceId)
-        guard seconds > 0 else { return try assign(requestId, to: operatorId, db) }
+        guard seconds > 0 else { return try assign(requestId, to: operatorId, route: choice.route, db) }
         let expiresAt = now().milliseconds + Int64(seconds) * 1000
         try db.cachedStatement(sql: """
-            UPDATE requests SET status = 'offered', operator_id = ?, offer_expires_at = ? WHERE id = ?
-            """).execute(arguments: [operatorId, expiresAt, requestId])
+            UPDATE requests SET status = 'offered', operator_id = ?, offer_expires_at = ?, route = ? WHERE id = ?
+            """).execute(arguments: [operatorId, expiresAt, choice.route.rawValue, requestId])
         try recordOffer(requestId, to: operatorId, expiresAt: expiresAt, db)
         try db.cachedStatement(sql: "UPDATE operators SET current_load = current_load + 1 WHERE id = ?")
             .execute(arguments: [operatorId])
         routing?.adjustLoad(of: operatorId, by: 1)
-        return try requestEvent(.requestOffered, requestId, db, route: route)
+        return try requestEvent(.requestOffered, requestId, db, route: choice.route)
     }
 
     /// Writes the offer's history row (the current round is the request's) and notes its deadline.
@@ -29,7 +30,7 @@ extension SwitchboardStore {
             INSERT INTO offers (request_id, round, operator_id, offered_at, expires_at)
             SELECT id, offer_round, ?, ?, ? FROM requests WHERE id = ?
             """).execute(arguments: [operatorId, now().milliseconds, expiresAt, requestId])
-        deadlines.noteOffer(expiringAt: expiresAt)
+        deadlines.note(dueAt: expiresAt)
     }
 
     /// `request.accept`: the request, on offer to this operator, becomes theirs. The hot
@@ -48,7 +49,8 @@ extension SwitchboardStore {
         request.assignedAt = time
         request.offerExpiresAt = nil
         events.append(makeEvent(.requestAssigned, request: request, userIdentifier: found.user, sourceIdentifier: found.source,
-                                operatorName: try routingTable(db).name(of: operatorId), correlationId: found.messageId))
+                                operatorName: try routingTable(db).name(of: operatorId), correlationId: found.messageId,
+                                route: found.route))
         return request
     }
 
@@ -134,11 +136,17 @@ extension SwitchboardStore {
                 WHERE o.request_id = ?
                 """),
             arguments: [requestId]))
-        if let operatorId = try pick(for: sourceId, excluding: offeredThisRound, db) {
-            events.append(try give(requestId, sourceId: sourceId, to: operatorId, route: .weighted, db))
+        if let choice = try choose(for: .stored(requestId, db), usual: .weighted, excluding: offeredThisRound, db) {
+            events.append(try give(requestId, sourceId: sourceId, to: choice, db))
             return
         }
-        try db.cachedStatement(sql: "UPDATE requests SET offer_round = offer_round + 1 WHERE id = ?").execute(arguments: [requestId])
+        // Back in the line, its escalation deadline (if still ahead of it) is due again.
+        if let escalateAt = try Int64.fetchOne(
+            db.cachedStatement(sql: "UPDATE requests SET offer_round = offer_round + 1 WHERE id = ? RETURNING escalate_at"),
+            arguments: [requestId])
+        {
+            deadlines.note(dueAt: escalateAt)
+        }
         events.append(try requestEvent(.requestWaiting, requestId, db))
         waited.insert(requestId)
     }

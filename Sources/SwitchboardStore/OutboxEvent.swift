@@ -81,7 +81,8 @@ extension SwitchboardStore {
     /// The event, ready to publish; it reaches the outbox with the rest of its transaction's
     /// events (``writeOutbox(_:_:)``).
     func makeEvent(_ name: EventName, request: Request, userIdentifier: String, sourceIdentifier: String,
-                   operatorName: String?, correlationId: String?, route: Route? = nil, decline: Decline? = nil) -> OutboxEvent {
+                   operatorName: String?, correlationId: String?, route: Route? = nil, waitedMs: Int64? = nil,
+                   decline: Decline? = nil) -> OutboxEvent {
         if name == .requestAssigned, let assignedAt = request.assignedAt {
             figures.assignmentWaits.append(assignedAt.milliseconds - request.createdAt.milliseconds)
         }
@@ -89,7 +90,7 @@ extension SwitchboardStore {
             event: name, eventId: makeEventId(), occurredAt: now(),
             request: EventRequest(request: request, userIdentifier: userIdentifier, sourceIdentifier: sourceIdentifier,
                                   operatorName: operatorName),
-            route: route, decline: decline)
+            route: route, waitedMs: waitedMs, decline: decline)
         return OutboxEvent(id: 0, eventId: event.eventId, routingKey: name.rawValue, correlationId: correlationId,
                            body: event.jsonBytes())
     }

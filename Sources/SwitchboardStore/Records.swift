@@ -12,7 +12,12 @@ extension Timestamp {
 
 enum Records {
     static let operatorColumns = "id, name, is_active, max_load_limit, current_load, created_at, presence"
-    static let requestColumns = "id, user_id, source_id, operator_id, message, status, created_at, assigned_at, closed_at, offer_expires_at"
+    static let requestColumns = """
+        id, user_id, source_id, operator_id, message, status, created_at, assigned_at, closed_at, offer_expires_at, priority,
+        escalated_at
+        """
+    /// The number of columns ``makeRequest(_:offset:)`` reads.
+    static let requestColumnCount = 12
 
     static func makeOperator(_ row: Row) -> Operator {
         Operator(id: row[0], name: row[1], isActive: row[2], maxLoadLimit: row[3], currentLoad: row[4],
@@ -24,7 +29,8 @@ enum Records {
             id: row[offset], userId: row[offset + 1], sourceId: row[offset + 2], operatorId: row[offset + 3],
             message: row[offset + 4], status: RequestStatus(rawValue: row[offset + 5]) ?? .waiting,
             createdAt: Timestamp(milliseconds: row[offset + 6]), assignedAt: Timestamp(row[offset + 7] as Int64?),
-            closedAt: Timestamp(row[offset + 8] as Int64?), offerExpiresAt: Timestamp(row[offset + 9] as Int64?))
+            closedAt: Timestamp(row[offset + 8] as Int64?), offerExpiresAt: Timestamp(row[offset + 9] as Int64?),
+            priority: row[offset + 10], escalatedAt: Timestamp(row[offset + 11] as Int64?))
     }
 
     static func fetchOperator(_ id: Int64, _ db: Database) throws -> Operator? {
@@ -39,11 +45,15 @@ enum Records {
 
     static func fetchSource(_ id: Int64, _ db: Database) throws -> Source? {
         guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, name, identifier, created_at, offer_timeout_seconds FROM sources WHERE id = ?"),
+            db.cachedStatement(sql: """
+                SELECT id, name, identifier, created_at, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds
+                FROM sources WHERE id = ?
+                """),
             arguments: [id])
         else { return nil }
         return Source(id: row[0], name: row[1], identifier: row[2], createdAt: Timestamp(milliseconds: row[3]),
-                      weights: try weights(of: id, db), offerTimeoutSeconds: row[4])
+                      weights: try weights(of: id, db), offerTimeoutSeconds: row[4], maxWaitSeconds: row[5], overflow: row[6],
+                      stickySeconds: row[7])
     }
 
     static func weights(of sourceId: Int64, _ db: Database) throws -> [Weight] {
@@ -67,31 +77,35 @@ enum Records {
     /// the caller adds its WHERE.
     static let detailSelect = """
         SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
-               r.offer_expires_at, u.identifier, s.name, s.identifier, o.name
+               r.offer_expires_at, r.priority, r.escalated_at, u.identifier, s.name, s.identifier, o.name
         FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
         LEFT JOIN operators o ON o.id = r.operator_id
         """
 
     static func makeDetail(_ row: Row) -> RequestDetail {
         let request = makeRequest(row)
+        let names = requestColumnCount
         return RequestDetail(
-            request: request, user: User(id: request.userId, identifier: row[10]),
-            source: .init(id: request.sourceId, name: row[11], identifier: row[12]),
-            operator: request.operatorId.map { RequestDetail.OperatorRef(id: $0, name: row[13]) })
+            request: request, user: User(id: request.userId, identifier: row[names]),
+            source: .init(id: request.sourceId, name: row[names + 1], identifier: row[names + 2]),
+            operator: request.operatorId.map { RequestDetail.OperatorRef(id: $0, name: row[names + 3]) })
     }
 
-    /// The request with the names its events carry, in one read (the accept path's).
-    static func fetchRequestForEvent(_ id: Int64, _ db: Database) throws -> (request: Request, user: String, source: String, messageId: String?)? {
+    /// The request with the names its events carry and the route its operator was chosen
+    /// by, in one read (the accept path's).
+    static func fetchRequestForEvent(_ id: Int64, _ db: Database)
+        throws -> (request: Request, user: String, source: String, messageId: String?, route: Route?)? {
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: """
                 SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
-                       r.offer_expires_at, u.identifier, s.identifier, r.message_id
+                       r.offer_expires_at, r.priority, r.escalated_at, u.identifier, s.identifier, r.message_id, r.route
                 FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
                 WHERE r.id = ?
                 """),
             arguments: [id])
         else { return nil }
-        return (makeRequest(row), row[10], row[11], row[12])
+        let names = requestColumnCount
+        return (makeRequest(row), row[names], row[names + 1], row[names + 2], (row[names + 3] as String?).flatMap(Route.init))
     }
 
     /// Names an event needs beside the request: the user's and source's identifiers and the

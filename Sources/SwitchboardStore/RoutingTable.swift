@@ -23,6 +23,9 @@ struct RoutingTable: Equatable {
     struct SourceState: Equatable {
         var identifier: String
         var offerTimeoutSeconds: Int
+        var maxWaitSeconds: Int
+        var overflow: Bool
+        var stickySeconds: Int
         var weights: [WeightedSlot] = []
     }
 
@@ -42,8 +45,11 @@ struct RoutingTable: Equatable {
                 availability: OperatorAvailability(isActive: row[2], presence: Presence(rawValue: row[3]) ?? .available,
                                                    load: row[4], limit: row[5])))
         }
-        for row in try Row.fetchAll(db, sql: "SELECT id, identifier, offer_timeout_seconds FROM sources") {
-            table.sources[row[0]] = SourceState(identifier: row[1], offerTimeoutSeconds: row[2])
+        for row in try Row.fetchAll(db, sql: """
+            SELECT id, identifier, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds FROM sources
+            """) {
+            table.sources[row[0]] = SourceState(identifier: row[1], offerTimeoutSeconds: row[2], maxWaitSeconds: row[3],
+                                                overflow: row[4], stickySeconds: row[5])
             table.sourceIds[row[1]] = row[0]
         }
         for row in try Row.fetchAll(db, sql: "SELECT source_id, operator_id, weight FROM weights ORDER BY source_id, operator_id") {
@@ -66,16 +72,43 @@ struct RoutingTable: Equatable {
         sources[sourceId]?.offerTimeoutSeconds ?? 0
     }
 
+    func source(_ sourceId: Int64) -> SourceState? { sources[sourceId] }
+
     /// Picks an eligible operator for a request from `sourceId`, leaving out `excluded`
-    /// (those offered it in this round), or nil if nobody is eligible.
-    func pick<R: RandomNumberGenerator>(for sourceId: Int64, excluding excluded: Set<Int64> = [], using random: inout R) -> Int64? {
+    /// (those offered it in this round), or nil if nobody is eligible. With `overflow`,
+    /// every operator may be drawn, one without a weight for the source as if weighted 1;
+    /// `weighted` says whether the one drawn has a weight for it.
+    func pick<R: RandomNumberGenerator>(for sourceId: Int64, overflow: Bool = false, excluding excluded: Set<Int64> = [],
+                                        using random: inout R) -> (id: Int64, weighted: Bool)? {
         guard let weights = sources[sourceId]?.weights else { return nil }
+        if overflow { return pickOverflowing(weights, excluding: excluded, using: &random) }
         let chosen = Distribution.pick(from: weights, using: &random) { entry in
             let state = operators[entry.slot]
             if !excluded.isEmpty, excluded.contains(state.id) { return 0 }
             return state.availability.drawWeight(entry.weight)
         }
-        return chosen.map { operators[$0.slot].id }
+        return chosen.map { (operators[$0.slot].id, true) }
+    }
+
+    /// The overflow draw: over all operators, rare enough (escalated requests only) to lay
+    /// the weights out per slot each time.
+    private func pickOverflowing<R: RandomNumberGenerator>(_ weights: [WeightedSlot], excluding excluded: Set<Int64>,
+                                                           using random: inout R) -> (id: Int64, weighted: Bool)? {
+        var weightOfSlot = [Int](repeating: 0, count: operators.count)
+        for entry in weights { weightOfSlot[entry.slot] = entry.weight }
+        let chosen = Distribution.pick(from: operators.indices, using: &random) { slot in
+            if excluded.contains(operators[slot].id) { return 0 }
+            return operators[slot].availability.drawWeight(max(1, weightOfSlot[slot]))
+        }
+        return chosen.map { (operators[$0].id, weightOfSlot[$0] > 0) }
+    }
+
+    /// Whether the operator may take one more request from the source now: able to take
+    /// more, and weighted for the source unless `overflow` lets anyone take it.
+    func isEligible(_ operatorId: Int64, for sourceId: Int64, overflow: Bool) -> Bool {
+        guard let slot = slotOf[operatorId], let source = sources[sourceId] else { return false }
+        let weight = overflow ? 1 : source.weights.first { $0.slot == slot }?.weight ?? 0
+        return operators[slot].availability.drawWeight(weight) > 0
     }
 
     mutating func adjustLoad(of operatorId: Int64, by delta: Int) {
@@ -110,8 +143,4 @@ extension SwitchboardStore {
         return try pool.read { try RoutingTable.load($0) } == routing
     }
 
-    /// Picks through the in-memory table, loading it first if a command dropped it.
-    func pick(for sourceId: Int64, excluding excluded: Set<Int64> = [], _ db: Database) throws -> Int64? {
-        try routingTable(db).pick(for: sourceId, excluding: excluded, using: &random)
-    }
 }

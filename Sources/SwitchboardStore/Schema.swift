@@ -254,6 +254,29 @@ enum Schema {
                 CREATE TABLE lifetime_totals (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
                 """)
         }
+        // Priority, escalation, sticky routing, service level. The waiting line is served by
+        // priority, then age, through one partial index that holds only waiting requests;
+        // `escalate_at` (created_at + the source's max wait, NULL once escalated or with no
+        // max wait) is a deadline like an offer's, in a partial index of the waiting ones
+        // still due; `route` says how the current operator was chosen (a later accept's
+        // `request.assigned` repeats it); requests by creation time answer a service-level
+        // window without a scan.
+        migrator.registerMigration("v12-priority-escalation-sticky") { db in
+            try db.execute(sql: """
+                ALTER TABLE requests ADD COLUMN priority INTEGER NOT NULL DEFAULT 0 CHECK (priority BETWEEN 0 AND 9);
+                ALTER TABLE requests ADD COLUMN escalate_at INTEGER;
+                ALTER TABLE requests ADD COLUMN escalated_at INTEGER;
+                ALTER TABLE requests ADD COLUMN route TEXT;
+                ALTER TABLE sources ADD COLUMN max_wait_seconds INTEGER NOT NULL DEFAULT 0
+                    CHECK (max_wait_seconds BETWEEN 0 AND 86400);
+                ALTER TABLE sources ADD COLUMN overflow BOOLEAN NOT NULL DEFAULT 0;
+                ALTER TABLE sources ADD COLUMN sticky_seconds INTEGER NOT NULL DEFAULT 0
+                    CHECK (sticky_seconds BETWEEN 0 AND 2592000);
+                CREATE INDEX requests_waiting_line ON requests(priority, created_at) WHERE status = 'waiting';
+                CREATE INDEX requests_escalation ON requests(escalate_at) WHERE status = 'waiting' AND escalate_at IS NOT NULL;
+                CREATE INDEX requests_created ON requests(created_at);
+                """)
+        }
         return migrator
     }
 

@@ -170,7 +170,7 @@ public final class SwitchboardStore {
             var applied = Applied(results: [], events: [])
             // Deadlines that passed before the batch are handled before it: an accept in the
             // batch finds an offer whose time is up already expired, as the operator's clock says.
-            try expireDueOffers(db, events: &applied.events)
+            try handleDueDeadlines(db, events: &applied.events)
             applied.results.reserveCapacity(items.count)
             for item in items {
                 switch item {

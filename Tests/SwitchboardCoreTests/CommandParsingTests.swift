@@ -54,6 +54,14 @@ func problems(_ json: String) -> [FieldProblem] {
              .requestPurge(closedBefore: Timestamp(rfc3339: "2026-08-01T00:00:00Z")!, dryRun: false)),
             (#"{"command":"request.purge","args":{"closed_before":"2026-08-01T02:00:00+02:00","dry_run":true}}"#,
              .requestPurge(closedBefore: Timestamp(rfc3339: "2026-08-01T00:00:00Z")!, dryRun: true)),
+            (#"{"command":"request.set_priority","args":{"id":9,"priority":7}}"#, .requestSetPriority(id: 9, priority: 7)),
+            (#"{"command":"source.update","args":{"id":1,"max_wait_seconds":60,"overflow":true,"sticky_seconds":3600}}"#,
+             .sourceUpdate(id: 1, name: nil, settings: SourceSettings(maxWaitSeconds: 60, overflow: true, stickySeconds: 3600))),
+            (#"{"command":"stats.service_level"}"#, .statsServiceLevel(ServiceLevelQuery())),
+            (#"{"command":"stats.service_level","args":{"since":"2026-11-24T00:00:00Z","until":"2026-11-25T00:00:00Z","source_id":2,"thresholds_seconds":[10,20]}}"#,
+             .statsServiceLevel(ServiceLevelQuery(since: Timestamp(rfc3339: "2026-11-24T00:00:00Z"),
+                                                  until: Timestamp(rfc3339: "2026-11-25T00:00:00Z"), sourceId: 2,
+                                                  thresholdsSeconds: [10, 20]))),
             (#"{"command":"stats.operators_load"}"#, .statsOperatorsLoad),
             (#"{"command":"stats.requests_distribution"}"#, .statsRequestsDistribution),
             (#"{"command":"service.status"}"#, .serviceStatus),
@@ -64,6 +72,45 @@ func problems(_ json: String) -> [FieldProblem] {
             #expect(try parse(json).get() == expected, "\(json)")
         }
         #expect(Set(cases.map { $0.1.name }) == Set(Command.names))
+    }
+
+    @Test(arguments: [
+        (#"{"id":1,"priority":10}"#, "priority", "must be between 0 and 9"),
+        (#"{"id":1,"priority":-1}"#, "priority", "must be between 0 and 9"),
+        (#"{"id":1,"priority":2.5}"#, "priority", "must be an integer, got number"),
+        (#"{"id":1,"priority":"high"}"#, "priority", "must be an integer, got string"),
+        (#"{"id":1}"#, "priority", "is required"),
+    ])
+    func setPriorityValidation(_ args: String, _ field: String, _ problem: String) {
+        let found = problems(#"{"command":"request.set_priority","args":"# + args + "}")
+        #expect(found == [FieldProblem(field: field, problem: problem)])
+    }
+
+    @Test(arguments: [
+        (#"{"since":"2026-11-25T00:00:00Z","until":"2026-11-24T00:00:00Z"}"#, "since",
+         "must not be after until (2026-11-24T00:00:00.000Z)"),
+        (#"{"since":"yesterday"}"#, "since", "must be an RFC 3339 time such as 2026-11-25T00:00:00Z"),
+        (#"{"until":"2026-13-01T00:00:00Z"}"#, "until", "must be an RFC 3339 time such as 2026-11-25T00:00:00Z"),
+        (#"{"source_id":0}"#, "source_id", "must be a positive integer"),
+        (#"{"thresholds_seconds":[]}"#, "thresholds_seconds", "must hold 1 to 10 thresholds, got 0"),
+        (#"{"thresholds_seconds":[30,-5]}"#, "thresholds_seconds[1]", "must be between 1 and 604800"),
+        (#"{"thresholds_seconds":[1,2,3,4,5,6,7,8,9,10,11]}"#, "thresholds_seconds", "must hold 1 to 10 thresholds, got 11"),
+        (#"{"thresholds_seconds":30}"#, "thresholds_seconds", "must be an array, got integer"),
+    ])
+    func serviceLevelValidation(_ args: String, _ field: String, _ problem: String) {
+        let found = problems(#"{"command":"stats.service_level","args":"# + args + "}")
+        #expect(found == [FieldProblem(field: field, problem: problem)])
+    }
+
+    @Test(arguments: [
+        (#""max_wait_seconds":86401"#, "max_wait_seconds", "must be between 0 and 86400"),
+        (#""sticky_seconds":-1"#, "sticky_seconds", "must be between 0 and 2592000"),
+        (#""overflow":"yes""#, "overflow", "must be true or false, got string"),
+    ])
+    func sourceRoutingSettingsValidation(_ arg: String, _ field: String, _ problem: String) {
+        #expect(problems(#"{"command":"source.update","args":{"id":1,"# + arg + "}}") == [FieldProblem(field: field, problem: problem)])
+        #expect(problems(#"{"command":"source.create","args":{"name":"A","identifier":"a","# + arg + "}}")
+            == [FieldProblem(field: field, problem: problem)])
     }
 
     @Test(arguments: [

@@ -28,6 +28,27 @@ func intake(_ json: String) -> Result<IntakeMessage, IntakeRejection> { IntakeMe
         #expect(!rejection.reason.isEmpty)
     }
 
+    @Test func priorityIsOptionalAndDefaultsToZero() throws {
+        #expect(try intake(#"{"user_identifier":"u","source_id":1,"message":"m"}"#).get().priority == 0)
+        #expect(try intake(#"{"user_identifier":"u","source_id":1,"message":"m","priority":9}"#).get().priority == 9)
+        #expect(try intake(#"{"user_identifier":"u","source_id":1,"message":"m","priority":null}"#).get().priority == 0)
+    }
+
+    @Test(arguments: [
+        (#""priority":10"#, "priority must be between 0 and 9"),
+        (#""priority":-1"#, "priority must be between 0 and 9"),
+        (#""priority":1.5"#, "priority must be an integer, got number"),
+        (#""priority":"9""#, "priority must be an integer, got string"),
+    ])
+    func aPriorityOutsideZeroToNineIsDeadLetteredNamingIt(_ field: String, _ reason: String) {
+        guard case let .failure(rejection) = intake(#"{"user_identifier":"u","source_id":1,"message":"m","# + field + "}") else {
+            Issue.record("accepted \(field)")
+            return
+        }
+        #expect(rejection.code == .invalidField)
+        #expect(rejection.reason == reason)
+    }
+
     @Test func invalidUTF8IsInvalidJSON() {
         guard case let .failure(rejection) = IntakeMessage.parse([0x7B, 0xFF, 0xFE, 0x7D]) else { Issue.record("accepted"); return }
         #expect(rejection.code == .invalidJSON)

@@ -22,9 +22,11 @@ struct OfferWorld {
         try store.ok(.sourceSetWeights(sourceId: source, weights: ids.map { Weight(operatorId: $0, weight: 10) }))
     }
 
-    /// A new request; returns it and the events it made.
-    func intake(_ text: String = "hello") throws -> (Request, [Event]) {
-        let (outcome, outboxEvents) = try store.intake(IntakeMessage(userIdentifier: "u-\(text)", source: .id(source), message: text))
+    /// A new request (from a user named after its text unless one is given); returns it and
+    /// the events it made.
+    func intake(_ text: String = "hello", user: String? = nil, priority: Int = 0) throws -> (Request, [Event]) {
+        let (outcome, outboxEvents) = try store.intake(IntakeMessage(
+            userIdentifier: user ?? "u-\(text)", source: .id(source), message: text, priority: priority))
         let id: Int64 = switch outcome {
         case let .offered(id, _), let .assigned(id, _), let .waiting(id): id
         default: throw TestFailure("intake gave \(outcome)")

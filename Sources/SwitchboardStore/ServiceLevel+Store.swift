@@ -1,0 +1,90 @@
+import GRDB
+import SwitchboardCore
+
+extension SwitchboardStore {
+    /// `stats.service_level`: the requests created in the window, read through the
+    /// (created_at) index, so the cost follows the window's requests, not all those stored
+    /// (switchboard-bench --only service-level compares 10,000 stored with 1,000,000).
+    func serviceLevel(_ query: ServiceLevelQuery, _ db: Database) throws -> ServiceLevel {
+        let time = now()
+        guard let window = query.window(now: time) else {
+            throw CommandError.validation([FieldProblem(
+                field: "since", problem: "must not be after until (\(query.until ?? time), now when not given)")])
+        }
+        if let sourceId = query.sourceId, try Records.fetchSource(sourceId, db) == nil {
+            throw CommandError.validation([FieldProblem(field: "source_id", problem: "no source with id \(sourceId)")])
+        }
+        let arguments: StatementArguments = [window.since.milliseconds, window.until.milliseconds, query.sourceId, query.sourceId]
+        var overall = ServiceLevelTally()
+        var bySource: [Int64: ServiceLevelTally] = [:]
+        var byOperator: [Int64: ServiceLevelTally] = [:]
+        let requests = try Row.fetchCursor(db, sql: Self.serviceLevelQueries.requests, arguments: arguments)
+        while let row = try requests.next() {
+            let sourceId: Int64 = row[0]
+            let operatorId: Int64? = row[1]
+            let status: String = row[2]
+            // A request that is waiting or on offer has not been assigned, whatever an earlier
+            // round left in assigned_at.
+            let assignedAt: Int64? = status == "assigned" || status == "closed" ? row[4] : nil
+            let add = { (tally: inout ServiceLevelTally) in
+                tally.add(createdAt: row[3], assignedAt: assignedAt, closedAt: row[5], isClosed: status == "closed")
+            }
+            add(&overall)
+            add(&bySource[sourceId, default: ServiceLevelTally()])
+            if let operatorId, assignedAt != nil { add(&byOperator[operatorId, default: ServiceLevelTally()]) }
+        }
+        let offers = try Row.fetchCursor(db, sql: Self.serviceLevelQueries.offers, arguments: arguments)
+        while let row = try offers.next() {
+            let outcome: String? = row[2]
+            overall.addOffer(outcome: outcome)
+            bySource[row[0], default: ServiceLevelTally()].addOffer(outcome: outcome)
+            byOperator[row[1], default: ServiceLevelTally()].addOffer(outcome: outcome)
+        }
+        let thresholds = query.thresholdsSeconds
+        return ServiceLevel(
+            window: .init(since: window.since, until: window.until),
+            overall: overall.row(thresholdsSeconds: thresholds),
+            bySource: bySource.keys.sorted().map { bySource[$0]!.row(thresholdsSeconds: thresholds, sourceId: $0) },
+            byOperator: byOperator.keys.sorted().map { byOperator[$0]!.row(thresholdsSeconds: thresholds, operatorId: $0) },
+            waiting: try waitingLine(sourceId: query.sourceId, now: time, db))
+    }
+
+    /// The window's requests and their offers, by the (created_at) index; the source filter
+    /// is optional (NULL: every source).
+    static let serviceLevelQueries = (
+        requests: """
+            SELECT r.source_id, r.operator_id, r.status, r.created_at, r.assigned_at, r.closed_at
+            FROM requests r INDEXED BY requests_created
+            WHERE r.created_at BETWEEN ? AND ? AND (? IS NULL OR r.source_id = ?)
+            """,
+        offers: """
+            SELECT r.source_id, o.operator_id, o.outcome
+            FROM requests r INDEXED BY requests_created JOIN offers o ON o.request_id = r.id
+            WHERE r.created_at BETWEEN ? AND ? AND (? IS NULL OR r.source_id = ?)
+            """)
+
+    /// The waiting line now, or one source's part of it, and its longest-waiting request.
+    private func waitingLine(sourceId: Int64?, now: Timestamp, _ db: Database) throws -> ServiceLevel.Waiting {
+        let count: Int
+        let oldest: Row?
+        if let sourceId {
+            count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests WHERE source_id = ? AND status = 'waiting'",
+                                     arguments: [sourceId]) ?? 0
+            oldest = try Row.fetchOne(db, sql: """
+                SELECT id, source_id, priority, created_at FROM requests WHERE source_id = ? AND status = 'waiting'
+                ORDER BY id LIMIT 1
+                """, arguments: [sourceId])
+        } else {
+            count = try Int.fetchOne(db, sql: Self.lineCountQueries.waiting) ?? 0
+            // The waiting index is in id order, and ids in arrival order.
+            oldest = try Row.fetchOne(db, sql: """
+                SELECT id, source_id, priority, created_at FROM requests INDEXED BY requests_waiting WHERE status = 'waiting'
+                ORDER BY id LIMIT 1
+                """)
+        }
+        return ServiceLevel.Waiting(count: count, oldest: oldest.map {
+            ServiceLevel.Oldest(id: $0[0], sourceId: $0[1], priority: $0[2],
+                                ageSeconds: now.seconds(since: Timestamp(milliseconds: $0[3])))
+        })
+    }
+}
