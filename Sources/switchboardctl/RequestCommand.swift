@@ -7,7 +7,7 @@ import SwitchboardCore
 struct RequestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "request", abstract: "Send, list, assign, accept, reject, close and purge requests.",
-        subcommands: [Send.self, List.self, Get.self, Assign.self, Accept.self, Reject.self, Close.self, Purge.self])
+        subcommands: [Send.self, List.self, Get.self, Assign.self, Accept.self, Reject.self, Close.self, Priority.self, Purge.self])
 
     struct Send: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -18,6 +18,7 @@ struct RequestCommand: ParsableCommand {
         @Option(name: .customLong("source-id"), help: "Source id (instead of --source).") var sourceId: Int64?
         @Option(help: "The customer's message.") var message: String
         @Option(name: .customLong("message-id"), help: "Idempotency key (default: a new UUID).") var messageId: String?
+        @Option(help: "0...9, higher served first (default 0).") var priority: Int?
 
         func validate() throws {
             guard (source == nil) != (sourceId == nil) else { throw ValidationError("give exactly one of --source, --source-id") }
@@ -25,6 +26,8 @@ struct RequestCommand: ParsableCommand {
 
         func run() throws {
             var body: [String: JSONValue] = ["user_identifier": .string(user), "message": .string(message)]
+            // Sent as given: the service dead-letters a priority outside 0...9, naming it.
+            if let priority { body["priority"] = .integer(Int64(priority)) }
             if let source { body["source"] = .string(source) }
             if let sourceId { body["source_id"] = .integer(sourceId) }
             let id = messageId ?? UUID().uuidString.lowercased()
@@ -70,6 +73,7 @@ struct RequestCommand: ParsableCommand {
                     "  user:     \(detail.user.identifier) (\(detail.user.id))",
                     "  source:   \(detail.source.name) [\(detail.source.identifier)] (\(detail.source.id))",
                     "  operator: \(detail.operator.map { "\($0.name) (\($0.id))" } ?? "-")",
+                    "  priority: \(r.priority)\(r.escalatedAt.map { " (escalated at \($0))" } ?? "")",
                     "  created:  \(r.createdAt)",
                     "  assigned: \(r.assignedAt?.description ?? "-")",
                     "  offer expires: \(r.offerExpiresAt?.description ?? "-")",
@@ -127,6 +131,18 @@ struct RequestCommand: ParsableCommand {
         }
     }
 
+    struct Priority: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a request's priority (0...9, higher served first) while it is open.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Request id.") var id: Int64
+        @Argument(help: "Priority 0...9.") var priority: Int
+        func run() throws {
+            let result = try options.call("request.set_priority", ["id": .integer(id), "priority": .integer(Int64(priority))])
+            try options.show(result, as: Request.self) { requestTable([$0]) }
+        }
+    }
+
     struct Purge: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Archive, then delete, requests closed before a time (admin). Open requests are never touched.",
@@ -175,12 +191,13 @@ struct RequestCommand: ParsableCommand {
 extension RequestStatus: ExpressibleByArgument {}
 
 func requestTable(_ requests: [Request]) -> String {
-    var table = Table([("ID", .right), ("STATUS", .left), ("OPERATOR", .right), ("SOURCE", .right), ("USER", .right),
-                       ("CREATED", .left), ("MESSAGE", .left)])
+    var table = Table([("ID", .right), ("STATUS", .left), ("PRIO", .right), ("OPERATOR", .right), ("SOURCE", .right),
+                       ("USER", .right), ("CREATED", .left), ("MESSAGE", .left)])
     for r in requests {
         let message = r.message.count > 40 ? String(r.message.prefix(39)) + "…" : r.message
-        table.add([String(r.id), r.status.rawValue, r.operatorId.map(String.init) ?? "-", String(r.sourceId), String(r.userId),
-                   r.createdAt.description, message.replacingOccurrences(of: "\n", with: " ")])
+        let priority = r.escalatedAt == nil ? String(r.priority) : "\(r.priority)!"
+        table.add([String(r.id), r.status.rawValue, priority, r.operatorId.map(String.init) ?? "-", String(r.sourceId),
+                   String(r.userId), r.createdAt.description, message.replacingOccurrences(of: "\n", with: " ")])
     }
     return table.rendered
 }

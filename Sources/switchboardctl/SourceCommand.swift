@@ -11,12 +11,32 @@ struct SourceCommand: ParsableCommand {
         @OptionGroup var options: GlobalOptions
         @Option(help: "Display name.") var name: String
         @Option(help: "Identifier bots use in intake messages: ^[a-z0-9][a-z0-9_.-]{0,63}$.") var identifier: String
-        @Option(name: .customLong("offer-timeout"), help: "Seconds an offer lasts (0...3600; 0, the default: assign at once).")
-        var offerTimeout: Int?
+        @OptionGroup var routing: RoutingSettings
         func run() throws {
             var args: [String: JSONValue] = ["name": .string(name), "identifier": .string(identifier)]
-            if let offerTimeout { args["offer_timeout_seconds"] = .integer(Int64(offerTimeout)) }
+            routing.add(to: &args)
             try options.show(try options.call("source.create", args), as: Source.self) { sourceTable([$0]) }
+        }
+    }
+
+    /// The routing settings `source create` and `source update` both take.
+    struct RoutingSettings: ParsableArguments {
+        @Option(name: .customLong("offer-timeout"), help: "Seconds an offer lasts (0...3600; 0, the default: assign at once).")
+        var offerTimeout: Int?
+        @Option(name: .customLong("max-wait"), help: "Seconds a request may wait before it is escalated to priority 9 (0...86400; 0: never).")
+        var maxWait: Int?
+        @Flag(inversion: .prefixedNo, help: "Let escalated requests go to operators without a weight for this source.")
+        var overflow: Bool?
+        @Option(help: "Seconds a returning user goes back to their last operator, when eligible (0...2592000; 0: off).")
+        var sticky: Int?
+
+        var isEmpty: Bool { offerTimeout == nil && maxWait == nil && overflow == nil && sticky == nil }
+
+        func add(to args: inout [String: JSONValue]) {
+            if let offerTimeout { args["offer_timeout_seconds"] = .integer(Int64(offerTimeout)) }
+            if let maxWait { args["max_wait_seconds"] = .integer(Int64(maxWait)) }
+            if let overflow { args["overflow"] = .bool(overflow) }
+            if let sticky { args["sticky_seconds"] = .integer(Int64(sticky)) }
         }
     }
 
@@ -25,17 +45,18 @@ struct SourceCommand: ParsableCommand {
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Source id.") var id: Int64
         @Option(help: "New display name.") var name: String?
-        @Option(name: .customLong("offer-timeout"), help: "Seconds an offer lasts (0...3600; 0: assign at once).")
-        var offerTimeout: Int?
+        @OptionGroup var routing: RoutingSettings
 
         func validate() throws {
-            guard name != nil || offerTimeout != nil else { throw ValidationError("give at least one of --name, --offer-timeout") }
+            guard name != nil || !routing.isEmpty else {
+                throw ValidationError("give at least one of --name, --offer-timeout, --max-wait, --[no-]overflow, --sticky")
+            }
         }
 
         func run() throws {
             var args: [String: JSONValue] = ["id": .integer(id)]
             if let name { args["name"] = .string(name) }
-            if let offerTimeout { args["offer_timeout_seconds"] = .integer(Int64(offerTimeout)) }
+            routing.add(to: &args)
             try options.show(try options.call("source.update", args), as: Source.self) { sourceTable([$0]) }
         }
     }
@@ -83,11 +104,14 @@ struct SourceCommand: ParsableCommand {
 }
 
 func sourceTable(_ sources: [Source]) -> String {
-    var table = Table([("ID", .right), ("NAME", .left), ("IDENTIFIER", .left), ("OFFERS", .left), ("WEIGHTS (operator=weight)", .left)])
+    var table = Table([("ID", .right), ("NAME", .left), ("IDENTIFIER", .left), ("OFFERS", .left), ("MAX WAIT", .left),
+                       ("OVERFLOW", .left), ("STICKY", .left), ("WEIGHTS (operator=weight)", .left)])
+    func seconds(_ value: Int) -> String { value > 0 ? "\(value) s" : "off" }
     for source in sources {
         let weights = source.weights.map { "\($0.operatorId)=\($0.weight)" }.joined(separator: " ")
-        let offers = source.offerTimeoutSeconds > 0 ? "\(source.offerTimeoutSeconds) s" : "off"
-        table.add([String(source.id), source.name, source.identifier, offers, weights.isEmpty ? "-" : weights])
+        table.add([String(source.id), source.name, source.identifier, seconds(source.offerTimeoutSeconds),
+                   seconds(source.maxWaitSeconds), source.overflow ? "yes" : "no", seconds(source.stickySeconds),
+                   weights.isEmpty ? "-" : weights])
     }
     return table.rendered
 }

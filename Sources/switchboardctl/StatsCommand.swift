@@ -3,7 +3,7 @@ import SwitchboardCore
 
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Live statistics.", subcommands: [Load.self, Distribution.self])
+        commandName: "stats", abstract: "Live statistics.", subcommands: [Load.self, Distribution.self, ServiceLevelCommand.self])
 
     struct Load: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Each operator's load against its limit.")

@@ -111,6 +111,10 @@ func expectValid(_ captured: [String: [[UInt8]]], sourceLocation: SourceLocation
             ("reply.json", #"{"ok":false}"#),
             ("intake.json", #"{"user_identifier":"u","source_id":1,"message":"a\u0000b"}"#),
             ("args/operator.create.json", #"{"name":"x\u0000y","max_load_limit":1}"#),
+            ("intake.json", #"{"user_identifier":"u","source_id":1,"message":"m","priority":10}"#),
+            ("args/request.set_priority.json", #"{"id":1,"priority":-1}"#),
+            ("args/stats.service_level.json", #"{"thresholds_seconds":[]}"#),
+            ("args/source.update.json", #"{"id":1,"sticky_seconds":2592001}"#),
         ]
         for (schema, document) in bad {
             let (status, output) = try validate([Array(document.utf8)], against: schema)
@@ -200,6 +204,55 @@ func expectValid(_ captured: [String: [[UInt8]]], sourceLocation: SourceLocation
             "event-request.offer_declined.json", "event-operator.presence_changed.json", "event-request.waiting.json",
             "args/request.accept.json", "args/request.reject.json", "args/operator.set_presence.json", "args/source.update.json",
             "args/audit.list.json", "audit-entry.json", "args/request.purge.json", "purge-summary.json", "archived-request.json",
+        ]), "\(captured.keys.sorted())")
+        try expectValid(captured)
+        try await running.finish()
+    }
+
+    /// Priority, escalation, overflow, sticky routing and the service level as the service
+    /// really sends them.
+    @Test func priorityEscalationAndServiceLevelMessagesMatchTheSchemas() async throws {
+        let running = await RunningService(label: "contract-routing")
+        let captured = try await captureMessages(running) { recorder, watcher in
+            let client = recorder.client
+            func record(_ command: String, _ args: [String: JSONValue], result schema: String) throws {
+                let reply = try recorder.record(command, args, result: schema, arguments: true)
+                #expect(reply.ok, "\(command) failed: \(String(describing: reply.error))")
+            }
+            try record("operator.create", ["name": "Ann", "max_load_limit": 2, "is_active": false], result: "operator.json")
+            try record("operator.create", ["name": "Outsider", "max_load_limit": 5, "is_active": false], result: "operator.json")
+            try record("source.create", ["name": "Chat", "identifier": "chat", "max_wait_seconds": 1, "overflow": true,
+                                         "sticky_seconds": 600], result: "source.json")
+            try record("source.update", ["id": 1, "max_wait_seconds": 1, "overflow": true, "sticky_seconds": 3600], result: "source.json")
+            try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10)])])
+            try client.intake(user: "u1", source: "chat", priority: 4, messageId: "cr-1")
+            try client.intake(user: "u2", source: "chat", priority: 0, messageId: "cr-2")
+            for event in try watcher.collect(until: "request.escalated", timeout: .seconds(10)) { recorder.add(event) }
+            try record("request.set_priority", ["id": 2, "priority": 6], result: "request.json")
+            try record("operator.update", ["id": 2, "is_active": true], result: "operator.json")
+            for event in try watcher.collect(for: .seconds(10), until: { $0.filter { $0.routingKey == "request.assigned" }.count == 2 }) {
+                recorder.add(event)
+            }
+            try record("operator.update", ["id": 1, "is_active": true], result: "operator.json")
+            try record("request.close", ["id": 1], result: "request.json")
+            // u1's first request overflowed to the outsider, who has no weight for a new one:
+            // the next goes by weight, and the one after sticks to that operator.
+            for messageId in ["cr-3", "cr-4"] {
+                try client.intake(user: "u1", source: "chat", priority: 0, messageId: messageId)
+                for event in try watcher.collect(until: "request.assigned", timeout: .seconds(10)) { recorder.add(event) }
+            }
+            try record("request.get", ["id": 2], result: "request-detail.json")
+            try record("stats.service_level", [:], result: "service-level.json")
+            try record("stats.service_level", ["since": "2026-01-01T00:00:00Z", "source_id": 1, "thresholds_seconds": [1, 10]],
+                       result: "service-level.json")
+        }
+        let routes = Set((captured["event-request.assigned.json"] ?? []).compactMap {
+            try? JSONDecoder().decode(Event.self, from: Data($0)).route
+        })
+        #expect(routes.isSuperset(of: [.overflow, .sticky]), "\(routes)")
+        #expect(Set(captured.keys).isSuperset(of: [
+            "event-request.escalated.json", "args/request.set_priority.json", "args/stats.service_level.json", "service-level.json",
+            "args/source.create.json", "args/source.update.json",
         ]), "\(captured.keys.sorted())")
         try expectValid(captured)
         try await running.finish()
