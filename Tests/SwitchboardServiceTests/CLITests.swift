@@ -235,6 +235,49 @@ func ctl(_ arguments: [String], prefix: String, url: AMQPURL? = nil, timeout: Du
     }
 }
 
+extension CLITests {
+    @Test func priorityRoutingSettingsAndServiceLevelFromTheCommandLine() async throws {
+        let running = await RunningService(label: "cli-routing")
+        try await DedicatedThread.run {
+            let p = running.prefix
+            func json(_ args: String...) throws -> JSONValue {
+                let result = try ctl(["--json", "--timeout", "5"] + Array(args), prefix: p)
+                #expect(result.status == 0, "\(args): \(result.stderr)")
+                return try #require(result.json, "not JSON: \(result.stdout)")
+            }
+            _ = try json("operator", "create", "--name", "Ann", "--max-load", "1", "--inactive")
+            let source = try json("source", "create", "--name", "Chat", "--identifier", "chat", "--max-wait", "600", "--sticky", "60")
+            #expect(source["max_wait_seconds"]?.int == 600 && source["sticky_seconds"]?.int == 60 && source["overflow"] == .bool(false))
+            let updated = try json("source", "update", "1", "--overflow", "--sticky", "0")
+            #expect(updated["overflow"] == .bool(true) && updated["sticky_seconds"]?.int == 0 && updated["max_wait_seconds"]?.int == 600)
+            #expect(try json("source", "update", "1", "--no-overflow")["overflow"] == .bool(false))
+            _ = try json("source", "weights", "1", "1=10")
+            _ = try json("request", "send", "--user", "u1", "--source", "chat", "--message", "hi", "--priority", "3")
+            var waiting: [JSONValue] = []
+            let deadline = ContinuousClock.now + .seconds(10)
+            while waiting.isEmpty, ContinuousClock.now < deadline { waiting = try json("request", "list", "--status", "waiting").array }
+            #expect(waiting.first?["priority"]?.int == 3)
+            #expect(try json("request", "priority", "1", "7")["priority"]?.int == 7)
+            let tooHigh = try ctl(["request", "priority", "1", "10"], prefix: p)
+            #expect(tooHigh.status == 1 && tooHigh.stderr.contains("priority: must be between 0 and 9"), "\(tooHigh.stderr)")
+
+            let level = try json("stats", "service-level", "--since", "1h", "--thresholds", "30,60")
+            #expect(level["overall"]?["requests"]?.int == 1 && level["waiting"]?["count"]?.int == 1)
+            #expect(level["overall"]?["within"]?.array.compactMap { $0["threshold_seconds"]?.int } == [30, 60])
+            let table = try ctl(["stats", "service-level", "--source", "1"], prefix: p)
+            #expect(table.status == 0 && table.stdout.contains("Assigned within:") && table.stdout.contains("≤ 300 s")
+                && table.stdout.contains("Waiting now: 1; oldest request 1 (source 1, priority 7)"), "\(table.stdout)")
+            let unknown = try ctl(["stats", "service-level", "--source", "9"], prefix: p)
+            #expect(unknown.status == 1 && unknown.stderr.contains("source_id: no source with id 9"), "\(unknown.stderr)")
+            let badThresholds = try ctl(["stats", "service-level", "--thresholds", "30,soon"], prefix: p)
+            #expect(badThresholds.status != 0 && badThresholds.stderr.contains("'soon' is not a whole number"), "\(badThresholds.stderr)")
+            let list = try ctl(["request", "list"], prefix: p)
+            #expect(list.stdout.contains("PRIO"), "\(list.stdout)")
+        }
+        try await running.finish()
+    }
+}
+
 /// Terminal columns, as the CLI counts them (CJK wide = 2).
 func displayWidthForTest(_ text: String) -> Int {
     text.reduce(0) { total, character in
