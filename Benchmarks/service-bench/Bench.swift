@@ -19,7 +19,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Requests for the memory run.") var memoryRequests = 200_000
     @Option(help: "Requests stored before the scaling run.") var history = 1_000_000
     @Option(help: "quorum or classic.") var queueType = "quorum"
-    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http, cluster, retention, days.") var only = "all"
+    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http, cluster, retention, days, routing.")
+    var only = "all"
+    @Option(help: "A switchboard executable built from an earlier commit: the routing part compares it with this build.")
+    var baseline: String?
     @Option(help: "The cluster part's nodes, comma-separated (scripts/broker cluster urls).")
     var cluster = "amqp://guest:guest@127.0.0.1:5681,amqp://guest:guest@127.0.0.1:5682,amqp://guest:guest@127.0.0.1:5683"
     @Option(help: "Offers expiring together in the offers part.") var expiring = 10_000
@@ -65,9 +68,9 @@ struct Bench: ParsableCommand {
             return best
         }
         func startService(_ name: String, operators: Int, offerTimeoutSeconds: Int = 0, environment: [String: String] = [:],
-                          on url: AMQPURL = url) throws -> ServiceUnderTest {
+                          on url: AMQPURL = url, executable: URL = ServiceUnderTest.executable) throws -> ServiceUnderTest {
             let service = try ServiceUnderTest(url: url, prefix: "\(tag)-\(name)", databasePath: folder.appendingPathComponent("\(name).sqlite").path,
-                                               queueType: queueType, environment: environment)
+                                               queueType: queueType, environment: environment, executable: executable)
             try service.setUp(operators: operators, offerTimeoutSeconds: offerTimeoutSeconds)
             return service
         }
@@ -338,26 +341,34 @@ struct Bench: ParsableCommand {
                 ("stats.operators_load", [:]), ("stats.requests_distribution", [:]), ("service.status", [:]),
                 ("request.list", ["limit": 100]),
             ]
+            // 10,000 requests a day, so that the service level's 24-hour window holds as many
+            // requests at 10,000 stored as at a million: its cost must follow the window.
+            let day: Int64 = 8_640
+            let serviceLevel = "stats.service_level"
             var service = try startService("scale", operators: 3)
             try service.stop()
-            try History.add(requests: 10_000, to: service.databasePath)
+            try History.add(requests: 10_000, to: service.databasePath, spacingMilliseconds: day)
             service = try startService("scale", operators: 3)
             var small: [String: Double] = [:]
             for (command, args) in commands { small[command] = try service.time(command, args) }
+            small[serviceLevel] = try service.time(serviceLevel, History.lastDay(of: service.databasePath))
             try service.stop()
             FileHandle.standardError.write(Data("  storing \(history) more requests...\r".utf8))
-            try History.add(requests: history, to: service.databasePath)
+            try History.add(requests: history, to: service.databasePath, spacingMilliseconds: day)
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
             service = try startService("scale", operators: 3)
             var large: [String: Double] = [:]
             for (command, args) in commands { large[command] = try service.time(command, args) }
+            large[serviceLevel] = try service.time(serviceLevel, History.lastDay(of: service.databasePath))
             let big = try fastest { try measure("intake, \(history) stored", queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil) }
             try service.stop()
             try service.deleteTopology()
-            for (command, _) in commands {
-                print(String(format: "  %-28@ %7.2f ms at 10,000 stored   %7.2f ms at %d", command as NSString, small[command]!, large[command]!, history + 10_000))
+            for command in commands.map(\.0) + [serviceLevel] {
+                print("  \(command.padding(toLength: 28, withPad: " ", startingAt: 0)) "
+                    + String(format: "%7.2f ms at 10,000 stored   %7.2f ms at %d", small[command]!, large[command]!, history + 10_000))
                 ratioLine("\(command) at \(history + 10_000) / at 10,000", large[command]! / small[command]!, target: "<= 2")
             }
+            print("  (\(serviceLevel): a 24-hour window of 10,000 requests in both)")
             let empty = figures["empty_intake_per_second"] as? Double ?? big.perSecond
             print(String(format: "  intake: %8.0f req/s on an empty database, %8.0f req/s with %d stored", empty, big.perSecond, history + 10_000))
             ratioLine("intake with \(history + 10_000) stored / empty", big.perSecond / empty, target: ">= 0.90")
@@ -370,6 +381,65 @@ struct Bench: ParsableCommand {
             ratioLine("intake with 1,000 operators / with 3", manyResult.perSecond / empty, target: ">= 0.80")
             figures["scale"] = ["commands_ms_10k": small, "commands_ms_large": large, "intake_large_per_second": big.perSecond,
                                 "intake_1000_operators_per_second": manyResult.perSecond]
+        }
+
+        if want("routing") {
+            print("\nSticky routing: \(requests) requests at max rate from 1,000 returning users, 3 operators, sticky_seconds 3600 against off (alternating, fastest of 3 each):")
+            let plain = try startService("sticky-off", operators: 3)
+            defer { try? plain.stop(); try? plain.deleteTopology() }
+            let sticky = try startService("sticky-on", operators: 3)
+            defer { try? sticky.stop(); try? sticky.deleteTopology() }
+            guard try sticky.client.call("source.update", ["id": 1, "sticky_seconds": 3_600]).ok else {
+                throw ValidationError("source.update refused sticky_seconds")
+            }
+            var best: [String: RunResult] = [:]
+            for _ in 0..<3 {
+                for (name, service) in [("off", plain), ("on", sticky)] {
+                    let run = try measure("sticky \(name)", queue: service.topology.requests, exchange: service.topology.events,
+                                          count: requests, rate: nil)
+                    if run.perSecond > best[name]?.perSecond ?? 0 { best[name] = run }
+                }
+            }
+            let (off, on) = (best["off"]!, best["on"]!)
+            print("  sticky off  \(off.summary)")
+            print("  sticky on   \(on.summary)")
+            ratioLine("sticky on / sticky off throughput", on.perSecond / off.perSecond, target: ">= 0.80")
+            figures["sticky"] = ["off": off.json, "on": on.json, "ratio": on.perSecond / off.perSecond]
+
+            if let baseline {
+                // None of the routing features configured: this build against an earlier one,
+                // throughput alternating (fastest of 3) and paced latency in alternating blocks.
+                print("\nThis build against \(baseline), nothing of priority, escalation or stickiness configured:")
+                let before = try startService("baseline", operators: 3, executable: URL(fileURLWithPath: baseline))
+                defer { try? before.stop(); try? before.deleteTopology() }
+                let after = try startService("current", operators: 3)
+                defer { try? after.stop(); try? after.deleteTopology() }
+                let pair = [("before", before), ("after", after)]
+                var fastestOf: [String: RunResult] = [:]
+                for _ in 0..<3 {
+                    for (name, service) in pair {
+                        let run = try measure(name, queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil)
+                        if run.perSecond > fastestOf[name]?.perSecond ?? 0 { fastestOf[name] = run }
+                    }
+                }
+                var paced: [String: RunResult] = [:]
+                for block in 0..<10 {
+                    for turn in 0..<2 {
+                        let (name, service) = pair[(block + turn) % 2]
+                        Thread.sleep(forTimeInterval: 0.25)
+                        let run = try measure(name, queue: service.topology.requests, exchange: service.topology.events,
+                                              count: pacedRequests / 10, rate: rate)
+                        paced[name] = paced[name].map { $0.merging(run) } ?? run
+                    }
+                }
+                print("  before  \(fastestOf["before"]!.summary)   paced: \(paced["before"]!.summary)")
+                print("  after   \(fastestOf["after"]!.summary)   paced: \(paced["after"]!.summary)")
+                ratioLine("after / before throughput", fastestOf["after"]!.perSecond / fastestOf["before"]!.perSecond, target: ">= 0.90")
+                ratioLine("after / before paced p50", paced["after"]!.percentile(50) / paced["before"]!.percentile(50), target: "<= 1.10")
+                ratioLine("after / before paced p99", paced["after"]!.percentile(99) / paced["before"]!.percentile(99), target: "<= 1.10")
+                figures["baseline"] = ["throughput_before": fastestOf["before"]!.json, "throughput_after": fastestOf["after"]!.json,
+                                       "paced_before": paced["before"]!.json, "paced_after": paced["after"]!.json]
+            }
         }
 
         if want("retention") {

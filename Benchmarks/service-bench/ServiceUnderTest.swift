@@ -21,12 +21,13 @@ final class ServiceUnderTest {
     /// The HTTP side's port: a free one, found by binding port 0 and letting it go.
     let httpPort = RawHTTP.freePort()
 
-    init(url: AMQPURL, prefix: String, databasePath: String, queueType: String, environment extra: [String: String] = [:]) throws {
+    init(url: AMQPURL, prefix: String, databasePath: String, queueType: String, environment extra: [String: String] = [:],
+         executable: URL = ServiceUnderTest.executable) throws {
         self.url = url
         self.prefix = prefix
         self.databasePath = databasePath
         client = ControlClient(url: url, prefix: prefix)
-        process.executableURL = Self.executable
+        process.executableURL = executable
         var environment = ProcessInfo.processInfo.environment
         environment["SWITCHBOARD_AMQP_URL"] = url.unredacted
         environment["SWITCHBOARD_DB"] = databasePath

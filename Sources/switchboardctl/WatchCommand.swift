@@ -46,6 +46,8 @@ func line(for received: ReceivedEvent) -> String {
     var text = "\(event.occurredAt)  \(padded(event.event.rawValue))  #\(r.request.id)  operator=\(op)  source=\(r.sourceIdentifier)  user=\(r.userIdentifier)"
     if let expires = r.request.offerExpiresAt { text += "  expires=\(expires)" }
     if let route = event.route { text += "  route=\(route.rawValue)" }
+    if r.request.priority > 0 { text += "  priority=\(r.request.priority)" }
+    if let waited = event.waitedMs { text += "  waited=\(Double(waited) / 1000) s" }
     if let decline = event.decline {
         text += "  declined_by=\(decline.operatorId)  reason=\(decline.reason.rawValue)"
         if let why = decline.rejectionReason { text += " (\(why))" }
