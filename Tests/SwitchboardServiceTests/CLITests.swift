@@ -35,16 +35,19 @@ func ctl(_ arguments: [String], prefix: String, url: AMQPURL? = nil, timeout: Du
         stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
 }
 
+/// Runs switchboardctl with `--json` among `arguments`; it must succeed and print JSON.
+func ctlJSON(_ arguments: [String], prefix: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONValue {
+    let result = try ctl(arguments, prefix: prefix)
+    #expect(result.status == 0, "\(arguments): \(result.stderr)", sourceLocation: sourceLocation)
+    return try #require(result.json, "not JSON: \(result.stdout)", sourceLocation: sourceLocation)
+}
+
 @Suite struct CLITests {
     @Test func everyCommandInJSONMode() async throws {
         let running = await RunningService(label: "cli-json")
         try await DedicatedThread.run {
             let p = running.prefix
-            func json(_ args: String...) throws -> JSONValue {
-                let result = try ctl(Array(args) + ["--json"], prefix: p)
-                #expect(result.status == 0, "\(args): \(result.stderr)")
-                return try #require(result.json, "not JSON: \(result.stdout)")
-            }
+            func json(_ args: String...) throws -> JSONValue { try ctlJSON(args + ["--json"], prefix: p) }
             let ivan = try json("operator", "create", "--name", "Иван Петров", "--max-load", "10")
             #expect(ivan["id"]?.int == 1)
             #expect(ivan["name"]?.string == "Иван Петров")
@@ -200,11 +203,7 @@ func ctl(_ arguments: [String], prefix: String, url: AMQPURL? = nil, timeout: Du
         let running = await RunningService(label: "cli-offers")
         try await DedicatedThread.run {
             let p = running.prefix
-            func json(_ args: String...) throws -> JSONValue {
-                let result = try ctl(["--json", "--timeout", "5"] + Array(args), prefix: p)
-                #expect(result.status == 0, "\(args): \(result.stderr)")
-                return try #require(result.json, "not JSON: \(result.stdout)")
-            }
+            func json(_ args: String...) throws -> JSONValue { try ctlJSON(["--json", "--timeout", "5"] + args, prefix: p) }
             _ = try json("operator", "create", "--name", "Ann", "--max-load", "2")
             #expect(try json("operator", "create", "--name", "Bob", "--max-load", "2", "--presence", "away")["presence"]?.string == "away")
             _ = try json("source", "create", "--name", "Chat", "--identifier", "chat")
@@ -240,11 +239,7 @@ extension CLITests {
         let running = await RunningService(label: "cli-routing")
         try await DedicatedThread.run {
             let p = running.prefix
-            func json(_ args: String...) throws -> JSONValue {
-                let result = try ctl(["--json", "--timeout", "5"] + Array(args), prefix: p)
-                #expect(result.status == 0, "\(args): \(result.stderr)")
-                return try #require(result.json, "not JSON: \(result.stdout)")
-            }
+            func json(_ args: String...) throws -> JSONValue { try ctlJSON(["--json", "--timeout", "5"] + args, prefix: p) }
             _ = try json("operator", "create", "--name", "Ann", "--max-load", "1", "--inactive")
             let source = try json("source", "create", "--name", "Chat", "--identifier", "chat", "--max-wait", "600", "--sticky", "60")
             #expect(source["max_wait_seconds"]?.int == 600 && source["sticky_seconds"]?.int == 60 && source["overflow"] == .bool(false))

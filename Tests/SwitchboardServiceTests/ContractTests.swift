@@ -57,6 +57,12 @@ final class SchemaRecorder {
 
     /// Sends a command and files its reply, the command itself (when valid, and then with
     /// `arguments`, its args too) and its result.
+    /// Records a command that must succeed, its arguments filed too.
+    func recordSuccess(_ command: String, _ args: [String: JSONValue], result schema: String) throws {
+        let reply = try record(command, args, result: schema, arguments: true)
+        #expect(reply.ok, "\(command) failed: \(String(describing: reply.error))")
+    }
+
     @discardableResult
     func record(_ command: String, _ args: [String: JSONValue], result schema: String?, arguments: Bool = false) throws -> ReplyEnvelope {
         let reply = try client.call(command, args)
@@ -170,33 +176,29 @@ func expectValid(_ captured: [String: [[UInt8]]], sourceLocation: SourceLocation
         let running = await RunningService(label: "contract-offers")
         let captured = try await captureMessages(running) { recorder, watcher in
             let client = recorder.client
-            func record(_ command: String, _ args: [String: JSONValue], result schema: String) throws {
-                let reply = try recorder.record(command, args, result: schema, arguments: true)
-                #expect(reply.ok, "\(command) failed: \(String(describing: reply.error))")
-            }
-            try record("operator.create", ["name": "Ann", "max_load_limit": 3, "presence": "available"], result: "operator.json")
-            try record("operator.create", ["name": "Bob", "max_load_limit": 3], result: "operator.json")
-            try record("source.create", ["name": "Chat", "identifier": "chat", "offer_timeout_seconds": 60], result: "source.json")
-            try record("source.update", ["id": 1, "name": "Web chat"], result: "source.json")
+            try recorder.recordSuccess("operator.create", ["name": "Ann", "max_load_limit": 3, "presence": "available"], result: "operator.json")
+            try recorder.recordSuccess("operator.create", ["name": "Bob", "max_load_limit": 3], result: "operator.json")
+            try recorder.recordSuccess("source.create", ["name": "Chat", "identifier": "chat", "offer_timeout_seconds": 60], result: "source.json")
+            try recorder.recordSuccess("source.update", ["id": 1, "name": "Web chat"], result: "source.json")
             try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10), (2, 10)])])
             try client.intake(user: "u1", source: "chat", messageId: "co-1")
             let offered = try #require(try watcher.collect(until: "request.offered", timeout: .seconds(10)).last?.request)
             let holder = try #require(offered.operatorId)
-            try record("request.list", ["status": "offered"], result: "request.json")
-            try record("request.get", ["id": 1], result: "request-detail.json")
-            try record("stats.operators_load", [:], result: "operators-load.json")
-            try record("service.status", [:], result: "service-status.json")
-            try record("request.reject", ["id": 1, "operator_id": .integer(holder), "reason": "on a call"], result: "request.json")
-            try record("request.accept", ["id": 1, "operator_id": .integer(3 - holder)], result: "request.json")
+            try recorder.recordSuccess("request.list", ["status": "offered"], result: "request.json")
+            try recorder.recordSuccess("request.get", ["id": 1], result: "request-detail.json")
+            try recorder.recordSuccess("stats.operators_load", [:], result: "operators-load.json")
+            try recorder.recordSuccess("service.status", [:], result: "service-status.json")
+            try recorder.recordSuccess("request.reject", ["id": 1, "operator_id": .integer(holder), "reason": "on a call"], result: "request.json")
+            try recorder.recordSuccess("request.accept", ["id": 1, "operator_id": .integer(3 - holder)], result: "request.json")
             try client.intake(user: "u2", source: "chat", messageId: "co-2")
             _ = try watcher.collect(until: "request.offered", timeout: .seconds(10))
-            try record("operator.set_presence", ["id": 1, "presence": "away"], result: "operator.json")
-            try record("operator.set_presence", ["id": 2, "presence": "offline", "requeue": true], result: "operator.json")
+            try recorder.recordSuccess("operator.set_presence", ["id": 1, "presence": "away"], result: "operator.json")
+            try recorder.recordSuccess("operator.set_presence", ["id": 2, "presence": "offline", "requeue": true], result: "operator.json")
             for event in try watcher.collect(until: "request.waiting", timeout: .seconds(10)) { recorder.add(event) }
-            try record("audit.list", ["limit": 50, "command": "request.reject"], result: "audit-entry.json")
-            try record("request.close", ["id": 1], result: "request.json")
-            try record("request.purge", ["closed_before": "2100-01-01T00:00:00Z", "dry_run": true], result: "purge-summary.json")
-            try record("request.purge", ["closed_before": "2100-01-01T00:00:00Z"], result: "purge-summary.json")
+            try recorder.recordSuccess("audit.list", ["limit": 50, "command": "request.reject"], result: "audit-entry.json")
+            try recorder.recordSuccess("request.close", ["id": 1], result: "request.json")
+            try recorder.recordSuccess("request.purge", ["closed_before": "2100-01-01T00:00:00Z", "dry_run": true], result: "purge-summary.json")
+            try recorder.recordSuccess("request.purge", ["closed_before": "2100-01-01T00:00:00Z"], result: "purge-summary.json")
             let archive = SwitchboardStore.defaultArchiveDirectory(for: running.databasePath)
             for line in try ArchiveReader.lines(in: archive) { try recorder.add("archived-request.json", try JSONParser.parse(Array(line.text.utf8))) }
         }
@@ -215,35 +217,31 @@ func expectValid(_ captured: [String: [[UInt8]]], sourceLocation: SourceLocation
         let running = await RunningService(label: "contract-routing")
         let captured = try await captureMessages(running) { recorder, watcher in
             let client = recorder.client
-            func record(_ command: String, _ args: [String: JSONValue], result schema: String) throws {
-                let reply = try recorder.record(command, args, result: schema, arguments: true)
-                #expect(reply.ok, "\(command) failed: \(String(describing: reply.error))")
-            }
-            try record("operator.create", ["name": "Ann", "max_load_limit": 2, "is_active": false], result: "operator.json")
-            try record("operator.create", ["name": "Outsider", "max_load_limit": 5, "is_active": false], result: "operator.json")
-            try record("source.create", ["name": "Chat", "identifier": "chat", "max_wait_seconds": 1, "overflow": true,
+            try recorder.recordSuccess("operator.create", ["name": "Ann", "max_load_limit": 2, "is_active": false], result: "operator.json")
+            try recorder.recordSuccess("operator.create", ["name": "Outsider", "max_load_limit": 5, "is_active": false], result: "operator.json")
+            try recorder.recordSuccess("source.create", ["name": "Chat", "identifier": "chat", "max_wait_seconds": 1, "overflow": true,
                                          "sticky_seconds": 600], result: "source.json")
-            try record("source.update", ["id": 1, "max_wait_seconds": 1, "overflow": true, "sticky_seconds": 3600], result: "source.json")
+            try recorder.recordSuccess("source.update", ["id": 1, "max_wait_seconds": 1, "overflow": true, "sticky_seconds": 3600], result: "source.json")
             try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10)])])
             try client.intake(user: "u1", source: "chat", priority: 4, messageId: "cr-1")
             try client.intake(user: "u2", source: "chat", priority: 0, messageId: "cr-2")
             for event in try watcher.collect(until: "request.escalated", timeout: .seconds(10)) { recorder.add(event) }
-            try record("request.set_priority", ["id": 2, "priority": 6], result: "request.json")
-            try record("operator.update", ["id": 2, "is_active": true], result: "operator.json")
+            try recorder.recordSuccess("request.set_priority", ["id": 2, "priority": 6], result: "request.json")
+            try recorder.recordSuccess("operator.update", ["id": 2, "is_active": true], result: "operator.json")
             for event in try watcher.collect(for: .seconds(10), until: { $0.filter { $0.routingKey == "request.assigned" }.count == 2 }) {
                 recorder.add(event)
             }
-            try record("operator.update", ["id": 1, "is_active": true], result: "operator.json")
-            try record("request.close", ["id": 1], result: "request.json")
+            try recorder.recordSuccess("operator.update", ["id": 1, "is_active": true], result: "operator.json")
+            try recorder.recordSuccess("request.close", ["id": 1], result: "request.json")
             // u1's first request overflowed to the outsider, who has no weight for a new one:
             // the next goes by weight, and the one after sticks to that operator.
             for messageId in ["cr-3", "cr-4"] {
                 try client.intake(user: "u1", source: "chat", priority: 0, messageId: messageId)
                 for event in try watcher.collect(until: "request.assigned", timeout: .seconds(10)) { recorder.add(event) }
             }
-            try record("request.get", ["id": 2], result: "request-detail.json")
-            try record("stats.service_level", [:], result: "service-level.json")
-            try record("stats.service_level", ["since": "2026-01-01T00:00:00Z", "source_id": 1, "thresholds_seconds": [1, 10]],
+            try recorder.recordSuccess("request.get", ["id": 2], result: "request-detail.json")
+            try recorder.recordSuccess("stats.service_level", [:], result: "service-level.json")
+            try recorder.recordSuccess("stats.service_level", ["since": "2026-01-01T00:00:00Z", "source_id": 1, "thresholds_seconds": [1, 10]],
                        result: "service-level.json")
         }
         let routes = Set((captured["event-request.assigned.json"] ?? []).compactMap {
