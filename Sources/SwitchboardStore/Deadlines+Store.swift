@@ -24,15 +24,18 @@ struct DeadlineWatch {
         }
     }
 
+    /// One seek at the start of each of the two partial indexes.
+    static let earliestQuery = """
+        SELECT MIN(due) FROM (
+            SELECT MIN(offer_expires_at) AS due FROM requests WHERE status = 'offered'
+            UNION ALL
+            SELECT MIN(escalate_at) FROM requests WHERE status = 'waiting' AND escalate_at IS NOT NULL)
+        """
+
     /// The earliest deadline, reading the index only when it is not known.
     mutating func earliest(_ db: Database) throws -> Int64? {
         if case .unknown = known {
-            let found = try Int64.fetchOne(db.cachedStatement(sql: """
-                SELECT MIN(due) FROM (
-                    SELECT MIN(offer_expires_at) AS due FROM requests WHERE status = 'offered'
-                    UNION ALL
-                    SELECT MIN(escalate_at) FROM requests WHERE status = 'waiting' AND escalate_at IS NOT NULL)
-                """))
+            let found = try Int64.fetchOne(db.cachedStatement(sql: Self.earliestQuery))
             known = found.map(Known.at) ?? .none
         }
         if case let .at(due) = known { return due }

@@ -144,6 +144,17 @@ import SwitchboardCore
         #expect(try world.request(request.id).priority == 9)
     }
 
+    @Test func theNextDeadlineIsASeekInEachPartialIndex() throws {
+        let store = try makeStore()
+        let plan = try store.read { db in
+            try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + DeadlineWatch.earliestQuery, adapter: SuffixRowAdapter(fromIndex: 3))
+        }
+        let searches = plan.filter { $0.hasPrefix("SEARCH requests") }
+        #expect(searches.count == 2 && searches[0].contains("requests_offer_deadline") && searches[1].contains("requests_escalation"),
+                "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN requests") }, "\(plan)")
+    }
+
     @Test func escalationsDueWhileClosedFireOnceAfterReopening() throws {
         let path = temporaryDatabasePath()
         let clock = Clock()
