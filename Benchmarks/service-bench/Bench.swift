@@ -67,6 +67,41 @@ struct Bench: ParsableCommand {
             }
             return best
         }
+        /// What two or more measurements run against: a queue to publish to and the exchange
+        /// its events come out of.
+        typealias Contender = (name: String, queue: String, exchange: String)
+        func contender(_ name: String, _ service: ServiceUnderTest) -> Contender {
+            (name, service.topology.requests, service.topology.events)
+        }
+        // Contenders take turns, so that the broker's and the disk's occasional stalls fall on
+        // all alike instead of on whichever happened to be running.
+        func fastestInTurns(_ contenders: [Contender]) throws -> [String: RunResult] {
+            var best: [String: RunResult] = [:]
+            for _ in 0..<3 {
+                for c in contenders {
+                    let run = try measure(c.name, queue: c.queue, exchange: c.exchange, count: requests, rate: nil)
+                    if run.perSecond > best[c.name]?.perSecond ?? 0 { best[c.name] = run }
+                }
+            }
+            return best
+        }
+        // Paced runs in short blocks, each contender going first in turn, merged per contender:
+        // the ratio then measures the systems, not the luck of one 5-second window.
+        func pacedInTurns(_ contenders: [Contender], blocks: Int = 10) throws -> [String: RunResult] {
+            var merged: [String: RunResult] = [:]
+            for block in 0..<blocks {
+                let count = pacedRequests / blocks + (block < pacedRequests % blocks ? 1 : 0)
+                for turn in 0..<contenders.count {
+                    let c = contenders[(block + turn) % contenders.count]
+                    // A quiet moment between blocks, so the work one side leaves behind (the
+                    // service's idle checkpoint, the broker's log writes) is not charged to the other.
+                    Thread.sleep(forTimeInterval: 0.25)
+                    let run = try measure(c.name, queue: c.queue, exchange: c.exchange, count: count, rate: rate)
+                    merged[c.name] = merged[c.name].map { $0.merging(run) } ?? run
+                }
+            }
+            return merged
+        }
         func startService(_ name: String, operators: Int, offerTimeoutSeconds: Int = 0, environment: [String: String] = [:],
                           on url: AMQPURL = url, executable: URL = ServiceUnderTest.executable) throws -> ServiceUnderTest {
             let service = try ServiceUnderTest(url: url, prefix: "\(tag)-\(name)", databasePath: folder.appendingPathComponent("\(name).sqlite").path,
@@ -116,31 +151,12 @@ struct Bench: ParsableCommand {
                 _ = try measure("warm-up", queue: service.topology.requests, exchange: service.topology.events, count: Int(rate), rate: rate)
                 _ = try measure("warm-up", queue: passThrough.queue, exchange: passThrough.output, count: Int(rate), rate: rate)
                 _ = try measure("warm-up", queue: durableRouter.queue, exchange: durableRouter.output, count: Int(rate), rate: rate)
-                // The two take turns in short blocks, each going first in every other round, so
-                // that the broker's and the disk's occasional stalls fall on both alike instead
-                // of on whichever happened to be running: the ratio then measures the systems,
-                // not the luck of one 5-second window.
-                let contenders: [(name: String, queue: String, exchange: String)] = [
+                let paced = try pacedInTurns([
                     ("service", service.topology.requests, service.topology.events),
                     ("pass-through", passThrough.queue, passThrough.output),
                     ("durable router", durableRouter.queue, durableRouter.output),
-                ]
-                var blocksOf: [String: [RunResult]] = [:]
-                for block in 0..<blocks {
-                    let count = pacedRequests / blocks + (block < pacedRequests % blocks ? 1 : 0)
-                    // Each goes first in turn.
-                    for turn in 0..<contenders.count {
-                        let contender = contenders[(block + turn) % contenders.count]
-                        // A quiet moment between blocks, so the work one side leaves behind
-                        // (the service's idle checkpoint, the broker's log writes) is not
-                        // charged to the other.
-                        Thread.sleep(forTimeInterval: 0.25)
-                        blocksOf[contender.name, default: []].append(
-                            try measure(contender.name, queue: contender.queue, exchange: contender.exchange, count: count, rate: rate))
-                    }
-                }
-                let merged = { (name: String) in blocksOf[name]!.dropFirst().reduce(blocksOf[name]![0]) { $0.merging($1) } }
-                let (svc, ceiling, durable) = (merged("service"), merged("pass-through"), merged("durable router"))
+                ], blocks: blocks)
+                let (svc, ceiling, durable) = (paced["service"]!, paced["pass-through"]!, paced["durable router"]!)
                 print("  service         \(svc.summary)")
                 print("  pass-through    \(ceiling.summary)")
                 print("  durable router  \(durable.summary)")
@@ -396,15 +412,8 @@ struct Bench: ParsableCommand {
             guard try sticky.client.call("source.update", ["id": 1, "sticky_seconds": 3_600]).ok else {
                 throw ValidationError("source.update refused sticky_seconds")
             }
-            var best: [String: RunResult] = [:]
-            for _ in 0..<3 {
-                for (name, service) in [("off", plain), ("on", sticky)] {
-                    let run = try measure("sticky \(name)", queue: service.topology.requests, exchange: service.topology.events,
-                                          count: requests, rate: nil)
-                    if run.perSecond > best[name]?.perSecond ?? 0 { best[name] = run }
-                }
-            }
-            let (off, on) = (best["off"]!, best["on"]!)
+            let best = try fastestInTurns([contender("sticky off", plain), contender("sticky on", sticky)])
+            let (off, on) = (best["sticky off"]!, best["sticky on"]!)
             print("  sticky off  \(off.summary)")
             print("  sticky on   \(on.summary)")
             ratioLine("sticky on / sticky off throughput", on.perSecond / off.perSecond, target: ">= 0.80")
@@ -418,24 +427,9 @@ struct Bench: ParsableCommand {
                 defer { try? before.stop(); try? before.deleteTopology() }
                 let after = try startService("current", operators: 3)
                 defer { try? after.stop(); try? after.deleteTopology() }
-                let pair = [("before", before), ("after", after)]
-                var fastestOf: [String: RunResult] = [:]
-                for _ in 0..<3 {
-                    for (name, service) in pair {
-                        let run = try measure(name, queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil)
-                        if run.perSecond > fastestOf[name]?.perSecond ?? 0 { fastestOf[name] = run }
-                    }
-                }
-                var paced: [String: RunResult] = [:]
-                for block in 0..<10 {
-                    for turn in 0..<2 {
-                        let (name, service) = pair[(block + turn) % 2]
-                        Thread.sleep(forTimeInterval: 0.25)
-                        let run = try measure(name, queue: service.topology.requests, exchange: service.topology.events,
-                                              count: pacedRequests / 10, rate: rate)
-                        paced[name] = paced[name].map { $0.merging(run) } ?? run
-                    }
-                }
+                let pair = [contender("before", before), contender("after", after)]
+                let fastestOf = try fastestInTurns(pair)
+                let paced = try pacedInTurns(pair)
                 print("  before  \(fastestOf["before"]!.summary)   paced: \(paced["before"]!.summary)")
                 print("  after   \(fastestOf["after"]!.summary)   paced: \(paced["after"]!.summary)")
                 ratioLine("after / before throughput", fastestOf["after"]!.perSecond / fastestOf["before"]!.perSecond, target: ">= 0.90")
@@ -508,16 +502,8 @@ struct Bench: ParsableCommand {
             }
             let bestPurging = maxRate.map(\.purging.perSecond).max() ?? .nan
             let bestUnpurged = maxRate.map(\.unpurged.perSecond).max() ?? .nan
-            var paced: [String: [RunResult]] = [:]
-            for block in 0..<10 {
-                for (name, service) in block % 2 == 0 ? [("purging", purging), ("unpurged", unpurged)] : [("unpurged", unpurged), ("purging", purging)] {
-                    Thread.sleep(forTimeInterval: 0.25)
-                    paced[name, default: []].append(try measure(name, queue: service.topology.requests, exchange: service.topology.events,
-                                                                 count: pacedRequests / 10, rate: rate))
-                }
-            }
-            let merged = { (name: String) in paced[name]!.dropFirst().reduce(paced[name]![0]) { $0.merging($1) } }
-            let (pacedPurging, pacedUnpurged) = (merged("purging"), merged("unpurged"))
+            let paced = try pacedInTurns([contender("purging", purging), contender("unpurged", unpurged)])
+            let (pacedPurging, pacedUnpurged) = (paced["purging"]!, paced["unpurged"]!)
             print("  purging    \(pacedPurging.summary)")
             print("  unpurged   \(pacedUnpurged.summary)")
             let purgedByEnd = purgedSoFar()

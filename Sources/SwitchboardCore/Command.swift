@@ -69,18 +69,22 @@ public struct ServiceLevelQuery: Sendable, Equatable {
 
     public static let defaultWindowMilliseconds: Int64 = 24 * 3_600_000
 
-    /// The window the query covers, given the time now; nil when `since` is after `until`.
-    public func window(now: Timestamp) -> (since: Timestamp, until: Timestamp)? {
+    /// The window the query covers given the time now, or why there is none: the one rule
+    /// for `since` and `until`, checked when parsing if both are given, else in the store.
+    public func window(now: Timestamp) -> Result<ServiceLevel.Window, CommandError> {
         let end = until ?? now
         let start = since ?? Timestamp(milliseconds: end.milliseconds - Self.defaultWindowMilliseconds)
-        return start <= end ? (start, end) : nil
+        guard start <= end else {
+            return .failure(.validation([FieldProblem(field: "since", problem: "must not be after until (\(until == nil ? "now, " : "")\(end))")]))
+        }
+        return .success(ServiceLevel.Window(since: start, until: end))
     }
 
     static func read(_ r: inout FieldReader) -> ServiceLevelQuery {
         let since = r.timestamp("since", required: false)
         let until = r.timestamp("until", required: false)
-        if let since, let until, since > until {
-            r.problem("since", "must not be after until (\(until))")
+        if let until, case let .failure(inverted) = ServiceLevelQuery(since: since, until: until).window(now: until) {
+            for problem in inverted.details { r.problem(problem.field, problem.problem) }
         }
         let sourceId = r.id("source_id", required: false)
         var thresholds = Limits.defaultThresholdsSeconds

@@ -11,7 +11,7 @@ extension SwitchboardStore {
     /// else an assignment.
     func give(_ requestId: Int64, sourceId: Int64, to choice: OperatorChoice, _ db: Database) throws -> OutboxEvent {
         let operatorId = choice.operatorId
-        let seconds = try routingTable(db).offerTimeoutSeconds(of: sourceId)
+        let seconds = try routingTable(db).source(sourceId)?.offerTimeoutSeconds ?? 0
         guard seconds > 0 else { return try assign(requestId, to: operatorId, route: choice.route, db) }
         let expiresAt = now().milliseconds + Int64(seconds) * 1000
         try db.cachedStatement(sql: """

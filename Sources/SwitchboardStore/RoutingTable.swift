@@ -67,11 +67,7 @@ struct RoutingTable: Equatable {
         }
     }
 
-    /// How long an offer from this source lasts; 0 when the source assigns at once.
-    func offerTimeoutSeconds(of sourceId: Int64) -> Int {
-        sources[sourceId]?.offerTimeoutSeconds ?? 0
-    }
-
+    /// A source's routing settings and weights, or nil if no source has the id.
     func source(_ sourceId: Int64) -> SourceState? { sources[sourceId] }
 
     /// Picks an eligible operator for a request from `sourceId`, leaving out `excluded`

@@ -7,10 +7,7 @@ extension SwitchboardStore {
     /// (switchboard-bench --only service-level compares 10,000 stored with 1,000,000).
     func serviceLevel(_ query: ServiceLevelQuery, _ db: Database) throws -> ServiceLevel {
         let time = now()
-        guard let window = query.window(now: time) else {
-            throw CommandError.validation([FieldProblem(
-                field: "since", problem: "must not be after until (\(query.until ?? time), now when not given)")])
-        }
+        let window = try query.window(now: time).get()
         if let sourceId = query.sourceId, try Records.fetchSource(sourceId, db) == nil {
             throw CommandError.validation([FieldProblem(field: "source_id", problem: "no source with id \(sourceId)")])
         }
@@ -42,7 +39,7 @@ extension SwitchboardStore {
         }
         let thresholds = query.thresholdsSeconds
         return ServiceLevel(
-            window: .init(since: window.since, until: window.until),
+            window: window,
             overall: overall.row(thresholdsSeconds: thresholds),
             bySource: bySource.keys.sorted().map { bySource[$0]!.row(thresholdsSeconds: thresholds, sourceId: $0) },
             byOperator: byOperator.keys.sorted().map { byOperator[$0]!.row(thresholdsSeconds: thresholds, operatorId: $0) },
@@ -76,11 +73,7 @@ extension SwitchboardStore {
                 """, arguments: [sourceId])
         } else {
             count = try Int.fetchOne(db, sql: Self.lineCountQueries.waiting) ?? 0
-            // The waiting index is in id order, and ids in arrival order.
-            oldest = try Row.fetchOne(db, sql: """
-                SELECT id, source_id, priority, created_at FROM requests INDEXED BY requests_waiting WHERE status = 'waiting'
-                ORDER BY id LIMIT 1
-                """)
+            oldest = try Row.fetchOne(db.cachedStatement(sql: Self.oldestWaitingQuery))
         }
         return ServiceLevel.Waiting(count: count, oldest: oldest.map {
             ServiceLevel.Oldest(id: $0[0], sourceId: $0[1], priority: $0[2],

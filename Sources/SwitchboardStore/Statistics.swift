@@ -39,6 +39,13 @@ extension SwitchboardStore {
         waiting: "SELECT COUNT(*) FROM requests INDEXED BY requests_waiting WHERE status = 'waiting'",
         offered: "SELECT COUNT(*) FROM requests INDEXED BY requests_offer_deadline WHERE status = 'offered'")
 
+    /// The request waiting longest, for the dashboard and `stats.service_level`: the waiting
+    /// index is in id order, and ids in arrival order.
+    static let oldestWaitingQuery = """
+        SELECT id, source_id, priority, created_at FROM requests INDEXED BY requests_waiting WHERE status = 'waiting'
+        ORDER BY id LIMIT 1
+        """
+
     /// The waiting line, the offers out and the events not yet confirmed: what
     /// `service.status` and the HTTP side's floor both report.
     static func lineCounts(_ db: Database) throws -> (waiting: Int, offered: Int, outboxPending: Int) {

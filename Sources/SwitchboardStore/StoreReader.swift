@@ -36,9 +36,7 @@ public final class StoreReader: Sendable {
     public func floor(now: Timestamp = .now()) throws -> FloorSnapshot {
         try pool.read { db in
             let counts = try SwitchboardStore.lineCounts(db)
-            // The waiting index is in id order, and ids in arrival order.
-            let oldest = try Int64.fetchOne(db.cachedStatement(
-                sql: "SELECT created_at FROM requests WHERE status = 'waiting' ORDER BY id LIMIT 1"))
+            let oldest = try Row.fetchOne(db.cachedStatement(sql: SwitchboardStore.oldestWaitingQuery)).map { $0["created_at"] as Int64 }
             return FloorSnapshot(
                 operators: try SwitchboardStore.operatorsLoad(db).operators, waitingCount: counts.waiting,
                 oldestWaitingSeconds: oldest.map { now.seconds(since: Timestamp(milliseconds: $0)) } ?? 0,

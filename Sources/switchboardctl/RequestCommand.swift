@@ -156,8 +156,7 @@ struct RequestCommand: ParsableCommand {
         @Flag(name: .customLong("dry-run"), help: "Only count what would be archived and deleted, and name the files.")
         var dryRun = false
 
-        /// A day alone means its start, UTC.
-        var time: String { closedBefore.count == 10 ? closedBefore + "T00:00:00Z" : closedBefore }
+        var time: String { rfc3339(dayOrTime: closedBefore) }
 
         func run() throws {
             let args: [String: JSONValue] = ["closed_before": .string(time), "dry_run": .bool(dryRun)]

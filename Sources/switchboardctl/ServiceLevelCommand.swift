@@ -35,7 +35,7 @@ struct ServiceLevelCommand: ParsableCommand {
         if let period = Duration(period: text) {
             return Timestamp(milliseconds: Timestamp.now().milliseconds - period.milliseconds).description
         }
-        return text.count == 10 ? text + "T00:00:00Z" : text
+        return rfc3339(dayOrTime: text)
     }
 
     func run() throws {
@@ -85,4 +85,10 @@ struct ServiceLevelCommand: ParsableCommand {
         guard let value else { return "-" }
         return value < 10 ? String(format: "%.3f", value) : value < 1000 ? String(format: "%.1f", value) : String(format: "%.0f", value)
     }
+}
+
+/// A time as the commands take it on the command line: RFC 3339, or a day alone
+/// (YYYY-MM-DD), which means its start, UTC.
+func rfc3339(dayOrTime text: String) -> String {
+    text.count == 10 ? text + "T00:00:00Z" : text
 }

@@ -95,9 +95,11 @@ extension ControlClient {
         return reply.error
     }
 
-    func intake(user: String, source: JSONValue, message: String = "help", messageId: String? = UUID().uuidString) throws {
+    func intake(user: String, source: JSONValue, message: String = "help", priority: Int? = nil,
+                messageId: String? = UUID().uuidString) throws {
         var fields: [String: JSONValue] = ["user_identifier": .string(user), "message": .string(message)]
         if case .string = source { fields["source"] = source } else { fields["source_id"] = source }
+        if let priority { fields["priority"] = .integer(Int64(priority)) }
         try sendIntake(Array(JSONEncoder().encode(JSONValue.object(fields))), messageId: messageId)
     }
 

@@ -8,12 +8,16 @@ import Testing
 extension EventWatcher {
     /// Events until one with routing key `name` arrives (included), or the deadline passes.
     func collect(until name: String, timeout: Duration) throws -> [ReceivedEvent] {
+        try collect(for: timeout) { $0.last?.routingKey == name }
+    }
+
+    /// Events for `timeout` at most, stopping early once `done` says so.
+    func collect(for timeout: Duration, until done: ([ReceivedEvent]) -> Bool) throws -> [ReceivedEvent] {
         let deadline = ContinuousClock.now + timeout
         var events: [ReceivedEvent] = []
-        while ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline, !done(events) {
             guard let event = try next(timeout: deadline - ContinuousClock.now) else { break }
             events.append(event)
-            if event.routingKey == name { break }
         }
         return events
     }

@@ -4,30 +4,6 @@ import SwitchboardClient
 import SwitchboardCore
 import Testing
 
-extension ControlClient {
-    /// An intake message with a priority, its message id given (events carry it back as
-    /// their `correlation_id`).
-    func intake(user: String, source: String, priority: Int, messageId: String) throws {
-        let body: [String: JSONValue] = [
-            "user_identifier": .string(user), "source": .string(source), "message": "m", "priority": .integer(Int64(priority)),
-        ]
-        try sendIntake(Array(JSONEncoder().encode(JSONValue.object(body))), messageId: messageId)
-    }
-}
-
-extension EventWatcher {
-    /// Events for `timeout` at most, stopping early once `done` says so.
-    func collect(for timeout: Duration, until done: ([ReceivedEvent]) -> Bool) throws -> [ReceivedEvent] {
-        let deadline = ContinuousClock.now + timeout
-        var events: [ReceivedEvent] = []
-        while ContinuousClock.now < deadline, !done(events) {
-            guard let event = try next(timeout: deadline - ContinuousClock.now) else { break }
-            events.append(event)
-        }
-        return events
-    }
-}
-
 /// Priority, escalation and overflow, sticky routing and the service level against the real
 /// broker (../shared/CONTRACT.md, second edition).
 @Suite struct RoutingRulesServiceTests {
