@@ -4,7 +4,7 @@ import SwitchboardCore
 extension SwitchboardStore {
     /// `stats.service_level`: the requests created in the window, read through the
     /// (created_at) index, so the cost follows the window's requests, not all those stored
-    /// (switchboard-bench --only service-level compares 10,000 stored with 1,000,000).
+    /// (switchboard-bench --only scale compares 10,000 stored with 1,010,000).
     func serviceLevel(_ query: ServiceLevelQuery, _ db: Database) throws -> ServiceLevel {
         let time = now()
         let window = try query.window(now: time).get()
@@ -19,12 +19,12 @@ extension SwitchboardStore {
         while let row = try requests.next() {
             let sourceId: Int64 = row[0]
             let operatorId: Int64? = row[1]
-            let status: String = row[2]
-            // A request that is waiting or on offer has not been assigned, whatever an earlier
-            // round left in assigned_at.
-            let assignedAt: Int64? = status == "assigned" || status == "closed" ? row[4] : nil
+            let isClosed = row[2] as String == "closed"
+            // Set only while assigned or once closed after it: a requeue clears it, and an offer
+            // never sets it.
+            let assignedAt: Int64? = row[4]
             let add = { (tally: inout ServiceLevelTally) in
-                tally.add(createdAt: row[3], assignedAt: assignedAt, closedAt: row[5], isClosed: status == "closed")
+                tally.add(createdAt: row[3], assignedAt: assignedAt, closedAt: row[5], isClosed: isClosed)
             }
             add(&overall)
             add(&bySource[sourceId, default: ServiceLevelTally()])
