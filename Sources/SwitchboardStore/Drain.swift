@@ -10,7 +10,8 @@ extension SwitchboardStore {
     /// line from an offer: the capacity their decline freed must not hand them straight back.
     ///
     /// The line is read through one partial index on (priority, created_at), a level at a
-    /// time from 9 down: never a sort of the whole line.
+    /// time from the highest present down, skipping empty levels: never a sort of the whole
+    /// line, and one seek when it is empty (every close drains).
     func drainWaiting(_ db: Database, events: inout [OutboxEvent], skipping: Set<Int64> = []) throws {
         // Cheap exit for the common case: nobody has room at all.
         guard try routingTable(db).anyoneHasRoom else { return }
@@ -18,7 +19,10 @@ extension SwitchboardStore {
         // so (for its escalated requests, which may overflow, separately).
         var exhausted: Set<ExhaustedSource> = []
         let next = try db.cachedStatement(sql: Self.nextInLine)
-        for priority in Limits.priority.reversed() {
+        let levelBelow = try db.cachedStatement(sql: Self.highestLevelBelow)
+        var level = try Int.fetchOne(levelBelow, arguments: [Limits.priority.upperBound + 1])
+        while let priority = level {
+            level = try Int.fetchOne(levelBelow, arguments: [priority])
             var after: (createdAt: Int64, id: Int64) = (Int64.min, 0)
             while let row = try Row.fetchOne(next, arguments: [priority, after.createdAt, after.id]) {
                 let subject = RoutingSubject(requestId: row[0], userId: row[2], sourceId: row[1], escalated: row[3])
@@ -42,6 +46,9 @@ extension SwitchboardStore {
         WHERE status = 'waiting' AND priority = ? AND (created_at, id) > (?, ?)
         ORDER BY created_at, id LIMIT 1
         """
+
+    /// The highest priority waiting below a level: a seek in the same index.
+    static let highestLevelBelow = "SELECT MAX(priority) FROM requests WHERE status = 'waiting' AND priority < ?"
 
     private struct ExhaustedSource: Hashable {
         var sourceId: Int64

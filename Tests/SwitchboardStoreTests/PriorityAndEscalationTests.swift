@@ -54,11 +54,12 @@ import SwitchboardCore
         #expect(missing.code == .notFound)
     }
 
-    @Test func theLineIsReadThroughItsIndexWithoutASort() throws {
+    @Test(arguments: [SwitchboardStore.nextInLine, SwitchboardStore.highestLevelBelow])
+    func theLineIsReadThroughItsIndexWithoutASort(_ query: String) throws {
         let store = try makeStore()
+        let arguments: StatementArguments = query == SwitchboardStore.nextInLine ? [0, 0, 0] : [10]
         let plan = try store.read { db in
-            try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SwitchboardStore.nextInLine, arguments: [0, 0, 0],
-                                adapter: SuffixRowAdapter(fromIndex: 3))
+            try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query, arguments: arguments, adapter: SuffixRowAdapter(fromIndex: 3))
         }
         #expect(plan.count == 1 && plan[0].contains("requests_waiting_line"), "\(plan)")
         #expect(!plan.joined().contains("TEMP B-TREE"), "\(plan)")
