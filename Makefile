@@ -18,9 +18,11 @@ run: broker build
 	.build/release/switchboard
 
 # ClusterTests, which stop and restart brokers, do it on a three-node loopback cluster beside
-# the shared broker (scripts/broker cluster), so every suite runs at once.
+# the shared broker (scripts/broker cluster), so every suite runs at once. The PostgreSQL
+# tests use a local server on 127.0.0.1:5433 (scripts/postgres).
 test: broker compose-check
 	scripts/broker cluster start
+	scripts/postgres start
 	$(SWIFT) build --build-tests
 	SWIFT=$(SWIFT) scripts/test-run
 

@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "switchboard", targets: ["switchboard"]),
         .executable(name: "switchboardctl", targets: ["switchboardctl"]),
         .library(name: "AMQP", targets: ["AMQP"]),
+        .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         .library(name: "SwitchboardStore", targets: ["SwitchboardStore"]),
         .library(name: "SwitchboardService", targets: ["SwitchboardService"]),
@@ -35,6 +36,12 @@ let package = Package(
             providers: [.apt(["librabbitmq-dev"])]
         ),
         .target(name: "CAMQPShims", dependencies: ["CRabbitMQ"]),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
         .target(name: "AMQP", dependencies: ["CRabbitMQ", "CAMQPShims"], swiftSettings: strict),
         .target(name: "SwitchboardCore", swiftSettings: strict),
         .target(
@@ -104,8 +111,9 @@ let package = Package(
             path: "Benchmarks/service-bench",
             swiftSettings: strict
         ),
-        .target(name: "BrokerTestSupport", path: "Tests/BrokerTestSupport", swiftSettings: strict),
+        .target(name: "BrokerTestSupport", dependencies: ["Postgres"], path: "Tests/BrokerTestSupport", swiftSettings: strict),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP", "BrokerTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "BrokerTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardCore", .product(name: "PropertyBased", package: "swift-property-based")],
