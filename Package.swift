@@ -42,12 +42,15 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
+        // The same system SQLite GRDB links, for binding and stepping GRDB's cached statements
+        // directly on the store's hot path.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "AMQP", dependencies: ["CRabbitMQ", "CAMQPShims"], swiftSettings: strict),
         .target(name: "SwitchboardCore", swiftSettings: strict),
         .target(
             name: "SwitchboardStore",
             dependencies: [
-                "SwitchboardCore", .product(name: "GRDB", package: "GRDB.swift"),
+                "SwitchboardCore", "CSQLite", .product(name: "GRDB", package: "GRDB.swift"),
                 // The archive's gzip members: zlib through a kept wrapper, not by hand.
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],

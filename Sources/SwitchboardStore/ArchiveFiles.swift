@@ -1,6 +1,5 @@
 import CompressNIO
 import Foundation
-import GRDB
 import Glibc
 import NIOCore
 import SwitchboardCore
@@ -28,23 +27,23 @@ final class ArchiveFiles {
 
     /// Appends `lines` (each ending in a newline) to `name` as one gzip member, durably, and
     /// records the file's new length in `db`'s transaction.
-    func append(_ lines: [UInt8], to name: String, _ db: Database) throws {
+    func append(_ lines: [UInt8], to name: String, _ db: any SQLDatabase) throws {
         let committed = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT size FROM archive_files WHERE name = ?"), arguments: [name]) ?? 0
+            db, sql: "SELECT size FROM archive_files WHERE name = ?", arguments: [name]) ?? 0
         var input = ByteBuffer(bytes: lines)
         var member = ByteBufferAllocator().buffer(capacity: compressor.maxSize(from: input))
         try compressor.reset()
         try compressor.deflate(from: &input, to: &member, flush: .finish)
         let size = try write(member.readableBytesView, to: name, at: committed)
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO archive_files (name, size) VALUES (?, ?)").execute(arguments: [name, size])
+        try db.execute(sql: "INSERT OR REPLACE INTO archive_files (name, size) VALUES (?, ?)", arguments: [name, size])
     }
 
     /// Cuts every file back to its committed length, and removes a file never committed:
     /// what a crash left past it was never deleted from the database, and must not be read
     /// as archived. Run at open.
-    func recover(_ db: Database) throws {
+    func recover(_ db: any SQLDatabase) throws {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        let committed = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, size FROM archive_files").map {
+        let committed = Dictionary(uniqueKeysWithValues: try SQLRow.fetchAll(db, sql: "SELECT name, size FROM archive_files").map {
             ($0[0] as String, $0[1] as Int64)
         })
         for name in names where name.hasPrefix("requests-") && name.hasSuffix(".ndjson.gz") {

@@ -1,19 +1,18 @@
-import GRDB
 import SwitchboardCore
 
 extension SwitchboardStore {
     /// One command against the database. Throws ``CommandError`` for what the caller got
     /// wrong; the savepoint around it (``execute(_:_:events:)``) undoes any partial change.
-    func run(_ command: Command, _ db: Database, events: inout [OutboxEvent]) throws -> CommandResult {
+    func run(_ command: Command, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws -> CommandResult {
         switch command {
         case let .operatorCreate(name, maxLoadLimit, isActive, presence):
-            try db.execute(
-                sql: "INSERT INTO operators (name, is_active, max_load_limit, created_at, presence) VALUES (?, ?, ?, ?, ?)",
-                arguments: [name, isActive, maxLoadLimit, now().milliseconds, presence.rawValue])
-            return .operator(try Records.fetchOperator(db.lastInsertedRowID, db)!)
+            let id = try Int64.fetchOne(
+                db, sql: "INSERT INTO operators (name, is_active, max_load_limit, created_at, presence) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                arguments: [name, isActive, maxLoadLimit, now().milliseconds, presence.rawValue])!
+            return .operator(try Records.fetchOperator(id, db)!)
 
         case .operatorList:
-            return .operators(try Row.fetchAll(db, sql: "SELECT \(Records.operatorColumns) FROM operators ORDER BY id")
+            return .operators(try SQLRow.fetchAll(db, sql: "SELECT \(Records.operatorColumns) FROM operators ORDER BY id")
                 .map(Records.makeOperator))
 
         case let .operatorGet(id):
@@ -64,12 +63,12 @@ extension SwitchboardStore {
                                    details: [FieldProblem(field: "identifier", problem: "is already taken")])
             }
             let made = settings.applied(to: Source(id: 0, name: name, identifier: identifier, createdAt: now(), weights: []))
-            try db.execute(sql: """
+            let id = try Int64.fetchOne(db, sql: """
                 INSERT INTO sources (name, identifier, created_at, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
                 """, arguments: [name, identifier, made.createdAt.milliseconds, made.offerTimeoutSeconds, made.maxWaitSeconds,
-                                 made.overflow, made.stickySeconds])
-            return .source(try Records.fetchSource(db.lastInsertedRowID, db)!)
+                                 made.overflow, made.stickySeconds])!
+            return .source(try Records.fetchSource(id, db)!)
 
         case let .sourceUpdate(id, name, settings):
             guard let current = try Records.fetchSource(id, db) else { throw CommandError.notFound("source", id, field: "id") }
@@ -191,7 +190,7 @@ extension SwitchboardStore {
     /// An operator switched off gets no more offers: those outstanding go to someone else,
     /// and the drain leaves alone the ones that went back to the line, as after any decline.
     /// One switched on may take waiting requests.
-    private func afterActivation(_ id: Int64, isActive: Bool, _ db: Database, events: inout [OutboxEvent]) throws {
+    private func afterActivation(_ id: Int64, isActive: Bool, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws {
         var waited: Set<Int64> = []
         if !isActive { try withdrawOffers(of: id, db, events: &events, waited: &waited) }
         try drainWaiting(db, events: &events, skipping: waited)
@@ -199,7 +198,7 @@ extension SwitchboardStore {
 
     /// `request.assign`: with an operator, an ops override that assigns at once (no offer;
     /// an outstanding offer to someone else is withdrawn); without, a pick as for a new request.
-    private func assignByHand(_ id: Int64, operatorId: Int64?, _ db: Database, events: inout [OutboxEvent]) throws -> Request {
+    private func assignByHand(_ id: Int64, operatorId: Int64?, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws -> Request {
         let request = try Records.requireRequest(id, db)
         guard request.status != .closed else { throw CommandError(.conflict, "request \(id) is closed") }
         guard let operatorId else {
@@ -233,7 +232,7 @@ extension SwitchboardStore {
 
     /// Sets the escalation time of a source's open requests not escalated yet to their
     /// creation plus the new max wait (none with 0), and forgets the known deadline.
-    private func moveEscalations(of sourceId: Int64, maxWaitSeconds: Int, _ db: Database) throws {
+    private func moveEscalations(of sourceId: Int64, maxWaitSeconds: Int, _ db: any SQLDatabase) throws {
         try db.execute(sql: """
             UPDATE requests SET escalate_at = CASE WHEN ? > 0 THEN created_at + ? ELSE NULL END
             WHERE source_id = ? AND status IN ('waiting', 'offered', 'assigned') AND escalated_at IS NULL
@@ -241,34 +240,33 @@ extension SwitchboardStore {
         deadlines.known = .unknown
     }
 
-    private func requestDetail(_ id: Int64, _ db: Database) throws -> RequestDetail {
-        guard let row = try Row.fetchOne(db, sql: "\(Records.detailSelect) WHERE r.id = ?", arguments: [id])
+    private func requestDetail(_ id: Int64, _ db: any SQLDatabase) throws -> RequestDetail {
+        guard let row = try SQLRow.fetchOne(db, sql: "\(Records.detailSelect) WHERE r.id = ?", arguments: [id])
         else { throw CommandError.notFound("request", id, field: "id") }
         return Records.makeDetail(row)
     }
 
-    private func listRequests(_ filter: RequestFilter, _ db: Database) throws -> [Request] {
+    private func listRequests(_ filter: RequestFilter, _ db: any SQLDatabase) throws -> [Request] {
         var conditions = ["id > ?"]
-        var arguments: StatementArguments = [filter.afterId ?? 0]
+        var arguments: SQLArguments = [filter.afterId ?? 0]
         if let status = filter.status {
             conditions.append("status = ?")
-            _ = arguments.append(contentsOf: [status.rawValue])
+            arguments += [status.rawValue]
         }
         if let operatorId = filter.operatorId {
             conditions.append("operator_id = ?")
-            _ = arguments.append(contentsOf: [operatorId])
+            arguments += [operatorId]
         }
         if let sourceId = filter.sourceId {
             conditions.append("source_id = ?")
-            _ = arguments.append(contentsOf: [sourceId])
+            arguments += [sourceId]
         }
-        _ = arguments.append(contentsOf: [filter.limit])
-        return try Row.fetchAll(
-            db.cachedStatement(sql: """
+        arguments += [filter.limit]
+        return try SQLRow.fetchAll(
+            db, sql: """
                 SELECT \(Records.requestColumns) FROM requests WHERE \(conditions.joined(separator: " AND "))
                 ORDER BY id LIMIT ?
-                """),
-            arguments: arguments
+                """, arguments: arguments
         ).map { Records.makeRequest($0) }
     }
 }

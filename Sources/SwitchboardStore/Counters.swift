@@ -1,4 +1,3 @@
-import GRDB
 
 /// Counter updates from intake, summed in memory and written once per batch: one UPDATE per
 /// operator and source the batch touched, instead of two per request. Flushed before
@@ -9,25 +8,25 @@ struct PendingCounters {
     var operatorOffers: [Int64: Int] = [:]
     var sourceRequests: [Int64: Int] = [:]
 
-    mutating func flush(_ db: Database) throws {
+    mutating func flush(_ db: any SQLDatabase) throws {
         // An intake assignment adds one to both the operator's load and its request count.
         // (A single `UPDATE … FROM json_each(?)` for all of them built a temporary table on
         // every flush, which cost more than these primary-key updates for typical batches.)
         if !operatorLoad.isEmpty {
-            let update = try db.cachedStatement(sql: """
+            let update = """
                 UPDATE operators SET current_load = current_load + ?, request_count = request_count + ? WHERE id = ?
-                """)
-            for (id, delta) in operatorLoad { try update.execute(arguments: [delta, delta, id]) }
+                """
+            for (id, delta) in operatorLoad { try db.execute(sql: update, arguments: [delta, delta, id]) }
             operatorLoad.removeAll(keepingCapacity: true)
         }
         if !operatorOffers.isEmpty {
-            let update = try db.cachedStatement(sql: "UPDATE operators SET current_load = current_load + ? WHERE id = ?")
-            for (id, delta) in operatorOffers { try update.execute(arguments: [delta, id]) }
+            let update = "UPDATE operators SET current_load = current_load + ? WHERE id = ?"
+            for (id, delta) in operatorOffers { try db.execute(sql: update, arguments: [delta, id]) }
             operatorOffers.removeAll(keepingCapacity: true)
         }
         if !sourceRequests.isEmpty {
-            let update = try db.cachedStatement(sql: "UPDATE sources SET request_count = request_count + ? WHERE id = ?")
-            for (id, delta) in sourceRequests { try update.execute(arguments: [delta, id]) }
+            let update = "UPDATE sources SET request_count = request_count + ? WHERE id = ?"
+            for (id, delta) in sourceRequests { try db.execute(sql: update, arguments: [delta, id]) }
             sourceRequests.removeAll(keepingCapacity: true)
         }
     }

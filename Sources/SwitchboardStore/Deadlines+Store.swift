@@ -1,4 +1,3 @@
-import GRDB
 import SwitchboardCore
 
 /// What the writer knows of the earliest deadline: an offer's expiry, or a waiting request's
@@ -33,9 +32,9 @@ struct DeadlineWatch {
         """
 
     /// The earliest deadline, reading the index only when it is not known.
-    mutating func earliest(_ db: Database) throws -> Int64? {
+    mutating func earliest(_ db: any SQLDatabase) throws -> Int64? {
         if case .unknown = known {
-            let found = try Int64.fetchOne(db.cachedStatement(sql: Self.earliestQuery))
+            let found = try Int64.fetchOne(db, sql: Self.earliestQuery)
             known = found.map(Known.at) ?? .none
         }
         if case let .at(due) = known { return due }
@@ -48,7 +47,7 @@ extension SwitchboardStore {
     /// escalation ahead: the writer waits for the next delivery no longer than this.
     public func nextDeadline() throws -> Timestamp? {
         if case .unknown = deadlines.known {
-            let known = try pool.read { db in
+            let known = try read { db in
                 var watch = DeadlineWatch()
                 _ = try watch.earliest(db)
                 return watch.known
@@ -67,7 +66,7 @@ extension SwitchboardStore {
     /// nothing. Pages through the deadline indexes, oldest first; each handled request
     /// leaves its due set (it waits, is offered again with a later deadline, or is escalated
     /// and has no deadline left).
-    func handleDueDeadlines(_ db: Database, events: inout [OutboxEvent]) throws {
+    func handleDueDeadlines(_ db: any SQLDatabase, events: inout [OutboxEvent]) throws {
         // The clock is read only when a deadline is ahead: a batch's request times do not
         // depend on whether it was applied alone or with others.
         guard let due = try deadlines.earliest(db) else { return }
@@ -75,12 +74,12 @@ extension SwitchboardStore {
         guard due <= time else { return }
         defer { deadlines.known = .unknown }
         var waited: Set<Int64> = []
-        let page = try db.cachedStatement(sql: """
+        let page = """
             SELECT id, operator_id, source_id FROM requests WHERE status = 'offered' AND offer_expires_at <= ?
             ORDER BY offer_expires_at LIMIT 256
-            """)
+            """
         while true {
-            let rows = try Row.fetchAll(page, arguments: [time])
+            let rows = try SQLRow.fetchAll(db, sql: page, arguments: [time])
             guard !rows.isEmpty else { break }
             for row in rows {
                 let (requestId, operatorId, sourceId): (Int64, Int64, Int64) = (row[0], row[1], row[2])
@@ -99,41 +98,40 @@ extension SwitchboardStore {
     /// Escalates, once each, the waiting requests past their escalation time: priority 9,
     /// `escalated_at` set and `escalate_at` cleared (which takes the request out of the
     /// escalation index for good), and `request.escalated` with how long it waited.
-    private func escalateDue(by time: Int64, _ db: Database, events: inout [OutboxEvent]) throws {
-        let page = try db.cachedStatement(sql: """
+    private func escalateDue(by time: Int64, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws {
+        let page = """
             SELECT id, created_at FROM requests WHERE status = 'waiting' AND escalate_at IS NOT NULL AND escalate_at <= ?
             ORDER BY escalate_at LIMIT 256
-            """)
-        let escalate = try db.cachedStatement(sql: """
+            """
+        let escalate = """
             UPDATE requests SET priority = ?, escalated_at = ?, escalate_at = NULL WHERE id = ?
-            """)
+            """
         while true {
-            let rows = try Row.fetchAll(page, arguments: [time])
+            let rows = try SQLRow.fetchAll(db, sql: page, arguments: [time])
             guard !rows.isEmpty else { break }
             for row in rows {
                 let (requestId, createdAt): (Int64, Int64) = (row[0], row[1])
-                try escalate.execute(arguments: [Limits.escalatedPriority, time, requestId])
+                try db.execute(sql: escalate, arguments: [Limits.escalatedPriority, time, requestId])
                 events.append(try requestEvent(.requestEscalated, requestId, db, waitedMs: time - createdAt))
                 figures.escalated += 1
             }
         }
     }
 
-    private func stillOffered(_ requestId: Int64, to operatorId: Int64, dueBy time: Int64, _ db: Database) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: """
+    private func stillOffered(_ requestId: Int64, to operatorId: Int64, dueBy time: Int64, _ db: any SQLDatabase) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
             SELECT EXISTS (SELECT 1 FROM requests WHERE id = ? AND status = 'offered' AND operator_id = ? AND offer_expires_at <= ?)
-            """), arguments: [requestId, operatorId, time]) ?? false
+            """, arguments: [requestId, operatorId, time]) ?? false
     }
 
     /// One expired offer: declined as `expired`, routed on, and the operator set away after
     /// `awayAfterMissed` expiries in a row.
-    private func expire(_ requestId: Int64, operatorId: Int64, sourceId: Int64, _ db: Database,
+    private func expire(_ requestId: Int64, operatorId: Int64, sourceId: Int64, _ db: any SQLDatabase,
                         events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
         try decline(requestId, sourceId: sourceId, Decline(operatorId: operatorId, reason: .expired), db,
                     events: &events, waited: &waited)
         let missed = try Int.fetchOne(
-            db.cachedStatement(sql: "UPDATE operators SET missed_offers = missed_offers + 1 WHERE id = ? RETURNING missed_offers"),
-            arguments: [operatorId]) ?? 0
+            db, sql: "UPDATE operators SET missed_offers = missed_offers + 1 WHERE id = ? RETURNING missed_offers", arguments: [operatorId]) ?? 0
         guard awayAfterMissed > 0, missed >= awayAfterMissed, let current = try Records.fetchOperator(operatorId, db),
               current.presence == .available
         else { return }

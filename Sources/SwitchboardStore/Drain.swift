@@ -1,4 +1,3 @@
-import GRDB
 import SwitchboardCore
 
 extension SwitchboardStore {
@@ -12,19 +11,19 @@ extension SwitchboardStore {
     /// The line is read through one partial index on (priority, created_at), a level at a
     /// time from the highest present down, skipping empty levels: never a sort of the whole
     /// line, and one seek when it is empty (every close drains).
-    func drainWaiting(_ db: Database, events: inout [OutboxEvent], skipping: Set<Int64> = []) throws {
+    func drainWaiting(_ db: any SQLDatabase, events: inout [OutboxEvent], skipping: Set<Int64> = []) throws {
         // Cheap exit for the common case: nobody has room at all.
         guard try routingTable(db).anyoneHasRoom else { return }
         // Eligibility only shrinks while draining, so a source found without candidates stays
         // so (for its escalated requests, which may overflow, separately).
         var exhausted: Set<ExhaustedSource> = []
-        let next = try db.cachedStatement(sql: Self.nextInLine)
-        let levelBelow = try db.cachedStatement(sql: Self.highestLevelBelow)
-        var level = try Int.fetchOne(levelBelow, arguments: [Limits.priority.upperBound + 1])
+        let next = Self.nextInLine
+        let levelBelow = Self.highestLevelBelow
+        var level = try Int.fetchOne(db, sql: levelBelow, arguments: [Limits.priority.upperBound + 1])
         while let priority = level {
-            level = try Int.fetchOne(levelBelow, arguments: [priority])
+            level = try Int.fetchOne(db, sql: levelBelow, arguments: [priority])
             var after: (createdAt: Int64, id: Int64) = (Int64.min, 0)
-            while let row = try Row.fetchOne(next, arguments: [priority, after.createdAt, after.id]) {
+            while let row = try SQLRow.fetchOne(db, sql: next, arguments: [priority, after.createdAt, after.id]) {
                 let subject = RoutingSubject(requestId: row[0], userId: row[2], sourceId: row[1], escalated: row[3])
                 after = (row[4], row[0])
                 let key = ExhaustedSource(sourceId: subject.sourceId, escalated: subject.escalated)
@@ -57,29 +56,28 @@ extension SwitchboardStore {
 
     /// Gives a request to an operator (taking it from its current one, if any) and writes the
     /// `request.assigned` event. The caller has checked the operator may take it.
-    func assign(_ requestId: Int64, to operatorId: Int64, route: Route, _ db: Database) throws -> OutboxEvent {
+    func assign(_ requestId: Int64, to operatorId: Int64, route: Route, _ db: any SQLDatabase) throws -> OutboxEvent {
         let time = now()
         if let previous = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT operator_id FROM requests WHERE id = ? AND status = 'assigned'"),
-            arguments: [requestId])
+            db, sql: "SELECT operator_id FROM requests WHERE id = ? AND status = 'assigned'", arguments: [requestId])
         {
-            try db.cachedStatement(sql: """
+            try db.execute(sql: """
                 UPDATE operators SET current_load = current_load - 1, request_count = request_count - 1 WHERE id = ?
-                """).execute(arguments: [previous])
+                """, arguments: [previous])
             routing?.adjustLoad(of: previous, by: -1)
         }
-        try db.cachedStatement(sql: """
+        try db.execute(sql: """
             UPDATE requests SET operator_id = ?, status = 'assigned', assigned_at = ?, route = ? WHERE id = ?
-            """).execute(arguments: [operatorId, time.milliseconds, route.rawValue, requestId])
-        try db.cachedStatement(sql: """
+            """, arguments: [operatorId, time.milliseconds, route.rawValue, requestId])
+        try db.execute(sql: """
             UPDATE operators SET current_load = current_load + 1, request_count = request_count + 1 WHERE id = ?
-            """).execute(arguments: [operatorId])
+            """, arguments: [operatorId])
         routing?.adjustLoad(of: operatorId, by: 1)
         return try requestEvent(.requestAssigned, requestId, db, route: route)
     }
 
     /// Writes an event for the request as it now stands.
-    func requestEvent(_ name: EventName, _ requestId: Int64, _ db: Database, route: Route? = nil, waitedMs: Int64? = nil,
+    func requestEvent(_ name: EventName, _ requestId: Int64, _ db: any SQLDatabase, route: Route? = nil, waitedMs: Int64? = nil,
                       decline: Decline? = nil) throws -> OutboxEvent {
         let request = try Records.fetchRequest(requestId, db)!
         let names = try Records.eventNames(for: request, db)

@@ -1,12 +1,11 @@
-import GRDB
 import SwitchboardCore
 
 extension SwitchboardStore {
     /// Stores one intake message: dedupe by message id, find or create the user, pick an
     /// operator, insert the request, bump the counters, write its event.
-    func intake(_ message: IntakeMessage, messageId: String?, _ db: Database, events: inout [OutboxEvent]) throws -> IntakeOutcome {
+    func intake(_ message: IntakeMessage, messageId: String?, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws -> IntakeOutcome {
         if let messageId, let existing = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT request_id FROM processed_messages WHERE message_id = ?"), arguments: [messageId])
+            db, sql: "SELECT request_id FROM processed_messages WHERE message_id = ?", arguments: [messageId])
         {
             figures.countIntake(source: try routingTable(db).resolve(message.source)?.1 ?? "unknown", outcome: "duplicate")
             return .duplicate(requestId: existing)
@@ -31,18 +30,18 @@ extension SwitchboardStore {
         let offerExpiresAt = offerSeconds > 0 ? Timestamp(milliseconds: time.milliseconds + Int64(offerSeconds) * 1000) : nil
         let maxWait = Int64(source?.maxWaitSeconds ?? 0)
         let escalateAt = maxWait > 0 ? time.milliseconds + maxWait * 1000 : nil
-        try db.cachedStatement(sql: """
+        let requestId = try Int64.fetchOne(db, sql: """
             INSERT INTO requests (user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at,
                                   offer_expires_at, priority, route, escalate_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """, arguments: [
                 user.id, sourceId, operatorId, message.message, status.rawValue, messageId, time.milliseconds,
                 status == .assigned ? time.milliseconds : nil, offerExpiresAt?.milliseconds, message.priority,
                 choice?.route.rawValue, escalateAt,
-            ])
+            ])!
         if status == .waiting, let escalateAt { deadlines.note(dueAt: escalateAt) }
         let request = Request(
-            id: db.lastInsertedRowID, userId: user.id, sourceId: sourceId, operatorId: operatorId, message: message.message,
+            id: requestId, userId: user.id, sourceId: sourceId, operatorId: operatorId, message: message.message,
             status: status, createdAt: time, assignedAt: status == .assigned ? time : nil, closedAt: nil,
             offerExpiresAt: offerExpiresAt, priority: message.priority)
         counters.sourceRequests[sourceId, default: 0] += 1
@@ -58,8 +57,7 @@ extension SwitchboardStore {
             operatorName = routing?.name(of: operatorId)
         }
         if let messageId {
-            try db.cachedStatement(sql: "INSERT INTO processed_messages (message_id, request_id, processed_at) VALUES (?, ?, ?)")
-                .execute(arguments: [messageId, request.id, time.milliseconds])
+            try db.execute(sql: "INSERT INTO processed_messages (message_id, request_id, processed_at) VALUES (?, ?, ?)", arguments: [messageId, request.id, time.milliseconds])
         }
         let event: EventName = switch status {
         case .offered: .requestOffered
@@ -78,16 +76,16 @@ extension SwitchboardStore {
     }
 
     /// The user's id, and whether this request is their first (so has no earlier one).
-    private func findOrCreateUser(_ identifier: String, _ db: Database) throws -> (id: Int64, isNew: Bool) {
+    private func findOrCreateUser(_ identifier: String, _ db: any SQLDatabase) throws -> (id: Int64, isNew: Bool) {
         if let cached = userIds[identifier] { return (cached, false) }
         let id: Int64
         let isNew: Bool
-        if let found = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM users WHERE identifier = ?"), arguments: [identifier]) {
+        if let found = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE identifier = ?", arguments: [identifier]) {
             (id, isNew) = (found, false)
         } else {
-            try db.cachedStatement(sql: "INSERT INTO users (identifier, created_at) VALUES (?, ?)")
-                .execute(arguments: [identifier, now().milliseconds])
-            (id, isNew) = (db.lastInsertedRowID, true)
+            let made = try Int64.fetchOne(
+                db, sql: "INSERT INTO users (identifier, created_at) VALUES (?, ?) RETURNING id", arguments: [identifier, now().milliseconds])!
+            (id, isNew) = (made, true)
         }
         if userIds.count >= Self.userCacheLimit { userIds.removeAll(keepingCapacity: true) }
         userIds[identifier] = id

@@ -1,4 +1,3 @@
-import GRDB
 import SwitchboardCore
 
 // Offers (../shared/CONTRACT.md, "Offers: accept, decline, expire"): a pick for a source with
@@ -9,42 +8,39 @@ import SwitchboardCore
 extension SwitchboardStore {
     /// Gives a request to the operator a pick chose: an offer when its source makes offers,
     /// else an assignment.
-    func give(_ requestId: Int64, sourceId: Int64, to choice: OperatorChoice, _ db: Database) throws -> OutboxEvent {
+    func give(_ requestId: Int64, sourceId: Int64, to choice: OperatorChoice, _ db: any SQLDatabase) throws -> OutboxEvent {
         let operatorId = choice.operatorId
         let seconds = try routingTable(db).source(sourceId)?.offerTimeoutSeconds ?? 0
         guard seconds > 0 else { return try assign(requestId, to: operatorId, route: choice.route, db) }
         let expiresAt = now().milliseconds + Int64(seconds) * 1000
-        try db.cachedStatement(sql: """
+        try db.execute(sql: """
             UPDATE requests SET status = 'offered', operator_id = ?, offer_expires_at = ?, route = ? WHERE id = ?
-            """).execute(arguments: [operatorId, expiresAt, choice.route.rawValue, requestId])
+            """, arguments: [operatorId, expiresAt, choice.route.rawValue, requestId])
         try recordOffer(requestId, to: operatorId, expiresAt: expiresAt, db)
-        try db.cachedStatement(sql: "UPDATE operators SET current_load = current_load + 1 WHERE id = ?")
-            .execute(arguments: [operatorId])
+        try db.execute(sql: "UPDATE operators SET current_load = current_load + 1 WHERE id = ?", arguments: [operatorId])
         routing?.adjustLoad(of: operatorId, by: 1)
         return try requestEvent(.requestOffered, requestId, db, route: choice.route)
     }
 
     /// Writes the offer's history row (the current round is the request's) and notes its deadline.
-    func recordOffer(_ requestId: Int64, to operatorId: Int64, expiresAt: Int64, _ db: Database) throws {
-        try db.cachedStatement(sql: """
+    func recordOffer(_ requestId: Int64, to operatorId: Int64, expiresAt: Int64, _ db: any SQLDatabase) throws {
+        try db.execute(sql: """
             INSERT INTO offers (request_id, round, operator_id, offered_at, expires_at)
             SELECT id, offer_round, ?, ?, ? FROM requests WHERE id = ?
-            """).execute(arguments: [operatorId, now().milliseconds, expiresAt, requestId])
+            """, arguments: [operatorId, now().milliseconds, expiresAt, requestId])
         deadlines.note(dueAt: expiresAt)
     }
 
     /// `request.accept`: the request, on offer to this operator, becomes theirs. The hot
     /// command of a console: cached statements, and the request read once.
-    func accept(_ id: Int64, by operatorId: Int64, _ db: Database, events: inout [OutboxEvent]) throws -> Request {
+    func accept(_ id: Int64, by operatorId: Int64, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws -> Request {
         guard let found = try Records.fetchRequestForEvent(id, db) else { throw CommandError.notFound("request", id, field: "id") }
         var request = found.request
         guard request.status == .offered, request.operatorId == operatorId else { throw try offerConflict(request, operatorId, db) }
         let time = now()
         try endOfferRow(id, operatorId: operatorId, outcome: "accepted", db)
-        try db.cachedStatement(sql: "UPDATE requests SET status = 'assigned', assigned_at = ?, offer_expires_at = NULL WHERE id = ?")
-            .execute(arguments: [time.milliseconds, id])
-        try db.cachedStatement(sql: "UPDATE operators SET request_count = request_count + 1, missed_offers = 0 WHERE id = ?")
-            .execute(arguments: [operatorId])
+        try db.execute(sql: "UPDATE requests SET status = 'assigned', assigned_at = ?, offer_expires_at = NULL WHERE id = ?", arguments: [time.milliseconds, id])
+        try db.execute(sql: "UPDATE operators SET request_count = request_count + 1, missed_offers = 0 WHERE id = ?", arguments: [operatorId])
         request.status = .assigned
         request.assignedAt = time
         request.offerExpiresAt = nil
@@ -55,7 +51,7 @@ extension SwitchboardStore {
     }
 
     /// `request.reject`: the offer ends, and the request goes on to someone else or waits.
-    func reject(_ id: Int64, by operatorId: Int64, reason: String?, _ db: Database, events: inout [OutboxEvent]) throws -> Request {
+    func reject(_ id: Int64, by operatorId: Int64, reason: String?, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws -> Request {
         let request = try Records.requireRequest(id, db)
         guard request.status == .offered, request.operatorId == operatorId else { throw try offerConflict(request, operatorId, db) }
         try db.execute(sql: "UPDATE operators SET missed_offers = 0 WHERE id = ?", arguments: [operatorId])
@@ -70,7 +66,7 @@ extension SwitchboardStore {
     /// gets (or `not_found` for an operator that does not exist). Only asked when it is not:
     /// one on offer to an operator proves that operator exists, since deleting one with load
     /// is refused.
-    private func offerConflict(_ request: Request, _ operatorId: Int64, _ db: Database) throws -> CommandError {
+    private func offerConflict(_ request: Request, _ operatorId: Int64, _ db: any SQLDatabase) throws -> CommandError {
         let id = request.id
         _ = try Records.requireOperator(operatorId, field: "operator_id", db)
         var why: String
@@ -80,7 +76,7 @@ extension SwitchboardStore {
         case let (.assigned, holder?): why = "it is assigned to operator \(holder)"
         default:
             why = request.status == .waiting ? "it is waiting" : "it is on offer to operator \(request.operatorId ?? 0)"
-            if let row = try Row.fetchOne(db, sql: """
+            if let row = try SQLRow.fetchOne(db, sql: """
                 SELECT outcome, ended_at FROM offers WHERE request_id = ? AND operator_id = ? AND outcome IS NOT NULL
                 ORDER BY round DESC LIMIT 1
                 """, arguments: [id, operatorId]) {
@@ -102,7 +98,7 @@ extension SwitchboardStore {
     /// to an eligible operator not offered it in this round, or back to the waiting line
     /// (added to `waited`, which the drain that follows leaves alone, so that the load the
     /// decline freed does not hand the request straight back).
-    func decline(_ requestId: Int64, sourceId: Int64, _ decline: Decline, _ db: Database,
+    func decline(_ requestId: Int64, sourceId: Int64, _ decline: Decline, _ db: any SQLDatabase,
                  events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
         try endOffer(requestId, decline, db, events: &events)
         try routeAgain(requestId, sourceId: sourceId, db, events: &events, waited: &waited)
@@ -110,40 +106,37 @@ extension SwitchboardStore {
 
     /// Ends an offer unaccepted: the operator's load drops, the request is waiting again
     /// (until routed), and `request.offer_declined` is written.
-    func endOffer(_ requestId: Int64, _ decline: Decline, _ db: Database, events: inout [OutboxEvent]) throws {
+    func endOffer(_ requestId: Int64, _ decline: Decline, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws {
         try endOfferRow(requestId, operatorId: decline.operatorId, outcome: decline.reason.rawValue, db)
-        try db.cachedStatement(sql: """
+        try db.execute(sql: """
             UPDATE requests SET status = 'waiting', operator_id = NULL, offer_expires_at = NULL WHERE id = ?
-            """).execute(arguments: [requestId])
-        try db.cachedStatement(sql: "UPDATE operators SET current_load = current_load - 1 WHERE id = ?")
-            .execute(arguments: [decline.operatorId])
+            """, arguments: [requestId])
+        try db.execute(sql: "UPDATE operators SET current_load = current_load - 1 WHERE id = ?", arguments: [decline.operatorId])
         routing?.adjustLoad(of: decline.operatorId, by: -1)
         events.append(try requestEvent(.requestOfferDeclined, requestId, db, decline: decline))
     }
 
-    private func endOfferRow(_ requestId: Int64, operatorId: Int64, outcome: String, _ db: Database) throws {
-        try db.cachedStatement(sql: """
+    private func endOfferRow(_ requestId: Int64, operatorId: Int64, outcome: String, _ db: any SQLDatabase) throws {
+        try db.execute(sql: """
             UPDATE offers SET outcome = ?, ended_at = ? WHERE request_id = ? AND operator_id = ? AND outcome IS NULL
-            """).execute(arguments: [outcome, now().milliseconds, requestId, operatorId])
+            """, arguments: [outcome, now().milliseconds, requestId, operatorId])
     }
 
     /// Routes a request that is back in the waiting state: to an eligible operator not yet
     /// offered it in this round, or it waits, and its next round begins.
-    func routeAgain(_ requestId: Int64, sourceId: Int64, _ db: Database, events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
+    func routeAgain(_ requestId: Int64, sourceId: Int64, _ db: any SQLDatabase, events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
         let offeredThisRound = Set(try Int64.fetchAll(
-            db.cachedStatement(sql: """
+            db, sql: """
                 SELECT o.operator_id FROM offers o JOIN requests r ON r.id = o.request_id AND r.offer_round = o.round
                 WHERE o.request_id = ?
-                """),
-            arguments: [requestId]))
+                """, arguments: [requestId]))
         if let choice = try choose(for: .stored(requestId, db), usual: .weighted, excluding: offeredThisRound, db) {
             events.append(try give(requestId, sourceId: sourceId, to: choice, db))
             return
         }
         // Back in the line, its escalation deadline (if still ahead of it) is due again.
         if let escalateAt = try Int64.fetchOne(
-            db.cachedStatement(sql: "UPDATE requests SET offer_round = offer_round + 1 WHERE id = ? RETURNING escalate_at"),
-            arguments: [requestId])
+            db, sql: "UPDATE requests SET offer_round = offer_round + 1 WHERE id = ? RETURNING escalate_at", arguments: [requestId])
         {
             deadlines.note(dueAt: escalateAt)
         }
@@ -153,10 +146,9 @@ extension SwitchboardStore {
 
     /// Withdraws every offer outstanding to an operator who can no longer take them, and
     /// routes those requests again at once.
-    func withdrawOffers(of operatorId: Int64, _ db: Database, events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
-        let offered = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, source_id FROM requests WHERE operator_id = ? AND status = 'offered' ORDER BY id"),
-            arguments: [operatorId])
+    func withdrawOffers(of operatorId: Int64, _ db: any SQLDatabase, events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
+        let offered = try SQLRow.fetchAll(
+            db, sql: "SELECT id, source_id FROM requests WHERE operator_id = ? AND status = 'offered' ORDER BY id", arguments: [operatorId])
         for row in offered {
             try decline(row[0], sourceId: row[1], Decline(operatorId: operatorId, reason: .withdrawn), db,
                         events: &events, waited: &waited)
@@ -164,18 +156,17 @@ extension SwitchboardStore {
     }
 
     /// Sends an operator's assigned requests back to routing, oldest first, each in a new round.
-    func requeueAssigned(of operatorId: Int64, _ db: Database, events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
-        let assigned = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, source_id FROM requests WHERE operator_id = ? AND status = 'assigned' ORDER BY id"),
-            arguments: [operatorId])
+    func requeueAssigned(of operatorId: Int64, _ db: any SQLDatabase, events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
+        let assigned = try SQLRow.fetchAll(
+            db, sql: "SELECT id, source_id FROM requests WHERE operator_id = ? AND status = 'assigned' ORDER BY id", arguments: [operatorId])
         for row in assigned {
-            try db.cachedStatement(sql: """
+            try db.execute(sql: """
                 UPDATE requests SET status = 'waiting', operator_id = NULL, assigned_at = NULL, offer_round = offer_round + 1
                 WHERE id = ?
-                """).execute(arguments: [row[0] as Int64])
-            try db.cachedStatement(sql: """
+                """, arguments: [row[0] as Int64])
+            try db.execute(sql: """
                 UPDATE operators SET current_load = current_load - 1, request_count = request_count - 1 WHERE id = ?
-                """).execute(arguments: [operatorId])
+                """, arguments: [operatorId])
             routing?.adjustLoad(of: operatorId, by: -1)
             try routeAgain(row[0], sourceId: row[1], db, events: &events, waited: &waited)
         }
@@ -185,7 +176,7 @@ extension SwitchboardStore {
     /// leaving `available` withdraws their offers; `offline` with `requeue` also sends their
     /// assigned requests back to routing. Returning to `available` is followed by a drain
     /// (the caller's).
-    func setPresence(_ current: Operator, to presence: Presence, reason: PresenceChangeReason, requeue: Bool, _ db: Database,
+    func setPresence(_ current: Operator, to presence: Presence, reason: PresenceChangeReason, requeue: Bool, _ db: any SQLDatabase,
                      events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
         if current.presence != presence {
             try db.execute(sql: "UPDATE operators SET presence = ?, missed_offers = 0 WHERE id = ?",

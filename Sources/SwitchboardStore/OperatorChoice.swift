@@ -1,4 +1,3 @@
-import GRDB
 import SwitchboardCore
 
 /// What choosing an operator needs to know of a request.
@@ -13,10 +12,9 @@ struct RoutingSubject {
     var isNewUser = false
 
     /// A stored request, read in one indexed lookup.
-    static func stored(_ requestId: Int64, _ db: Database) throws -> RoutingSubject {
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT user_id, source_id, escalated_at IS NOT NULL FROM requests WHERE id = ?"),
-            arguments: [requestId])!
+    static func stored(_ requestId: Int64, _ db: any SQLDatabase) throws -> RoutingSubject {
+        let row = try SQLRow.fetchOne(
+            db, sql: "SELECT user_id, source_id, escalated_at IS NOT NULL FROM requests WHERE id = ?", arguments: [requestId])!
         return RoutingSubject(requestId: requestId, userId: row[0], sourceId: row[1], escalated: row[2])
     }
 }
@@ -33,7 +31,7 @@ extension SwitchboardStore {
     /// source is sticky and that operator is eligible, else a weighted draw (over everyone,
     /// once escalated, where the source overflows). `usual` is the route of a plain draw;
     /// `excluded` are operators the request must not go to (offered it in this round).
-    func choose(for subject: RoutingSubject, usual: Route, excluding excluded: Set<Int64> = [], _ db: Database) throws
+    func choose(for subject: RoutingSubject, usual: Route, excluding excluded: Set<Int64> = [], _ db: any SQLDatabase) throws
         -> OperatorChoice? {
         let table = try routingTable(db)
         guard let source = table.source(subject.sourceId) else { return nil }
@@ -56,9 +54,8 @@ extension SwitchboardStore {
 
     /// The operator the user's latest earlier request went to, if it went to one less than
     /// `seconds` ago: one read of the (user_id) index from its end, flat as requests grow.
-    private func latestOperator(of subject: RoutingSubject, within seconds: Int, _ db: Database) throws -> Int64? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.latestRequestOfUser),
-                                         arguments: [subject.userId, subject.requestId ?? Int64.max])
+    private func latestOperator(of subject: RoutingSubject, within seconds: Int, _ db: any SQLDatabase) throws -> Int64? {
+        guard let row = try SQLRow.fetchOne(db, sql: Self.latestRequestOfUser, arguments: [subject.userId, subject.requestId ?? Int64.max])
         else { return nil }
         guard let operatorId = row[0] as Int64?, let assignedAt = row[1] as Int64? else { return nil }
         return now().milliseconds - assignedAt < Int64(seconds) * 1000 ? operatorId : nil

@@ -34,16 +34,16 @@ public struct OutboxSettlement: Sendable, Equatable {
 extension SwitchboardStore {
     /// Unsent events, oldest first, from at most `limit` transactions after row `afterRow`.
     public func unsentEvents(afterRow: Int64 = 0, limit: Int = 100) throws -> [OutboxEvent] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, events FROM outbox WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterRow, limit])
+        try read { db in
+            try SQLRow.fetchAll(db, sql: "SELECT id, events FROM outbox WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterRow, limit])
                 .flatMap { row in try Self.decodeOutbox(id: row[0], [UInt8](row[1] as Data)) }
         }
     }
 
     /// Events set aside so far, oldest first.
     public func setAsideEvents(limit: Int = 100) throws -> [OutboxEvent] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: """
+        try read { db in
+            try SQLRow.fetchAll(db, sql: """
                 SELECT event_id, routing_key, correlation_id, body FROM events_set_aside ORDER BY set_aside_at, event_id LIMIT ?
                 """, arguments: [limit])
                 .map { OutboxEvent(id: 0, eventId: $0[0], routingKey: $0[1], correlationId: $0[2], body: [UInt8]($0[3] as Data)) }
@@ -55,7 +55,7 @@ extension SwitchboardStore {
     /// dedupe by `event_id`.
     public func settle(_ settlement: OutboxSettlement) throws {
         guard !settlement.isEmpty else { return }
-        try pool.write { db in try Self.settle(settlement, db) }
+        try transaction { db in try Self.settle(settlement, db) }
         commitsSinceCheckpoint += 1
     }
 
@@ -65,16 +65,16 @@ extension SwitchboardStore {
     }
 
     /// Nothing to do (and no clock read) for the empty settlement most batches carry.
-    static func settle(_ settlement: OutboxSettlement, _ db: Database) throws {
+    static func settle(_ settlement: OutboxSettlement, _ db: any SQLDatabase) throws {
         guard !settlement.isEmpty else { return }
         let now = Timestamp.now()
         for event in settlement.setAside {
-            try db.cachedStatement(sql: """
+            try db.execute(sql: """
                 INSERT OR IGNORE INTO events_set_aside (event_id, routing_key, correlation_id, body, set_aside_at) VALUES (?, ?, ?, ?, ?)
-                """).execute(arguments: [event.eventId, event.routingKey, event.correlationId, Data(event.body), now.milliseconds])
+                """, arguments: [event.eventId, event.routingKey, event.correlationId, Data(event.body), now.milliseconds])
         }
         for id in Set(settlement.settledRows) {
-            try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ?").execute(arguments: [id])
+            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id])
         }
     }
 
@@ -102,7 +102,7 @@ extension SwitchboardStore {
     }
 
     /// Writes a transaction's events as one outbox row and gives each event that row's id.
-    static func writeOutbox(_ events: inout [OutboxEvent], _ db: Database, now: Timestamp) throws {
+    static func writeOutbox(_ events: inout [OutboxEvent], _ db: any SQLDatabase, now: Timestamp) throws {
         guard !events.isEmpty else { return }
         var lines = JSONWriter(capacity: events.count * 700)
         for event in events {
@@ -113,9 +113,9 @@ extension SwitchboardStore {
             lines.endObject()
             lines.newline()
         }
-        try db.cachedStatement(sql: "INSERT INTO outbox (event_count, events, created_at) VALUES (?, ?, ?)")
-            .execute(arguments: [events.count, Data(lines.bytes), now.milliseconds])
-        let id = db.lastInsertedRowID
+        let id = try Int64.fetchOne(
+            db, sql: "INSERT INTO outbox (event_count, events, created_at) VALUES (?, ?, ?) RETURNING id",
+            arguments: [events.count, lines.bytes, now.milliseconds])!
         for index in events.indices { events[index].id = id }
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SwitchboardCore
 
 // Closed requests archived, then deleted: by `request.purge` and by the writer's retention
@@ -9,26 +8,25 @@ extension SwitchboardStore {
     /// `db`'s transaction: the archive's lines are on disk before the delete can commit, and
     /// count as written only if it does (``ArchiveFiles``). Counts drop with the rows
     /// (`stats.*` count what is stored); the lifetime total of purged requests rises.
-    func purgeClosed(before cutoff: Timestamp, limit: Int, _ db: Database) throws -> (purged: Int, files: [String]) {
-        let rows = try Row.fetchAll(
-            db.cachedStatement(sql: """
+    func purgeClosed(before cutoff: Timestamp, limit: Int, _ db: any SQLDatabase) throws -> (purged: Int, files: [String]) {
+        let rows = try SQLRow.fetchAll(
+            db, sql: """
                 \(Records.detailSelect)
                 WHERE r.id IN (SELECT id FROM requests INDEXED BY requests_closed
                                WHERE status = 'closed' AND closed_at < ? ORDER BY closed_at LIMIT ?)
                 ORDER BY r.closed_at, r.id
-                """),
-            arguments: [cutoff.milliseconds, limit])
+                """, arguments: [cutoff.milliseconds, limit])
         guard !rows.isEmpty else { return (0, []) }
         let archivedAt = now()
         var files: [String: [UInt8]] = [:]
-        let offers = try db.cachedStatement(sql: """
+        let offers = """
             SELECT operator_id, offered_at, expires_at, outcome, ended_at FROM offers WHERE request_id = ? ORDER BY offered_at, round
-            """)
+            """
         let details = rows.map(Records.makeDetail)
         for detail in details {
             let line = ArchivedRequest(
                 detail: detail,
-                offers: try Row.fetchAll(offers, arguments: [detail.request.id]).map {
+                offers: try SQLRow.fetchAll(db, sql: offers, arguments: [detail.request.id]).map {
                     OfferRecord(operatorId: $0[0], offeredAt: Timestamp(milliseconds: $0[1]), expiresAt: Timestamp(milliseconds: $0[2]),
                                 outcome: $0[3], endedAt: Timestamp($0[4] as Int64?))
                 },
@@ -43,45 +41,44 @@ extension SwitchboardStore {
 
     /// Deletes archived requests (their offers go with them), lowers the stored counts they
     /// were in, deletes each user left with no request, and adds them to the lifetime total.
-    private func delete(_ details: [RequestDetail], _ db: Database) throws {
+    private func delete(_ details: [RequestDetail], _ db: any SQLDatabase) throws {
         var byOperator: [Int64: Int] = [:]
         var bySource: [Int64: Int] = [:]
-        let deleteRequest = try db.cachedStatement(sql: "DELETE FROM requests WHERE id = ?")
+        let deleteRequest = "DELETE FROM requests WHERE id = ?"
         for detail in details {
-            try deleteRequest.execute(arguments: [detail.request.id])
+            try db.execute(sql: deleteRequest, arguments: [detail.request.id])
             if let operatorId = detail.request.operatorId { byOperator[operatorId, default: 0] += 1 }
             bySource[detail.request.sourceId, default: 0] += 1
         }
         for (id, count) in byOperator {
-            try db.cachedStatement(sql: "UPDATE operators SET request_count = request_count - ? WHERE id = ?").execute(arguments: [count, id])
+            try db.execute(sql: "UPDATE operators SET request_count = request_count - ? WHERE id = ?", arguments: [count, id])
         }
         for (id, count) in bySource {
-            try db.cachedStatement(sql: "UPDATE sources SET request_count = request_count - ? WHERE id = ?").execute(arguments: [count, id])
+            try db.execute(sql: "UPDATE sources SET request_count = request_count - ? WHERE id = ?", arguments: [count, id])
         }
-        let deleteUser = try db.cachedStatement(sql: """
-            DELETE FROM users WHERE id = ? AND NOT EXISTS (SELECT 1 FROM requests INDEXED BY requests_user WHERE user_id = ?)
-            """)
         for user in Set(details.map(\.user.id)) {
-            try deleteUser.execute(arguments: [user, user])
+            try db.execute(sql: """
+                DELETE FROM users WHERE id = ? AND NOT EXISTS (SELECT 1 FROM requests INDEXED BY requests_user WHERE user_id = ?)
+                """, arguments: [user, user])
         }
         // The cache must not hand intake an id just deleted; it refills from the table.
         userIds.removeAll(keepingCapacity: true)
-        try db.cachedStatement(sql: """
+        try db.execute(sql: """
             INSERT INTO lifetime_totals (name, value) VALUES ('requests_purged', ?)
             ON CONFLICT (name) DO UPDATE SET value = value + excluded.value
-            """).execute(arguments: [details.count])
+            """, arguments: [details.count])
     }
 
     /// How many requests closed before `cutoff` are stored, and the archive files a purge of
     /// them all would write to: one indexed seek per day, however many requests there are.
-    func purgePreview(before cutoff: Timestamp, _ db: Database) throws -> (count: Int, files: [String]) {
+    func purgePreview(before cutoff: Timestamp, _ db: any SQLDatabase) throws -> (count: Int, files: [String]) {
         let count = try closedCount(before: cutoff, db)
-        let firstFrom = try db.cachedStatement(sql: """
+        let firstFrom = """
             SELECT MIN(closed_at) FROM requests INDEXED BY requests_closed WHERE status = 'closed' AND closed_at >= ? AND closed_at < ?
-            """)
+            """
         var files: [String] = []
         var from = Int64.min
-        while let first = try Int64.fetchOne(firstFrom, arguments: [from, cutoff.milliseconds]) {
+        while let first = try Int64.fetchOne(db, sql: firstFrom, arguments: [from, cutoff.milliseconds]) {
             let day = Timestamp(milliseconds: first)
             files.append(ArchiveFiles.fileName(forDay: day))
             from = day.startOfNextDay.milliseconds
@@ -90,15 +87,14 @@ extension SwitchboardStore {
     }
 
     /// Closed requests stored that closed before `cutoff`: one count over the partial index.
-    func closedCount(before cutoff: Timestamp, _ db: Database) throws -> Int {
+    func closedCount(before cutoff: Timestamp, _ db: any SQLDatabase) throws -> Int {
         try Int.fetchOne(
-            db.cachedStatement(sql: "SELECT COUNT(*) FROM requests INDEXED BY requests_closed WHERE status = 'closed' AND closed_at < ?"),
-            arguments: [cutoff.milliseconds]) ?? 0
+            db, sql: "SELECT COUNT(*) FROM requests INDEXED BY requests_closed WHERE status = 'closed' AND closed_at < ?", arguments: [cutoff.milliseconds]) ?? 0
     }
 
     /// Requests archived and deleted over the database's life.
-    static func requestsPurged(_ db: Database) throws -> Int {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT value FROM lifetime_totals WHERE name = 'requests_purged'")) ?? 0
+    static func requestsPurged(_ db: any SQLDatabase) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT value FROM lifetime_totals WHERE name = 'requests_purged'") ?? 0
     }
 
     /// Archives and deletes one round of requests closed more than `retention` ago, in a
@@ -107,7 +103,7 @@ extension SwitchboardStore {
         let cutoff = self.cutoff(olderThan: retention)
         defer { commitsSinceCheckpoint += 1 }
         do {
-            return try pool.write { try purgeClosed(before: cutoff, limit: limit, $0) }
+            return try transaction { try purgeClosed(before: cutoff, limit: limit, $0) }
         } catch {
             userIds.removeAll()
             throw error

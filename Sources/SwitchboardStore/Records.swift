@@ -1,7 +1,6 @@
-import GRDB
 import SwitchboardCore
 
-// Row → model mapping and the lookups every unit of work shares.
+// SQLRow → model mapping and the lookups every unit of work shares.
 
 extension Timestamp {
     init?(_ value: Int64?) {
@@ -19,12 +18,12 @@ enum Records {
     /// The number of columns ``makeRequest(_:offset:)`` reads.
     static let requestColumnCount = 12
 
-    static func makeOperator(_ row: Row) -> Operator {
+    static func makeOperator(_ row: SQLRow) -> Operator {
         Operator(id: row[0], name: row[1], isActive: row[2], maxLoadLimit: row[3], currentLoad: row[4],
                  createdAt: Timestamp(milliseconds: row[5]), presence: Presence(rawValue: row[6]) ?? .available)
     }
 
-    static func makeRequest(_ row: Row, offset: Int = 0) -> Request {
+    static func makeRequest(_ row: SQLRow, offset: Int = 0) -> Request {
         Request(
             id: row[offset], userId: row[offset + 1], sourceId: row[offset + 2], operatorId: row[offset + 3],
             message: row[offset + 4], status: RequestStatus(rawValue: row[offset + 5]) ?? .waiting,
@@ -33,42 +32,40 @@ enum Records {
             priority: row[offset + 10], escalatedAt: Timestamp(row[offset + 11] as Int64?))
     }
 
-    static func fetchOperator(_ id: Int64, _ db: Database) throws -> Operator? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(operatorColumns) FROM operators WHERE id = ?"), arguments: [id])
+    static func fetchOperator(_ id: Int64, _ db: any SQLDatabase) throws -> Operator? {
+        try SQLRow.fetchOne(db, sql: "SELECT \(operatorColumns) FROM operators WHERE id = ?", arguments: [id])
             .map(makeOperator)
     }
 
-    static func requireOperator(_ id: Int64, field: String, _ db: Database) throws -> Operator {
+    static func requireOperator(_ id: Int64, field: String, _ db: any SQLDatabase) throws -> Operator {
         guard let found = try fetchOperator(id, db) else { throw CommandError.notFound("operator", id, field: field) }
         return found
     }
 
-    static func fetchSource(_ id: Int64, _ db: Database) throws -> Source? {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: """
+    static func fetchSource(_ id: Int64, _ db: any SQLDatabase) throws -> Source? {
+        guard let row = try SQLRow.fetchOne(
+            db, sql: """
                 SELECT id, name, identifier, created_at, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds
                 FROM sources WHERE id = ?
-                """),
-            arguments: [id])
+                """, arguments: [id])
         else { return nil }
         return Source(id: row[0], name: row[1], identifier: row[2], createdAt: Timestamp(milliseconds: row[3]),
                       weights: try weights(of: id, db), offerTimeoutSeconds: row[4], maxWaitSeconds: row[5], overflow: row[6],
                       stickySeconds: row[7])
     }
 
-    static func weights(of sourceId: Int64, _ db: Database) throws -> [Weight] {
-        try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT operator_id, weight FROM weights WHERE source_id = ? ORDER BY operator_id"),
-            arguments: [sourceId]
+    static func weights(of sourceId: Int64, _ db: any SQLDatabase) throws -> [Weight] {
+        try SQLRow.fetchAll(
+            db, sql: "SELECT operator_id, weight FROM weights WHERE source_id = ? ORDER BY operator_id", arguments: [sourceId]
         ).map { Weight(operatorId: $0[0], weight: $0[1]) }
     }
 
-    static func fetchRequest(_ id: Int64, _ db: Database) throws -> Request? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(requestColumns) FROM requests WHERE id = ?"), arguments: [id])
+    static func fetchRequest(_ id: Int64, _ db: any SQLDatabase) throws -> Request? {
+        try SQLRow.fetchOne(db, sql: "SELECT \(requestColumns) FROM requests WHERE id = ?", arguments: [id])
             .map { makeRequest($0) }
     }
 
-    static func requireRequest(_ id: Int64, _ db: Database) throws -> Request {
+    static func requireRequest(_ id: Int64, _ db: any SQLDatabase) throws -> Request {
         guard let found = try fetchRequest(id, db) else { throw CommandError.notFound("request", id, field: "id") }
         return found
     }
@@ -82,7 +79,7 @@ enum Records {
         LEFT JOIN operators o ON o.id = r.operator_id
         """
 
-    static func makeDetail(_ row: Row) -> RequestDetail {
+    static func makeDetail(_ row: SQLRow) -> RequestDetail {
         let request = makeRequest(row)
         let names = requestColumnCount
         return RequestDetail(
@@ -93,16 +90,15 @@ enum Records {
 
     /// The request with the names its events carry and the route its operator was chosen
     /// by, in one read (the accept path's).
-    static func fetchRequestForEvent(_ id: Int64, _ db: Database)
+    static func fetchRequestForEvent(_ id: Int64, _ db: any SQLDatabase)
         throws -> (request: Request, user: String, source: String, messageId: String?, route: Route?)? {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: """
+        guard let row = try SQLRow.fetchOne(
+            db, sql: """
                 SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
                        r.offer_expires_at, r.priority, r.escalated_at, u.identifier, s.identifier, r.message_id, r.route
                 FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
                 WHERE r.id = ?
-                """),
-            arguments: [id])
+                """, arguments: [id])
         else { return nil }
         let names = requestColumnCount
         return (makeRequest(row), row[names], row[names + 1], row[names + 2], (row[names + 3] as String?).flatMap(Route.init))
@@ -110,15 +106,14 @@ enum Records {
 
     /// Names an event needs beside the request: the user's and source's identifiers and the
     /// operator's name.
-    static func eventNames(for request: Request, _ db: Database) throws -> (user: String, source: String, operator: String?, messageId: String?) {
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: """
+    static func eventNames(for request: Request, _ db: any SQLDatabase) throws -> (user: String, source: String, operator: String?, messageId: String?) {
+        let row = try SQLRow.fetchOne(
+            db, sql: """
                 SELECT u.identifier, s.identifier, o.name, r.message_id
                 FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
                 LEFT JOIN operators o ON o.id = r.operator_id
                 WHERE r.id = ?
-                """),
-            arguments: [request.id])!
+                """, arguments: [request.id])!
         return (row[0], row[1], row[2], row[3])
     }
 }

@@ -1,4 +1,3 @@
-import GRDB
 import SwitchboardCore
 
 // The dedupe window: message ids are remembered for a set time, then forgotten by the
@@ -10,12 +9,11 @@ extension SwitchboardStore {
     public func forgetMessageIds(olderThan window: Duration, limit: Int) throws -> (intake: Int, commands: Int) {
         let cutoff = self.cutoff(olderThan: window)
         defer { commitsSinceCheckpoint += 1 }
-        return try pool.write { db in
-            try db.cachedStatement(sql: """
+        return try transaction { db in
+            let intake = try db.execute(sql: """
                 DELETE FROM processed_messages WHERE message_id IN (
                     SELECT message_id FROM processed_messages WHERE processed_at < ? ORDER BY processed_at LIMIT ?)
-                """).execute(arguments: [cutoff.milliseconds, limit])
-            let intake = db.changesCount
+                """, arguments: [cutoff.milliseconds, limit])
             return (intake, try Self.deleteOldest(of: "processed_commands", timedBy: "processed_at", before: cutoff, limit: limit, db))
         }
     }
@@ -25,7 +23,7 @@ extension SwitchboardStore {
     public func forgetAuditRows(olderThan retention: Duration, limit: Int) throws -> Int {
         let cutoff = self.cutoff(olderThan: retention)
         defer { commitsSinceCheckpoint += 1 }
-        return try pool.write { try Self.deleteOldest(of: "audit", timedBy: "at", before: cutoff, limit: limit, $0) }
+        return try transaction { try Self.deleteOldest(of: "audit", timedBy: "at", before: cutoff, limit: limit, $0) }
     }
 
     /// The time before which a row kept for `period` is due to go: the one rule of every
@@ -38,18 +36,17 @@ extension SwitchboardStore {
     /// integer key) whose time is before `cutoff`. The oldest are the first rows, so only
     /// those are read: a filter on the time over the whole table would read every row kept.
     private static func deleteOldest(of table: String, timedBy column: String, before cutoff: Timestamp, limit: Int,
-                                     _ db: Database) throws -> Int {
-        try db.cachedStatement(sql: """
+                                     _ db: any SQLDatabase) throws -> Int {
+        try db.execute(sql: """
             DELETE FROM \(table) WHERE id <= (
                 SELECT MAX(id) FROM (SELECT id, \(column) FROM \(table) ORDER BY id LIMIT ?) WHERE \(column) < ?)
-            """).execute(arguments: [limit, cutoff.milliseconds])
-        return db.changesCount
+            """, arguments: [limit, cutoff.milliseconds])
     }
 
     /// When the oldest message id still remembered was processed; nil when none is.
-    static func oldestMessageIdTime(_ db: Database) throws -> Timestamp? {
-        let intake = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(processed_at) FROM processed_messages"))
-        let command = try Int64.fetchOne(db.cachedStatement(sql: "SELECT processed_at FROM processed_commands ORDER BY id LIMIT 1"))
+    static func oldestMessageIdTime(_ db: any SQLDatabase) throws -> Timestamp? {
+        let intake = try Int64.fetchOne(db, sql: "SELECT MIN(processed_at) FROM processed_messages")
+        let command = try Int64.fetchOne(db, sql: "SELECT processed_at FROM processed_commands ORDER BY id LIMIT 1")
         return [intake, command].compactMap { $0 }.min().map(Timestamp.init(milliseconds:))
     }
 }

@@ -1,4 +1,3 @@
-import GRDB
 import SwitchboardCore
 
 /// The distribution's view of operators, sources and weights, held in memory by the single
@@ -34,9 +33,9 @@ struct RoutingTable: Equatable {
     private var sources: [Int64: SourceState] = [:]
     private var sourceIds: [String: Int64] = [:]
 
-    static func load(_ db: Database) throws -> RoutingTable {
+    static func load(_ db: any SQLDatabase) throws -> RoutingTable {
         var table = RoutingTable()
-        for row in try Row.fetchAll(db, sql: """
+        for row in try SQLRow.fetchAll(db, sql: """
             SELECT id, name, is_active, presence, current_load, max_load_limit FROM operators ORDER BY id
             """) {
             table.slotOf[row[0]] = table.operators.count
@@ -45,14 +44,14 @@ struct RoutingTable: Equatable {
                 availability: OperatorAvailability(isActive: row[2], presence: Presence(rawValue: row[3]) ?? .available,
                                                    load: row[4], limit: row[5])))
         }
-        for row in try Row.fetchAll(db, sql: """
+        for row in try SQLRow.fetchAll(db, sql: """
             SELECT id, identifier, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds FROM sources
             """) {
             table.sources[row[0]] = SourceState(identifier: row[1], offerTimeoutSeconds: row[2], maxWaitSeconds: row[3],
                                                 overflow: row[4], stickySeconds: row[5])
             table.sourceIds[row[1]] = row[0]
         }
-        for row in try Row.fetchAll(db, sql: "SELECT source_id, operator_id, weight FROM weights ORDER BY source_id, operator_id") {
+        for row in try SQLRow.fetchAll(db, sql: "SELECT source_id, operator_id, weight FROM weights ORDER BY source_id, operator_id") {
             guard let slot = table.slotOf[row[1]] else { continue }
             table.sources[row[0]]?.weights.append(WeightedSlot(slot: slot, weight: row[2]))
         }
@@ -125,7 +124,7 @@ struct RoutingTable: Equatable {
 }
 
 extension SwitchboardStore {
-    func routingTable(_ db: Database) throws -> RoutingTable {
+    func routingTable(_ db: any SQLDatabase) throws -> RoutingTable {
         if let routing { return routing }
         let loaded = try RoutingTable.load(db)
         routing = loaded
@@ -136,7 +135,7 @@ extension SwitchboardStore {
     /// every step: a drift would route by loads that are not there).
     func routingTableMatchesDatabase() throws -> Bool {
         guard let routing else { return true }
-        return try pool.read { try RoutingTable.load($0) } == routing
+        return try read { try RoutingTable.load($0) } == routing
     }
 
 }

@@ -1,22 +1,20 @@
-import GRDB
 import SwitchboardCore
 
 extension SwitchboardStore {
     /// `stats.service_level`: the requests created in the window, read through the
     /// (created_at) index, so the cost follows the window's requests, not all those stored
     /// (switchboard-bench --only scale compares 10,000 stored with 1,010,000).
-    func serviceLevel(_ query: ServiceLevelQuery, _ db: Database) throws -> ServiceLevel {
+    func serviceLevel(_ query: ServiceLevelQuery, _ db: any SQLDatabase) throws -> ServiceLevel {
         let time = now()
         let window = try query.window(now: time).get()
         if let sourceId = query.sourceId, try Records.fetchSource(sourceId, db) == nil {
             throw CommandError.validation([FieldProblem(field: "source_id", problem: "no source with id \(sourceId)")])
         }
-        let arguments: StatementArguments = [window.since.milliseconds, window.until.milliseconds, query.sourceId, query.sourceId]
+        let arguments: SQLArguments = [window.since.milliseconds, window.until.milliseconds, query.sourceId, query.sourceId]
         var overall = ServiceLevelTally()
         var bySource: [Int64: ServiceLevelTally] = [:]
         var byOperator: [Int64: ServiceLevelTally] = [:]
-        let requests = try Row.fetchCursor(db, sql: Self.serviceLevelQueries.requests, arguments: arguments)
-        while let row = try requests.next() {
+        try db.forEachRow(sql: Self.serviceLevelQueries.requests, arguments: arguments) { row in
             let sourceId: Int64 = row[0]
             let operatorId: Int64? = row[1]
             let isClosed = row[2] as String == "closed"
@@ -30,8 +28,7 @@ extension SwitchboardStore {
             add(&bySource[sourceId, default: ServiceLevelTally()])
             if let operatorId, assignedAt != nil { add(&byOperator[operatorId, default: ServiceLevelTally()]) }
         }
-        let offers = try Row.fetchCursor(db, sql: Self.serviceLevelQueries.offers, arguments: arguments)
-        while let row = try offers.next() {
+        try db.forEachRow(sql: Self.serviceLevelQueries.offers, arguments: arguments) { row in
             let outcome: String? = row[2]
             overall.addOffer(outcome: outcome)
             bySource[row[0], default: ServiceLevelTally()].addOffer(outcome: outcome)
@@ -61,19 +58,19 @@ extension SwitchboardStore {
             """)
 
     /// The waiting line now, or one source's part of it, and its longest-waiting request.
-    private func waitingLine(sourceId: Int64?, now: Timestamp, _ db: Database) throws -> ServiceLevel.Waiting {
+    private func waitingLine(sourceId: Int64?, now: Timestamp, _ db: any SQLDatabase) throws -> ServiceLevel.Waiting {
         let count: Int
-        let oldest: Row?
+        let oldest: SQLRow?
         if let sourceId {
             count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests WHERE source_id = ? AND status = 'waiting'",
                                      arguments: [sourceId]) ?? 0
-            oldest = try Row.fetchOne(db, sql: """
+            oldest = try SQLRow.fetchOne(db, sql: """
                 SELECT id, source_id, priority, created_at FROM requests WHERE source_id = ? AND status = 'waiting'
                 ORDER BY id LIMIT 1
                 """, arguments: [sourceId])
         } else {
             count = try Int.fetchOne(db, sql: Self.lineCountQueries.waiting) ?? 0
-            oldest = try Row.fetchOne(db.cachedStatement(sql: Self.oldestWaitingQuery))
+            oldest = try SQLRow.fetchOne(db, sql: Self.oldestWaitingQuery)
         }
         return ServiceLevel.Waiting(count: count, oldest: oldest.map {
             ServiceLevel.Oldest(id: $0[0], sourceId: $0[1], priority: $0[2],

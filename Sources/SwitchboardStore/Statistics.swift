@@ -1,29 +1,28 @@
-import GRDB
 import SwitchboardCore
 
 // Statistics read counters kept up to date by every change, never a scan of all requests:
 // they answer as fast with a million stored requests as with ten.
 extension SwitchboardStore {
-    static func operatorsLoad(_ db: Database) throws -> OperatorsLoad {
+    static func operatorsLoad(_ db: any SQLDatabase) throws -> OperatorsLoad {
         // Offered counts come from the (operator_id, status) index: one short range per operator.
-        OperatorsLoad(operators: try Row.fetchAll(
-            db.cachedStatement(sql: """
+        OperatorsLoad(operators: try SQLRow.fetchAll(
+            db, sql: """
                 SELECT o.id, o.name, o.current_load, o.max_load_limit, o.is_active, o.presence,
                        (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status = 'offered')
                 FROM operators o ORDER BY o.id
-                """)
+                """
         ).map {
             OperatorLoad(operatorId: $0[0], operatorName: $0[1], currentLoad: $0[2], maxLoadLimit: $0[3], isActive: $0[4],
                          presence: Presence(rawValue: $0[5]) ?? .available, offered: $0[6])
         })
     }
 
-    func distribution(_ db: Database) throws -> RequestsDistribution {
-        let byOperator = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, name, request_count FROM operators ORDER BY id")
+    func distribution(_ db: any SQLDatabase) throws -> RequestsDistribution {
+        let byOperator = try SQLRow.fetchAll(
+            db, sql: "SELECT id, name, request_count FROM operators ORDER BY id"
         ).map { RequestsDistribution.ByOperator(operatorId: $0[0], operatorName: $0[1], requestCount: $0[2]) }
-        let bySource = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, name, request_count FROM sources ORDER BY id")
+        let bySource = try SQLRow.fetchAll(
+            db, sql: "SELECT id, name, request_count FROM sources ORDER BY id"
         ).map { RequestsDistribution.BySource(sourceId: $0[0], sourceName: $0[1], requestCount: $0[2]) }
         // Every request has exactly one source; those not counted under an operator have none.
         let total = bySource.reduce(0) { $0 + $1.requestCount }
@@ -48,14 +47,14 @@ extension SwitchboardStore {
 
     /// The waiting line, the offers out and the events not yet confirmed: what
     /// `service.status` and the HTTP side's floor both report.
-    static func lineCounts(_ db: Database) throws -> (waiting: Int, offered: Int, outboxPending: Int) {
-        let waiting = try Int.fetchOne(db.cachedStatement(sql: lineCountQueries.waiting)) ?? 0
-        let offered = try Int.fetchOne(db.cachedStatement(sql: lineCountQueries.offered)) ?? 0
-        let pending = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(event_count), 0) FROM outbox")) ?? 0
+    static func lineCounts(_ db: any SQLDatabase) throws -> (waiting: Int, offered: Int, outboxPending: Int) {
+        let waiting = try Int.fetchOne(db, sql: lineCountQueries.waiting) ?? 0
+        let offered = try Int.fetchOne(db, sql: lineCountQueries.offered) ?? 0
+        let pending = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(event_count), 0) FROM outbox") ?? 0
         return (waiting, offered, pending)
     }
 
-    func status(_ db: Database) throws -> ServiceStatus {
+    func status(_ db: any SQLDatabase) throws -> ServiceStatus {
         let counts = try Self.lineCounts(db)
         let uptime = ContinuousClock.now - openedAt
         let oldestKey = try Self.oldestMessageIdTime(db).map { now().seconds(since: $0) } ?? 0

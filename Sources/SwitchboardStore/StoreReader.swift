@@ -34,9 +34,10 @@ public final class StoreReader: Sendable {
     }
 
     public func floor(now: Timestamp = .now()) throws -> FloorSnapshot {
-        try pool.read { db in
+        try pool.read { grdb in
+            let db = SQLiteDatabase(grdb)
             let counts = try SwitchboardStore.lineCounts(db)
-            let oldest = try Row.fetchOne(db.cachedStatement(sql: SwitchboardStore.oldestWaitingQuery)).map { $0["created_at"] as Int64 }
+            let oldest = try SQLRow.fetchOne(db, sql: SwitchboardStore.oldestWaitingQuery).map { $0[3] as Int64 }
             return FloorSnapshot(
                 operators: try SwitchboardStore.operatorsLoad(db).operators, waitingCount: counts.waiting,
                 oldestWaitingSeconds: oldest.map { now.seconds(since: Timestamp(milliseconds: $0)) } ?? 0,

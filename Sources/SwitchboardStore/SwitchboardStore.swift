@@ -140,7 +140,7 @@ public final class SwitchboardStore {
         try pool.writeWithoutTransaction { _ = try Schema.enableIncrementalVacuum($0) }
         try Schema.migrator.migrate(pool)
         let archive = try ArchiveFiles(directory: archiveDirectory ?? Self.defaultArchiveDirectory(for: path))
-        try pool.read { try archive.recover($0) }
+        try pool.read { try archive.recover(SQLiteDatabase($0)) }
         self.archive = archive
         storeId = try pool.read { try String.fetchOne($0, sql: "SELECT store_id FROM store_identity") } ?? ""
     }
@@ -164,7 +164,7 @@ public final class SwitchboardStore {
     }
 
     private func write(_ items: [WorkItem], settling settlement: OutboxSettlement) throws -> Applied {
-        try pool.write { db in
+        try transaction { db in
             try Self.settle(settlement, db)
             figures = BatchFigures()
             var applied = Applied(results: [], events: [])
@@ -199,15 +199,14 @@ public final class SwitchboardStore {
     /// in this same transaction, whatever its outcome: no effect without its row, no row
     /// without its effect.
     func executeOnce(_ name: String?, _ parsed: Result<Command, CommandError>, messageId: String?, sender: CommandSender?,
-                     _ db: Database, events: inout [OutboxEvent]) throws -> WorkResult {
+                     _ db: any SQLDatabase, events: inout [OutboxEvent]) throws -> WorkResult {
         let isChange = Command.isChange(named: name)
         let refusal = sender.flatMap { access.refusal(of: name, by: $0.user) }
         // Changes and refusals are audited, so they are kept by message id: a repeat is
         // answered from the first reply and leaves no second row. A read runs again.
         let kept = isChange || refusal != nil ? messageId.map { (id: $0, key: MessageKey.of($0)) } : nil
         if let kept, let reply = try Data.fetchOne(
-            db.cachedStatement(sql: "SELECT reply FROM processed_commands WHERE message_key = ? AND message_id = ?"),
-            arguments: [kept.key, kept.id])
+            db, sql: "SELECT reply FROM processed_commands WHERE message_key = ? AND message_id = ?", arguments: [kept.key, kept.id])
         {
             return .repeatedCommand(reply: Array(reply))
         }
@@ -222,14 +221,13 @@ public final class SwitchboardStore {
         }
         if isChange || refusal != nil { try recordAudit(name, outcome, messageId: messageId, sender: sender, db) }
         if let kept {
-            try db.cachedStatement(sql: "INSERT INTO processed_commands (message_key, message_id, reply, processed_at) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [kept.key, kept.id, Data(Reply(outcome).jsonBytes()), now().milliseconds])
+            try db.execute(sql: "INSERT INTO processed_commands (message_key, message_id, reply, processed_at) VALUES (?, ?, ?, ?)", arguments: [kept.key, kept.id, Data(Reply(outcome).jsonBytes()), now().milliseconds])
         }
         return .command(outcome)
     }
 
     /// Runs one command in a savepoint: a ``CommandError`` rolls back exactly its changes.
-    func execute(_ command: Command, _ db: Database, events: inout [OutboxEvent]) throws -> Result<CommandResult, CommandError> {
+    func execute(_ command: Command, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws -> Result<CommandResult, CommandError> {
         var produced: [OutboxEvent] = []
         var result: CommandResult?
         // Commands that change operators, sources or weights do it with SQL and may roll
@@ -242,7 +240,7 @@ public final class SwitchboardStore {
         do {
             try db.inSavepoint {
                 result = try run(command, db, events: &produced)
-                return .commit
+                return true
             }
         } catch let error as CommandError {
             routing = nil
@@ -286,11 +284,23 @@ public final class SwitchboardStore {
     /// Writes one page and commits it, durably: throws when the database cannot take a
     /// write (a full disk, a read-only file), which readiness must know before traffic.
     public func probeWrite() throws {
-        try pool.write { db in try db.execute(sql: "UPDATE store_identity SET store_id = store_id") }
+        try transaction { db in try db.execute(sql: "UPDATE store_identity SET store_id = store_id") }
     }
 
     /// Reads with a fresh snapshot, outside the writer (for tests and inspection).
-    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+    public func read<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
+        try pool.read { try body(SQLiteDatabase($0)) }
+    }
+
+    /// Reads through GRDB itself, for what only SQLite has (query plans, its migrator's record).
+    func readSQLite<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.read(body)
+    }
+
+    /// One transaction on the writer's connection: committed when `body` returns, rolled
+    /// back when it throws.
+    @discardableResult
+    func transaction<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
+        try pool.write { try body(SQLiteDatabase($0)) }
     }
 }

@@ -200,7 +200,7 @@ extension SwitchboardStore {
                  "SELECT id, name, identifier, offer_timeout_seconds FROM sources ORDER BY id",
                  "SELECT source_id, operator_id, weight FROM weights ORDER BY 1, 2",
                  "SELECT id, status, operator_id FROM requests ORDER BY id"]
-                .map { sql in try Row.fetchAll(db, sql: sql).map(\.description).joined(separator: ";") }
+                .map { sql in try SQLRow.fetchAll(db, sql: sql).map(\.description).joined(separator: ";") }
                 .joined(separator: "|")
         }
     }
@@ -246,7 +246,7 @@ extension SwitchboardStore {
             let outcome = try store.run(body, user: user, messageId: "m-\(step)")
             let after = try Self.state(store)
             let rowCount = try Self.auditCount(store)
-            let last = try store.read { try Row.fetchOne($0, sql: "SELECT outcome, user, command FROM audit ORDER BY id DESC LIMIT 1") }
+            let last = try store.read { try SQLRow.fetchOne($0, sql: "SELECT outcome, user, command FROM audit ORDER BY id DESC LIMIT 1") }
             let name = Command.read(Array(body.utf8)).name ?? ""
             let isChange = Command.isChange(named: name)
             let code: String
@@ -256,7 +256,8 @@ extension SwitchboardStore {
             }
             if isChange || code == "forbidden" {
                 #expect(rowCount == rowsBefore + 1, "step \(step): \(body) by \(user ?? "-") → \(code)")
-                #expect(last?["outcome"] == code && last?["user"] == user && last?["command"] == name, "step \(step)")
+                let (outcome, auditedUser, command): (String?, String?, String?) = (last?[0], last.flatMap { $0[1] }, last?[2])
+                #expect(outcome == code && auditedUser == user && command == name, "step \(step)")
             } else {
                 #expect(rowCount == rowsBefore, "step \(step): a read left a row")
             }

@@ -61,7 +61,7 @@ import Testing
 
     @Test func aRoundReadsTheOldestRowsThroughAnIndexNotEveryRowKept() throws {
         let store = try makeStore()
-        let plans = try store.read { db in
+        let plans = try store.readSQLite { db in
             try [
                 "SELECT message_id FROM processed_messages WHERE processed_at < 1 ORDER BY processed_at LIMIT 256",
                 "SELECT id, processed_at FROM processed_commands ORDER BY id LIMIT 256",

@@ -82,7 +82,7 @@ extension SwitchboardStore {
             let tables = ["operators", "sources", "weights", "users", "requests", "processed_messages"] + (excludingOutbox ? [] : ["outbox"])
             for table in tables {
                 out += "# \(table)\n"
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2") { out += "\(row)\n" }
+                for row in try SQLRow.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2") { out += "\(row)\n" }
             }
             return out
         }
@@ -92,7 +92,7 @@ extension SwitchboardStore {
     func checkInvariants(sourceLocation: SourceLocation = #_sourceLocation) throws {
         #expect(try routingTableMatchesDatabase(), "the writer's routing table drifted from the database", sourceLocation: sourceLocation)
         try read { db in
-            let mismatched = try Row.fetchAll(db, sql: """
+            let mismatched = try SQLRow.fetchAll(db, sql: """
                 SELECT o.id, o.current_load, o.max_load_limit,
                        (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status IN ('assigned', 'offered')) AS held,
                        o.request_count,

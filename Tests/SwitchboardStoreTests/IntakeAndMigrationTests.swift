@@ -5,6 +5,22 @@ import SwitchboardCore
 @testable import SwitchboardStore
 
 @Suite struct IntakeTests {
+    @Test func textHoldingUPlus0000AndEmptyTextAreStoredAndReadBackExactly() throws {
+        let store = try makeStore()
+        try store.createSource("chat")
+        let message = "before\u{0}after \u{0}\u{0} end"
+        guard case let .waiting(id) = try store.send("user\u{0}one", source: .identifier("chat"), message) else {
+            Issue.record("with no operator, the request waits")
+            return
+        }
+        guard case let .requestDetail(detail) = try store.ok(.requestGet(id: id)) else { Issue.record("not a detail"); return }
+        #expect(detail.request.message == message)
+        #expect(detail.user.identifier == "user\u{0}one")
+        guard case let .waiting(second) = try store.send("user\u{0}one", source: .identifier("chat"), "") else { return }
+        #expect(try store.requestNow(second).userId == detail.user.id, "the same user, found by the identifier with its U+0000")
+        #expect(try store.requestNow(second).message == "")
+    }
+
     @Test func unknownSourceIsRejectedAndStoresNothing() throws {
         let store = try makeStore()
         try store.createSource("telegram")
@@ -81,7 +97,7 @@ import SwitchboardCore
 @Suite struct MigrationTests {
     @Test func anEmptyFileMigratesToTheLatestSchema() throws {
         let store = try makeStore()
-        let applied = try store.read { try Schema.migrator.appliedMigrations($0) }
+        let applied = try store.readSQLite { try Schema.migrator.appliedMigrations($0) }
         #expect(applied == ["v1-initial", "v2-counters-and-waiting-index", "v3-requests-status-check", "v4-processed-commands",
                             "v5-store-id", "v6-events-set-aside", "v7-presence-and-offers",
                             "v8-processed-commands-in-arrival-order", "v9-audit", "v10-message-ids-by-age", "v11-retention",

@@ -58,7 +58,7 @@ import SwitchboardCore
     func theLineIsReadThroughItsIndexWithoutASort(_ query: String) throws {
         let store = try makeStore()
         let arguments: StatementArguments = query == SwitchboardStore.nextInLine ? [0, 0, 0] : [10]
-        let plan = try store.read { db in
+        let plan = try store.readSQLite { db in
             try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query, arguments: arguments, adapter: SuffixRowAdapter(fromIndex: 3))
         }
         #expect(plan.count == 1 && plan[0].contains("requests_waiting_line"), "\(plan)")
@@ -147,7 +147,7 @@ import SwitchboardCore
 
     @Test func theNextDeadlineIsASeekInEachPartialIndex() throws {
         let store = try makeStore()
-        let plan = try store.read { db in
+        let plan = try store.readSQLite { db in
             try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + DeadlineWatch.earliestQuery, adapter: SuffixRowAdapter(fromIndex: 3))
         }
         let searches = plan.filter { $0.hasPrefix("SEARCH requests") }

@@ -191,7 +191,7 @@ enum Archive {
 
 extension SwitchboardStore {
     /// A write transaction for a test that must fail in the middle of one.
-    func writeForTest<T>(_ body: (Database) throws -> T) throws -> T { try pool.write(body) }
+    func writeForTest<T>(_ body: (any SQLDatabase) throws -> T) throws -> T { try transaction(body) }
 }
 
 /// SWITCHBOARD_RETAIN_AUDIT: audit rows older than the setting go, oldest first, in rounds.

@@ -92,7 +92,7 @@ import SwitchboardCore
     ])
     func theWindowIsReadThroughTheCreationIndex(_ query: String, _ steps: Int) throws {
         let store = try makeStore()
-        let plan = try store.read { db in
+        let plan = try store.readSQLite { db in
             try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query, arguments: [0, 1, nil, nil],
                                 adapter: SuffixRowAdapter(fromIndex: 3))
         }

@@ -12,7 +12,7 @@ import Testing
     ])
     func theLineCountsReadOnlyThePartialIndexOfTheRowsTheyCount(_ query: String, _ index: String) throws {
         let store = try makeStore()
-        let plan = try store.read { db in try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query, adapter: SuffixRowAdapter(fromIndex: 3)) }
+        let plan = try store.readSQLite { db in try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query, adapter: SuffixRowAdapter(fromIndex: 3)) }
         #expect(plan.count == 1 && plan[0].contains(index), "\(plan)")
     }
 }

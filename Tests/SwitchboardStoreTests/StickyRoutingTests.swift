@@ -76,7 +76,7 @@ import SwitchboardCore
 
     @Test func theLatestRequestOfAUserIsOneIndexSeek() throws {
         let store = try makeStore()
-        let plan = try store.read { db in
+        let plan = try store.readSQLite { db in
             try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SwitchboardStore.latestRequestOfUser, arguments: [1, 1],
                                 adapter: SuffixRowAdapter(fromIndex: 3))
         }

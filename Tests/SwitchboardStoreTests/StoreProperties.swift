@@ -171,7 +171,7 @@ let stepsGen = zip(Gen.int(in: 0...8), Gen.int(in: 0...1_000), Gen.int(in: 0...1
                     WHERE r.message IS NULL OR u.identifier IS NULL
                     """)
                 #expect(mismatched == 0)
-                let perUser = try Row.fetchAll(db, sql: "SELECT u.identifier, COUNT(*) FROM requests r JOIN users u ON u.id = r.user_id GROUP BY u.id")
+                let perUser = try SQLRow.fetchAll(db, sql: "SELECT u.identifier, COUNT(*) FROM requests r JOIN users u ON u.id = r.user_id GROUP BY u.id")
                 for row in perUser {
                     let identifier: String = row[0]
                     let pick = Int(identifier.dropFirst(5).prefix { $0 != "@" })!

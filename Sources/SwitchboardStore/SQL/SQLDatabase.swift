@@ -1,0 +1,88 @@
+/// Which SQL the database speaks, where the two differ (the migrations, a planner hint).
+public enum SQLDialect: String, Sendable {
+    case sqlite
+    case postgres
+}
+
+/// A connection inside a transaction (or a read), as every unit of work of the store sees
+/// it: the store's SQL is written once, with `?` placeholders, and runs on SQLite or on
+/// PostgreSQL through this. Statements are prepared once per connection and kept.
+public protocol SQLDatabase: AnyObject {
+    var dialect: SQLDialect { get }
+    /// Runs one statement; returns how many rows it inserted, updated or deleted.
+    @discardableResult
+    func execute(sql: String, arguments: SQLArguments) throws -> Int
+    /// Runs one statement and passes each row to `body`, without keeping them all.
+    func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws
+    /// Runs one statement and returns its first row, reading no further.
+    func fetchOne(sql: String, arguments: SQLArguments) throws -> SQLRow?
+    /// Runs `body` in a savepoint: kept when it returns true, undone when it returns false or throws.
+    func inSavepoint(_ body: () throws -> Bool) throws
+}
+
+extension SQLDatabase {
+    @discardableResult
+    public func execute(sql: String) throws -> Int { try execute(sql: sql, arguments: []) }
+
+    public func fetchAll(sql: String, arguments: SQLArguments = []) throws -> [SQLRow] {
+        var rows: [SQLRow] = []
+        try forEachRow(sql: sql, arguments: arguments) { rows.append($0) }
+        return rows
+    }
+}
+
+/// One row of a result, read by position: `row[0]`, typed by what the caller expects, as
+/// GRDB's rows are read (a NULL read as a non-optional type is a programming error).
+public struct SQLRow: Sendable, Equatable, CustomStringConvertible {
+    public let values: [SQLValue]
+
+    /// `[1, 'Ada', NULL]`: for test failures and logs.
+    public var description: String {
+        "[" + values.map { value in
+            switch value {
+            case .null: "NULL"
+            case let .integer(number): "\(number)"
+            case let .real(number): "\(number)"
+            case let .text(text): "'\(text)'"
+            case let .blob(bytes): "<\(bytes.count) bytes>"
+            }
+        }.joined(separator: ", ") + "]"
+    }
+
+    public init(_ values: [SQLValue]) { self.values = values }
+
+    public var count: Int { values.count }
+
+    public subscript<T: SQLValueConvertible>(_ index: Int) -> T {
+        guard let value = T.fromSQL(values[index]) else {
+            fatalError("column \(index) holds \(values[index]), which is not a \(T.self)")
+        }
+        return value
+    }
+
+    public subscript<T: SQLValueConvertible>(_ index: Int) -> T? {
+        if case .null = values[index] { return nil }
+        return T.fromSQL(values[index])
+    }
+
+    public static func fetchAll(_ db: any SQLDatabase, sql: String, arguments: SQLArguments = []) throws -> [SQLRow] {
+        try db.fetchAll(sql: sql, arguments: arguments)
+    }
+
+    public static func fetchOne(_ db: any SQLDatabase, sql: String, arguments: SQLArguments = []) throws -> SQLRow? {
+        try db.fetchOne(sql: sql, arguments: arguments)
+    }
+}
+
+extension SQLValueConvertible {
+    /// The first column of the first row; nil when there is no row or it is NULL.
+    public static func fetchOne(_ db: any SQLDatabase, sql: String, arguments: SQLArguments = []) throws -> Self? {
+        guard let row = try SQLRow.fetchOne(db, sql: sql, arguments: arguments) else { return nil }
+        return row[0] as Self?
+    }
+
+    /// The first column of every row, NULLs left out.
+    public static func fetchAll(_ db: any SQLDatabase, sql: String, arguments: SQLArguments = []) throws -> [Self] {
+        try db.fetchAll(sql: sql, arguments: arguments).compactMap { $0[0] as Self? }
+    }
+}
