@@ -89,7 +89,7 @@ public final class PostgresConnection {
         for statement in statements {
             guard let result = PQgetResult(connection) else { throw failure("reading the pipeline's results") }
             do throws(PostgresError) {
-                let taken = try take(result, statement.sql, pipelined: true)
+                let taken = try take(result, statement.sql)
                 if firstError == nil { results.append(taken) }
             } catch {
                 if firstError == nil { firstError = error }
@@ -113,7 +113,7 @@ public final class PostgresConnection {
     }
 
     /// The result's rows, or the error it carries; the result is freed either way.
-    private func take(_ result: OpaquePointer?, _ sql: String, pipelined: Bool = false) throws(PostgresError) -> PostgresResult {
+    private func take(_ result: OpaquePointer?, _ sql: String) throws(PostgresError) -> PostgresResult {
         guard let result else { throw failure("running \(sql)") }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
@@ -149,6 +149,14 @@ public final class PostgresConnection {
         var offsets: [Int?] = []
         var lengths: [Int32] = []
         var formats: [Int32] = []
+        // Text is read up to its NUL, bytes by their length (format 1: binary).
+        func add(_ value: some Collection<UInt8>, binary: Bool) {
+            offsets.append(buffer.count)
+            buffer.append(contentsOf: value)
+            buffer.append(0)
+            lengths.append(binary ? Int32(value.count) : 0)
+            formats.append(binary ? 1 : 0)
+        }
         for parameter in parameters {
             switch parameter {
             case .null:
@@ -157,23 +165,9 @@ public final class PostgresConnection {
                 formats.append(0)
             case let .text(text):
                 guard !text.utf8.contains(0) else { throw .usage("text holding U+0000 cannot be stored as PostgreSQL text; send it as bytes") }
-                offsets.append(buffer.count)
-                buffer.append(contentsOf: text.utf8)
-                buffer.append(0)
-                lengths.append(0)
-                formats.append(0)
-            case let .integer(value):
-                offsets.append(buffer.count)
-                buffer.append(contentsOf: "\(value)".utf8)
-                buffer.append(0)
-                lengths.append(0)
-                formats.append(0)
-            case let .bytes(bytes):
-                offsets.append(buffer.count)
-                buffer.append(contentsOf: bytes)
-                buffer.append(0)
-                lengths.append(Int32(bytes.count))
-                formats.append(1)
+                add(text.utf8, binary: false)
+            case let .integer(value): add("\(value)".utf8, binary: false)
+            case let .bytes(bytes): add(bytes, binary: true)
             }
         }
         return try buffer.withUnsafeBufferPointer { (storage) throws(PostgresError) -> R in
@@ -189,11 +183,15 @@ public final class PostgresConnection {
         }
     }
 
-    /// `scheme://user:password@host` with the password replaced by `***`.
+    /// `scheme://user:password@host/db` with the password replaced by `***`. Only the
+    /// authority (up to the first `/`, `?` or `#`) is looked at: an `@` in the options is not a login.
     public static func redacted(_ url: String) -> String {
         let parts = url.split(separator: "://", maxSplits: 1)
-        guard parts.count == 2, let at = parts[1].lastIndex(of: "@"), let colon = parts[1][..<at].firstIndex(of: ":") else { return url }
-        return "\(parts[0])://\(parts[1][...colon])***\(parts[1][at...])"
+        guard parts.count == 2 else { return url }
+        let rest = parts[1]
+        let authority = rest[..<(rest.firstIndex { "/?#".contains($0) } ?? rest.endIndex)]
+        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return url }
+        return "\(parts[0])://\(rest[...colon])***\(rest[at...])"
     }
 }
 

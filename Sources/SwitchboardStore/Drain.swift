@@ -17,13 +17,11 @@ extension SwitchboardStore {
         // Eligibility only shrinks while draining, so a source found without candidates stays
         // so (for its escalated requests, which may overflow, separately).
         var exhausted: Set<ExhaustedSource> = []
-        let next = Self.nextInLine
-        let levelBelow = Self.highestLevelBelow
-        var level = try Int.fetchOne(db, sql: levelBelow, arguments: [Limits.priority.upperBound + 1])
+        var level = try Int.fetchOne(db, sql: Self.highestLevelBelow, arguments: [Limits.priority.upperBound + 1])
         while let priority = level {
-            level = try Int.fetchOne(db, sql: levelBelow, arguments: [priority])
+            level = try Int.fetchOne(db, sql: Self.highestLevelBelow, arguments: [priority])
             var after: (createdAt: Int64, id: Int64) = (Int64.min, 0)
-            while let row = try SQLRow.fetchOne(db, sql: next, arguments: [priority, after.createdAt, after.id]) {
+            while let row = try SQLRow.fetchOne(db, sql: Self.nextInLine, arguments: [priority, after.createdAt, after.id]) {
                 let subject = RoutingSubject(requestId: row[0], userId: row[2], sourceId: row[1], escalated: row[3])
                 after = (row[4], row[0])
                 let key = ExhaustedSource(sourceId: subject.sourceId, escalated: subject.escalated)

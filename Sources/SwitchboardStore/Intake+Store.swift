@@ -57,7 +57,8 @@ extension SwitchboardStore {
             operatorName = routing?.name(of: operatorId)
         }
         if let messageId {
-            try db.execute(sql: "INSERT INTO processed_messages (message_id, request_id, processed_at) VALUES (?, ?, ?)", arguments: [messageId, request.id, time.milliseconds])
+            try db.execute(sql: "INSERT INTO processed_messages (message_id, request_id, processed_at) VALUES (?, ?, ?)",
+                           arguments: [messageId, request.id, time.milliseconds])
         }
         let event: EventName = switch status {
         case .offered: .requestOffered

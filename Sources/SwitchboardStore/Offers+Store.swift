@@ -39,8 +39,10 @@ extension SwitchboardStore {
         guard request.status == .offered, request.operatorId == operatorId else { throw try offerConflict(request, operatorId, db) }
         let time = now()
         try endOfferRow(id, operatorId: operatorId, outcome: "accepted", db)
-        try db.execute(sql: "UPDATE requests SET status = 'assigned', assigned_at = ?, offer_expires_at = NULL WHERE id = ?", arguments: [time.milliseconds, id])
-        try db.execute(sql: "UPDATE operators SET request_count = request_count + 1, missed_offers = 0 WHERE id = ?", arguments: [operatorId])
+        try db.execute(sql: "UPDATE requests SET status = 'assigned', assigned_at = ?, offer_expires_at = NULL WHERE id = ?",
+                       arguments: [time.milliseconds, id])
+        try db.execute(sql: "UPDATE operators SET request_count = request_count + 1, missed_offers = 0 WHERE id = ?",
+                       arguments: [operatorId])
         request.status = .assigned
         request.assignedAt = time
         request.offerExpiresAt = nil

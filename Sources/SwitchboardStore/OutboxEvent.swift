@@ -36,7 +36,7 @@ extension SwitchboardStore {
     public func unsentEvents(afterRow: Int64 = 0, limit: Int = 100) throws -> [OutboxEvent] {
         try read { db in
             try SQLRow.fetchAll(db, sql: "SELECT id, events FROM outbox WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterRow, limit])
-                .flatMap { row in try Self.decodeOutbox(id: row[0], [UInt8](row[1] as Data)) }
+                .flatMap { row in try Self.decodeOutbox(id: row[0], row[1]) }
         }
     }
 
@@ -46,7 +46,7 @@ extension SwitchboardStore {
             try SQLRow.fetchAll(db, sql: """
                 SELECT event_id, routing_key, correlation_id, body FROM events_set_aside ORDER BY set_aside_at, event_id LIMIT ?
                 """, arguments: [limit])
-                .map { OutboxEvent(id: 0, eventId: $0[0], routingKey: $0[1], correlationId: $0[2], body: [UInt8]($0[3] as Data)) }
+                .map { OutboxEvent(id: 0, eventId: $0[0], routingKey: $0[1], correlationId: $0[2], body: $0[3]) }
         }
     }
 
@@ -71,7 +71,7 @@ extension SwitchboardStore {
         for event in settlement.setAside {
             try db.execute(sql: """
                 INSERT OR IGNORE INTO events_set_aside (event_id, routing_key, correlation_id, body, set_aside_at) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [event.eventId, event.routingKey, event.correlationId, Data(event.body), now.milliseconds])
+                """, arguments: [event.eventId, event.routingKey, event.correlationId, event.body, now.milliseconds])
         }
         for id in Set(settlement.settledRows) {
             try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id])

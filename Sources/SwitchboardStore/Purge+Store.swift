@@ -89,7 +89,8 @@ extension SwitchboardStore {
     /// Closed requests stored that closed before `cutoff`: one count over the partial index.
     func closedCount(before cutoff: Timestamp, _ db: any SQLDatabase) throws -> Int {
         try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM requests INDEXED BY requests_closed WHERE status = 'closed' AND closed_at < ?", arguments: [cutoff.milliseconds]) ?? 0
+            db, sql: "SELECT COUNT(*) FROM requests INDEXED BY requests_closed WHERE status = 'closed' AND closed_at < ?",
+            arguments: [cutoff.milliseconds]) ?? 0
     }
 
     /// Requests archived and deleted over the database's life.

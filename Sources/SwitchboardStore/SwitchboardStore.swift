@@ -205,10 +205,10 @@ public final class SwitchboardStore {
         // Changes and refusals are audited, so they are kept by message id: a repeat is
         // answered from the first reply and leaves no second row. A read runs again.
         let kept = isChange || refusal != nil ? messageId.map { (id: $0, key: MessageKey.of($0)) } : nil
-        if let kept, let reply = try Data.fetchOne(
+        if let kept, let reply = try [UInt8].fetchOne(
             db, sql: "SELECT reply FROM processed_commands WHERE message_key = ? AND message_id = ?", arguments: [kept.key, kept.id])
         {
-            return .repeatedCommand(reply: Array(reply))
+            return .repeatedCommand(reply: reply)
         }
         let outcome: Result<CommandResult, CommandError>
         if let refusal {
@@ -221,7 +221,8 @@ public final class SwitchboardStore {
         }
         if isChange || refusal != nil { try recordAudit(name, outcome, messageId: messageId, sender: sender, db) }
         if let kept {
-            try db.execute(sql: "INSERT INTO processed_commands (message_key, message_id, reply, processed_at) VALUES (?, ?, ?, ?)", arguments: [kept.key, kept.id, Data(Reply(outcome).jsonBytes()), now().milliseconds])
+            try db.execute(sql: "INSERT INTO processed_commands (message_key, message_id, reply, processed_at) VALUES (?, ?, ?, ?)",
+                           arguments: [kept.key, kept.id, Reply(outcome).jsonBytes(), now().milliseconds])
         }
         return .command(outcome)
     }
@@ -287,7 +288,8 @@ public final class SwitchboardStore {
         try transaction { db in try db.execute(sql: "UPDATE store_identity SET store_id = store_id") }
     }
 
-    /// Reads with a fresh snapshot, outside the writer (for tests and inspection).
+    /// Reads with a fresh snapshot on a reader connection, outside the writer's transaction
+    /// (the outbox on start, the deadline and routing-table checks, tests).
     public func read<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
         try pool.read { try body(SQLiteDatabase($0)) }
     }

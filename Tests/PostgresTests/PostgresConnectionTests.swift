@@ -96,6 +96,13 @@ import Testing
         #expect(!holder.isOpen)
     }
 
+    @Test func onlyTheLoginsPasswordIsHiddenNotAnAtSignInTheOptions() {
+        #expect(PostgresConnection.redacted("postgres://ops:s3cret@db:5432/switchboard?application_name=a@b")
+            == "postgres://ops:***@db:5432/switchboard?application_name=a@b")
+        #expect(PostgresConnection.redacted("postgresql://db/switchboard?user=a@b") == "postgresql://db/switchboard?user=a@b")
+        #expect(PostgresConnection.redacted("postgres://ops@db/switchboard") == "postgres://ops@db/switchboard")
+    }
+
     @Test func aServerThatDoesNotAnswerIsNamedWithoutItsPassword() throws {
         do {
             _ = try PostgresConnection(url: "postgres://switchboard:s3cret@127.0.0.1:1/switchboard", connectTimeoutSeconds: 2)

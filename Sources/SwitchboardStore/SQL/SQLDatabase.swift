@@ -1,14 +1,7 @@
-/// Which SQL the database speaks, where the two differ (the migrations, a planner hint).
-public enum SQLDialect: String, Sendable {
-    case sqlite
-    case postgres
-}
-
 /// A connection inside a transaction (or a read), as every unit of work of the store sees
 /// it: the store's SQL is written once, with `?` placeholders, and runs on SQLite or on
 /// PostgreSQL through this. Statements are prepared once per connection and kept.
 public protocol SQLDatabase: AnyObject {
-    var dialect: SQLDialect { get }
     /// Runs one statement; returns how many rows it inserted, updated or deleted.
     @discardableResult
     func execute(sql: String, arguments: SQLArguments) throws -> Int
@@ -50,8 +43,6 @@ public struct SQLRow: Sendable, Equatable, CustomStringConvertible {
     }
 
     public init(_ values: [SQLValue]) { self.values = values }
-
-    public var count: Int { values.count }
 
     public subscript<T: SQLValueConvertible>(_ index: Int) -> T {
         guard let value = T.fromSQL(values[index]) else {

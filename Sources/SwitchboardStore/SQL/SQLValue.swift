@@ -1,5 +1,3 @@
-import Foundation
-
 /// A value bound to a statement or read from a row, the same whichever database holds the
 /// store (SQLite or PostgreSQL): the vocabulary of the store's SQL, with no driver's types.
 public enum SQLValue: Sendable, Equatable {
@@ -41,18 +39,6 @@ extension Bool: SQLValueConvertible {
     public static func fromSQL(_ value: SQLValue) -> Bool? { Int64.fromSQL(value).map { $0 != 0 } }
 }
 
-extension Double: SQLValueConvertible {
-    public var sqlValue: SQLValue { .real(self) }
-    public static func fromSQL(_ value: SQLValue) -> Double? {
-        switch value {
-        case let .real(number): number
-        case let .integer(number): Double(number)
-        case let .text(text): Double(text)
-        case .null, .blob: nil
-        }
-    }
-}
-
 extension String: SQLValueConvertible {
     public var sqlValue: SQLValue { .text(self) }
     public static func fromSQL(_ value: SQLValue) -> String? {
@@ -77,23 +63,12 @@ extension Array: SQLValueConvertible where Element == UInt8 {
     }
 }
 
-extension Data: SQLValueConvertible {
-    public var sqlValue: SQLValue { .blob([UInt8](self)) }
-    public static func fromSQL(_ value: SQLValue) -> Data? { [UInt8].fromSQL(value).map { Data($0) } }
-}
-
 /// A statement's arguments, written as an array literal the way the store always has:
 /// `[id, name, nil]`.
 public struct SQLArguments: Sendable, Equatable, ExpressibleByArrayLiteral {
     public var values: [SQLValue]
 
-    public init(_ values: [SQLValue]) { self.values = values }
-
     public init(arrayLiteral elements: (any SQLValueConvertible)?...) {
-        values = elements.map { $0?.sqlValue ?? .null }
-    }
-
-    public init(_ elements: [(any SQLValueConvertible)?]) {
         values = elements.map { $0?.sqlValue ?? .null }
     }
 

@@ -8,7 +8,6 @@ import GRDB
 /// GRDB's, so it keeps track of them.
 final class SQLiteDatabase: SQLDatabase {
     let grdb: Database
-    var dialect: SQLDialect { .sqlite }
 
     init(_ grdb: Database) { self.grdb = grdb }
 
@@ -17,21 +16,20 @@ final class SQLiteDatabase: SQLDatabase {
         defer { sqlite3_reset(statement) }
         var code = sqlite3_step(statement)
         while code == SQLITE_ROW { code = sqlite3_step(statement) }
-        guard code == SQLITE_DONE else { throw failure(code, sql, arguments) }
+        guard code == SQLITE_DONE else { throw failure(code, sql) }
         return Int(sqlite3_changes(sqlite3_db_handle(statement)))
     }
 
     func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
         let statement = try prepared(sql, arguments)
         defer { sqlite3_reset(statement) }
-        let columns = sqlite3_column_count(statement)
         while true {
             let code = sqlite3_step(statement)
             guard code == SQLITE_ROW else {
-                guard code == SQLITE_DONE else { throw failure(code, sql, arguments) }
+                guard code == SQLITE_DONE else { throw failure(code, sql) }
                 return
             }
-            try body(SQLRow((0..<columns).map { Self.column($0, of: statement) }))
+            try body(Self.row(of: statement))
         }
     }
 
@@ -40,10 +38,10 @@ final class SQLiteDatabase: SQLDatabase {
         defer { sqlite3_reset(statement) }
         let code = sqlite3_step(statement)
         guard code == SQLITE_ROW else {
-            guard code == SQLITE_DONE else { throw failure(code, sql, arguments) }
+            guard code == SQLITE_DONE else { throw failure(code, sql) }
             return nil
         }
-        return SQLRow((0..<sqlite3_column_count(statement)).map { Self.column($0, of: statement) })
+        return Self.row(of: statement)
     }
 
     func inSavepoint(_ body: () throws -> Bool) throws {
@@ -60,16 +58,22 @@ final class SQLiteDatabase: SQLDatabase {
             case let .integer(number): sqlite3_bind_int64(statement, position, number)
             case let .real(number): sqlite3_bind_double(statement, position, number)
             case let .text(text): Self.bind(text, at: position, of: statement)
-            case let .blob(bytes): bytes.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), Self.transient) }
+            case let .blob(bytes):
+                bytes.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), Self.transient) }
             }
-            guard code == SQLITE_OK else { throw failure(code, sql, arguments) }
+            guard code == SQLITE_OK else { throw failure(code, sql) }
         }
         return statement
     }
 
     /// SQLite's error, as GRDB raises it, so that callers tell a full disk from a bad statement alike.
-    private func failure(_ code: Int32, _ sql: String, _ arguments: SQLArguments) -> DatabaseError {
+    private func failure(_ code: Int32, _ sql: String) -> DatabaseError {
         DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(grdb.sqliteConnection)), sql: sql)
+    }
+
+    /// The row the statement stands on.
+    private static func row(of statement: OpaquePointer) -> SQLRow {
+        SQLRow((0..<sqlite3_column_count(statement)).map { column($0, of: statement) })
     }
 
     private static func column(_ index: Int32, of statement: OpaquePointer) -> SQLValue {
@@ -78,20 +82,23 @@ final class SQLiteDatabase: SQLDatabase {
         case SQLITE_FLOAT: .real(sqlite3_column_double(statement, index))
         // By its length, not up to a NUL: text may hold U+0000.
         case SQLITE_TEXT:
-            .text(String(decoding: UnsafeRawBufferPointer(start: sqlite3_column_text(statement, index), count: Int(sqlite3_column_bytes(statement, index))),
-                         as: UTF8.self))
-        case SQLITE_BLOB:
-            .blob([UInt8](UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, index), count: Int(sqlite3_column_bytes(statement, index)))))
+            .text(String(decoding: bytes(sqlite3_column_text(statement, index), statement, index), as: UTF8.self))
+        case SQLITE_BLOB: .blob([UInt8](bytes(sqlite3_column_blob(statement, index), statement, index)))
         default: .null
         }
+    }
+
+    /// A text or blob column's bytes; asked for after the value, as SQLite wants.
+    private static func bytes(_ start: UnsafeRawPointer?, _ statement: OpaquePointer, _ index: Int32) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: start, count: Int(sqlite3_column_bytes(statement, index)))
     }
 
     /// Binds by length, so that U+0000 inside the text is kept (and "" is not taken for NULL).
     private static func bind(_ text: String, at position: Int32, of statement: OpaquePointer) -> Int32 {
         var text = text
         return text.withUTF8 { bytes in
-            bytes.isEmpty ? sqlite3_bind_text(statement, position, "", 0, transient)
-                : sqlite3_bind_text(statement, position, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
+            guard let start = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_text(statement, position, "", 0, transient) }
+            return sqlite3_bind_text(statement, position, UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
         }
     }
 
