@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "SwitchboardStore",
             dependencies: [
-                "SwitchboardCore", "CSQLite", .product(name: "GRDB", package: "GRDB.swift"),
+                "SwitchboardCore", "CSQLite", "Postgres", .product(name: "GRDB", package: "GRDB.swift"),
                 // The archive's gzip members: zlib through a kept wrapper, not by hand.
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardStoreTests",
             dependencies: [
-                "SwitchboardStore", "SwitchboardCore", "BrokerTestSupport",
+                "SwitchboardStore", "SwitchboardCore", "BrokerTestSupport", "Postgres",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -19,6 +19,8 @@ public struct PostgresResult: Sendable, Equatable {
     }
 
     public let columns: [String]
+    /// Each column's type, by its OID in `pg_type` (20 bigint, 16 boolean, 17 bytea...).
+    public let columnTypes: [UInt32]
     public let rows: [[Cell]]
     /// Rows inserted, updated or deleted; 0 for a query.
     public let affectedRows: Int
@@ -26,8 +28,9 @@ public struct PostgresResult: Sendable, Equatable {
     init(_ result: OpaquePointer) {
         let columnCount = Int(PQnfields(result))
         columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        columnTypes = (0..<columnCount).map { UInt32(PQftype(result, Int32($0))) }
         // bytea arrives as "\x" and hex digits in text format.
-        let isBytes = (0..<columnCount).map { PQftype(result, Int32($0)) == 17 }
+        let isBytes = columnTypes.map { $0 == 17 }
         rows = (0..<PQntuples(result)).map { row in
             (0..<columnCount).map { column in
                 if PQgetisnull(result, row, Int32(column)) == 1 { return .null }

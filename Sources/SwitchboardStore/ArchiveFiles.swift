@@ -35,7 +35,7 @@ final class ArchiveFiles {
         try compressor.reset()
         try compressor.deflate(from: &input, to: &member, flush: .finish)
         let size = try write(member.readableBytesView, to: name, at: committed)
-        try db.execute(sql: "INSERT OR REPLACE INTO archive_files (name, size) VALUES (?, ?)", arguments: [name, size])
+        try db.execute(sql: "INSERT INTO archive_files (name, size) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET size = excluded.size", arguments: [name, size])
     }
 
     /// Cuts every file back to its committed length, and removes a file never committed:

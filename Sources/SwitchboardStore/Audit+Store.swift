@@ -8,7 +8,7 @@ extension SwitchboardStore {
                      _ db: any SQLDatabase) throws {
         let args = sender?.args.map { String(decoding: $0.withCredentialsHidden().jsonBytes(), as: UTF8.self) } ?? "null"
         try db.execute(sql: """
-            INSERT INTO audit (at, user, command, args, outcome, message_id) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO audit (at, "user", command, args, outcome, message_id) VALUES (?, ?, ?, ?, ?, ?)
             """, arguments: [now().milliseconds, sender?.user, name ?? "", args, outcome.code, messageId])
     }
 
@@ -16,11 +16,11 @@ extension SwitchboardStore {
     func auditList(_ filter: AuditFilter, _ db: any SQLDatabase) throws -> [AuditEntry] {
         var conditions = ["id > ?"]
         var arguments: SQLArguments = [filter.afterId ?? 0]
-        if let user = filter.user { conditions.append("user = ?"); arguments += [user] }
+        if let user = filter.user { conditions.append("\"user\" = ?"); arguments += [user] }
         if let command = filter.command { conditions.append("command = ?"); arguments += [command] }
         arguments += [filter.limit]
         let rows = try SQLRow.fetchAll(db, sql: """
-            SELECT id, at, user, command, args, outcome, message_id FROM audit
+            SELECT id, at, "user", command, args, outcome, message_id FROM audit
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?
             """, arguments: arguments)
         return try rows.map { row in

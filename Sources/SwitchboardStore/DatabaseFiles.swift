@@ -67,12 +67,23 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case cannotCreate(path: String, reason: String)
     /// Another process has the database open for writing.
     case databaseInUse(path: String, holderPID: Int32?)
+    /// Another instance holds the PostgreSQL database's writer lock.
+    case writerElsewhere(database: String, holder: String)
+
+    /// Another process writes this database: stand by and try again.
+    public var isHeldElsewhere: Bool {
+        switch self {
+        case .databaseInUse, .writerElsewhere: true
+        case .cannotCreate: false
+        }
+    }
 
     public var description: String {
         switch self {
         case let .cannotCreate(path, reason): "cannot create \(path): \(reason)"
         case let .databaseInUse(path, pid):
             "the database \(path) is in use by another switchboard process\(pid.map { " (pid \($0))" } ?? "")"
+        case let .writerElsewhere(database, holder): "the database \(database) has its active writer elsewhere: \(holder)"
         }
     }
 }

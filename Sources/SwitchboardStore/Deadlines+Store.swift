@@ -28,7 +28,7 @@ struct DeadlineWatch {
         SELECT MIN(due) FROM (
             SELECT MIN(offer_expires_at) AS due FROM requests WHERE status = 'offered'
             UNION ALL
-            SELECT MIN(escalate_at) FROM requests WHERE status = 'waiting' AND escalate_at IS NOT NULL)
+            SELECT MIN(escalate_at) FROM requests WHERE status = 'waiting' AND escalate_at IS NOT NULL) AS deadlines
         """
 
     /// The earliest deadline, reading the index only when it is not known.

@@ -32,12 +32,12 @@ extension SwitchboardStore {
         let escalateAt = maxWait > 0 ? time.milliseconds + maxWait * 1000 : nil
         let requestId = try Int64.fetchOne(db, sql: """
             INSERT INTO requests (user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at,
-                                  offer_expires_at, priority, route, escalate_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                                  offer_expires_at, priority, route, escalate_at, writer_epoch)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """, arguments: [
                 user.id, sourceId, operatorId, message.message, status.rawValue, messageId, time.milliseconds,
                 status == .assigned ? time.milliseconds : nil, offerExpiresAt?.milliseconds, message.priority,
-                choice?.route.rawValue, escalateAt,
+                choice?.route.rawValue, escalateAt, writerEpoch,
             ])!
         if status == .waiting, let escalateAt { deadlines.note(dueAt: escalateAt) }
         let request = Request(

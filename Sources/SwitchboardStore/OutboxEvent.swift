@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SwitchboardCore
 
 /// An event written in the same transaction as the change it announces, waiting to be
@@ -70,7 +69,8 @@ extension SwitchboardStore {
         let now = Timestamp.now()
         for event in settlement.setAside {
             try db.execute(sql: """
-                INSERT OR IGNORE INTO events_set_aside (event_id, routing_key, correlation_id, body, set_aside_at) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO events_set_aside (event_id, routing_key, correlation_id, body, set_aside_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (event_id) DO NOTHING
                 """, arguments: [event.eventId, event.routingKey, event.correlationId, event.body, now.milliseconds])
         }
         for id in Set(settlement.settledRows) {
@@ -129,10 +129,15 @@ extension SwitchboardStore {
         try bytes.split(separator: UInt8(ascii: "\n")).map { line in
             let decoded = try JSON.decoder.decode(OutboxLine.self, from: Data(line))
             guard case let .object(fields) = decoded.event, case let .string(eventId)? = fields["event_id"] else {
-                throw DatabaseError(message: "outbox row \(id) holds an event without event_id")
+                throw StoreCorruption(description: "outbox row \(id) holds an event without event_id")
             }
             return OutboxEvent(id: id, eventId: eventId, routingKey: decoded.routing_key, correlationId: decoded.correlation_id,
                                body: try [UInt8](JSON.encoder.encode(decoded.event)))
         }
     }
+}
+
+/// The database holds what this program never writes: a bug or a hand edit, never retried.
+public struct StoreCorruption: Error, CustomStringConvertible {
+    public var description: String
 }

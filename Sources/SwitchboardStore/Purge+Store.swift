@@ -65,7 +65,7 @@ extension SwitchboardStore {
         userIds.removeAll(keepingCapacity: true)
         try db.execute(sql: """
             INSERT INTO lifetime_totals (name, value) VALUES ('requests_purged', ?)
-            ON CONFLICT (name) DO UPDATE SET value = value + excluded.value
+            ON CONFLICT (name) DO UPDATE SET value = lifetime_totals.value + excluded.value
             """, arguments: [details.count])
     }
 
@@ -115,15 +115,8 @@ extension SwitchboardStore {
     /// than a tenth of the file is free: steady retention reuses its own free pages, and
     /// only a large purge shrinks the file. Returns the pages given back.
     public func returnFreePages(step: Int = 1_024) throws -> Int {
-        try pool.writeWithoutTransaction { db in
-            let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
-            let total = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
-            let spare = free - max(total / 10, step)
-            guard spare > 0 else { return 0 }
-            let pages = min(spare, step)
-            try db.execute(sql: "PRAGMA incremental_vacuum(\(pages))")
-            commitsSinceCheckpoint += 1
-            return pages
-        }
+        let pages = try backend.returnFreePages(step: step)
+        if pages > 0 { commitsSinceCheckpoint += 1 }
+        return pages
     }
 }

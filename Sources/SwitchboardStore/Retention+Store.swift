@@ -39,7 +39,7 @@ extension SwitchboardStore {
                                      _ db: any SQLDatabase) throws -> Int {
         try db.execute(sql: """
             DELETE FROM \(table) WHERE id <= (
-                SELECT MAX(id) FROM (SELECT id, \(column) FROM \(table) ORDER BY id LIMIT ?) WHERE \(column) < ?)
+                SELECT MAX(id) FROM (SELECT id, \(column) FROM \(table) ORDER BY id LIMIT ?) AS oldest WHERE \(column) < ?)
             """, arguments: [limit, cutoff.milliseconds])
     }
 

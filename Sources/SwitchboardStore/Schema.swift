@@ -277,6 +277,19 @@ enum Schema {
                 CREATE INDEX requests_created ON requests(created_at);
                 """)
         }
+        // Each opening of the store for writing is an epoch, recorded with every request it
+        // creates: requests in id order never go back to an earlier epoch, which proves that
+        // two writers (a standby taking over on PostgreSQL) never wrote in between each other.
+        migrator.registerMigration("v13-writer-epochs") { db in
+            try db.execute(sql: """
+                CREATE TABLE writer_epochs (
+                    epoch INTEGER PRIMARY KEY,
+                    holder TEXT NOT NULL,
+                    started_at INTEGER NOT NULL
+                );
+                ALTER TABLE requests ADD COLUMN writer_epoch INTEGER;
+                """)
+        }
         return migrator
     }
 

@@ -10,7 +10,7 @@ extension SwitchboardStore {
         if let sourceId = query.sourceId, try Records.fetchSource(sourceId, db) == nil {
             throw CommandError.validation([FieldProblem(field: "source_id", problem: "no source with id \(sourceId)")])
         }
-        let arguments: SQLArguments = [window.since.milliseconds, window.until.milliseconds, query.sourceId, query.sourceId]
+        let arguments: SQLArguments = [window.since.milliseconds, window.until.milliseconds, query.sourceId]
         var overall = ServiceLevelTally()
         var bySource: [Int64: ServiceLevelTally] = [:]
         var byOperator: [Int64: ServiceLevelTally] = [:]
@@ -44,17 +44,17 @@ extension SwitchboardStore {
     }
 
     /// The window's requests and their offers, by the (created_at) index; the source filter
-    /// is optional (NULL: every source).
+    /// is optional (NULL: every source; COALESCE gives PostgreSQL a type for it).
     static let serviceLevelQueries = (
         requests: """
             SELECT r.source_id, r.operator_id, r.status, r.created_at, r.assigned_at, r.closed_at
             FROM requests r INDEXED BY requests_created
-            WHERE r.created_at BETWEEN ? AND ? AND (? IS NULL OR r.source_id = ?)
+            WHERE r.created_at BETWEEN ? AND ? AND r.source_id = COALESCE(?, r.source_id)
             """,
         offers: """
             SELECT r.source_id, o.operator_id, o.outcome
             FROM requests r INDEXED BY requests_created JOIN offers o ON o.request_id = r.id
-            WHERE r.created_at BETWEEN ? AND ? AND (? IS NULL OR r.source_id = ?)
+            WHERE r.created_at BETWEEN ? AND ? AND r.source_id = COALESCE(?, r.source_id)
             """)
 
     /// The waiting line now, or one source's part of it, and its longest-waiting request.

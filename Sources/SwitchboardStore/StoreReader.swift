@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Postgres
 import SwitchboardCore
 
 /// The floor as it stands: what the dashboard shows and the metrics' gauges report.
@@ -20,28 +21,67 @@ public struct FloorSnapshot: Sendable, Equatable, Codable {
     }
 }
 
-/// Reads the database beside the writer, on connections of its own opened read-only (WAL
-/// lets them run while the writer commits), for the HTTP side: it never touches the write
-/// connection. Every read is a handful of indexed lookups, flat as requests grow.
+/// Reads the database beside the writer, for the HTTP side, never through the write
+/// connection: on SQLite through connections of its own opened read-only (WAL lets them run
+/// while the writer commits), on PostgreSQL through a session of its own, opened again
+/// after a server restart. Every read is a handful of indexed lookups, flat as requests grow.
 public final class StoreReader: Sendable {
-    private let pool: DatabasePool
+    private let pool: DatabasePool?
+    private let session: PostgresReadSession?
 
-    public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.maximumReaderCount = 2
-        pool = try DatabasePool(path: path, configuration: configuration)
+    public convenience init(path: String) throws { try self.init(location: .file(path: path)) }
+
+    public init(location: StoreLocation) throws {
+        switch location {
+        case let .file(path):
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.maximumReaderCount = 2
+            pool = try DatabasePool(path: path, configuration: configuration)
+            session = nil
+        case let .postgres(url):
+            pool = nil
+            session = PostgresReadSession(url: url)
+        }
     }
 
     public func floor(now: Timestamp = .now()) throws -> FloorSnapshot {
-        try pool.read { grdb in
-            let db = SQLiteDatabase(grdb)
+        try read { db in
             let counts = try SwitchboardStore.lineCounts(db)
             let oldest = try SQLRow.fetchOne(db, sql: SwitchboardStore.oldestWaitingQuery).map { $0[3] as Int64 }
             return FloorSnapshot(
                 operators: try SwitchboardStore.operatorsLoad(db).operators, waitingCount: counts.waiting,
                 oldestWaitingSeconds: oldest.map { now.seconds(since: Timestamp(milliseconds: $0)) } ?? 0,
                 offeredCount: counts.offered, outboxPending: counts.outboxPending)
+        }
+    }
+
+    private func read<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
+        if let pool { return try pool.read { try body(SQLiteDatabase($0)) } }
+        return try session!.read(body)
+    }
+}
+
+/// One PostgreSQL session shared by the HTTP side's reads, one read at a time, opened on
+/// first use and again after it was lost. Unchecked: `lock` guards `database`, which a
+/// `Mutex` cannot hold (a libpq session is not `Sendable`, and must not be).
+final class PostgresReadSession: @unchecked Sendable {
+    private let url: String
+    private let lock = NSLock()
+    private var database: PostgresDatabase?
+
+    init(url: String) { self.url = url }
+
+    func read<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
+        try lock.withLock {
+            let open = try database ?? PostgresDatabase(PostgresConnection(url: url, applicationName: "switchboard reader"))
+            database = open
+            do {
+                return try body(open)
+            } catch {
+                if SwitchboardStore.isSessionLost(error) { database = nil }
+                throw error
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Glibc
 import SwitchboardCore
 
 /// One unit of work for the single writer: an intake message or a control command.
@@ -73,17 +73,19 @@ public struct Applied: Sendable {
     public var figures = BatchFigures()
 }
 
-/// Switchboard's durable state in SQLite (WAL, `synchronous=FULL`, foreign keys on).
+/// Switchboard's durable state, in a SQLite file or a PostgreSQL database (``StoreLocation``).
 ///
 /// Every change happens in ``apply(_:)``: one write transaction for a whole batch, with a
 /// savepoint per item so one bad command undoes only itself. The type is not `Sendable`: it
 /// has one owner, the service's single writer loop, which also keeps the random source.
 public final class SwitchboardStore {
-    let pool: DatabasePool
-    /// Held for the store's life: no second process writes this file meanwhile.
-    private let lock: DatabaseLock
+    let backend: any StoreBackend
+    public let location: StoreLocation
     /// The database's identity, made with it (a lowercase UUID).
     public let storeId: String
+    /// This opening's writer epoch: one more than the last writer's, recorded with every
+    /// request this store creates.
+    public let writerEpoch: Int64
     var random: SplitMix64
     let now: () -> Timestamp
     let makeEventId: () -> String
@@ -108,41 +110,43 @@ public final class SwitchboardStore {
     static let userCacheLimit = 50_000
     public static let version = "0.1.0"
 
-    public init(
+    public convenience init(
         path: String, random: SplitMix64 = SplitMix64(), now: @escaping () -> Timestamp = Timestamp.now,
         makeEventId: (() -> String)? = nil, awayAfterMissed: Int = 3, access: AccessPolicy = .open, archiveDirectory: String? = nil
     ) throws {
+        try self.init(location: .file(path: path), random: random, now: now, makeEventId: makeEventId, awayAfterMissed: awayAfterMissed,
+                      access: access, archiveDirectory: archiveDirectory)
+    }
+
+    /// Opens the store for writing: throws ``StoreError`` with ``StoreError/isHeldElsewhere``
+    /// while another process writes the same database.
+    public init(
+        location: StoreLocation, random: SplitMix64 = SplitMix64(), now: @escaping () -> Timestamp = Timestamp.now,
+        makeEventId: (() -> String)? = nil, awayAfterMissed: Int = 3, access: AccessPolicy = .open, archiveDirectory: String? = nil
+    ) throws {
+        self.location = location
         self.awayAfterMissed = awayAfterMissed
         self.access = access
-        try DatabaseFiles.prepare(path)
-        lock = try DatabaseLock(database: path)
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = true
-        // Another process (a backup, an inspection) may hold a lock for a moment.
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            // Checkpoints belong between batches, not inside a commit that a message waits on:
-            // the service calls checkpoint() when nothing is waiting. SQLite's own automatic
-            // checkpoint stays only as a safety net for a writer that never does.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
-            // Once checkpointed, the log file is cut back instead of staying at its peak size.
-            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+        let backend: any StoreBackend = switch location {
+        case let .file(path): try SQLiteBackend(path: path)
+        case let .postgres(url): try PostgresBackend(url: url)
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
-        // A commit returns only once the WAL is on disk: an acked delivery survives a power
-        // cut, not only a crash. Set here, on the writer, because the pool turns its writer
-        // to synchronous=NORMAL when it enables WAL, after prepareDatabase has run.
-        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+        self.backend = backend
         self.random = random
         self.now = now
         var eventIds = EventIds()
         self.makeEventId = makeEventId ?? { eventIds.next() }
-        try pool.writeWithoutTransaction { _ = try Schema.enableIncrementalVacuum($0) }
-        try Schema.migrator.migrate(pool)
-        let archive = try ArchiveFiles(directory: archiveDirectory ?? Self.defaultArchiveDirectory(for: path))
-        try pool.read { try archive.recover(SQLiteDatabase($0)) }
+        let archive = try ArchiveFiles(directory: archiveDirectory ?? Self.defaultArchiveDirectory(for: location))
+        try backend.read { try archive.recover($0) }
         self.archive = archive
-        storeId = try pool.read { try String.fetchOne($0, sql: "SELECT store_id FROM store_identity") } ?? ""
+        storeId = try backend.read { try String.fetchOne($0, sql: "SELECT store_id FROM store_identity") } ?? ""
+        let holder = "pid \(getpid())"
+        writerEpoch = try backend.transaction { db in
+            try Int64.fetchOne(db, sql: """
+                INSERT INTO writer_epochs (epoch, holder, started_at)
+                SELECT COALESCE(MAX(epoch), 0) + 1, ?, ? FROM writer_epochs RETURNING epoch
+                """, arguments: [holder, Timestamp.now().milliseconds])
+        } ?? 0
     }
 
     /// Applies a batch in one transaction and returns what each item did. Throws only when
@@ -252,9 +256,12 @@ public final class SwitchboardStore {
         return .success(result!)
     }
 
-    /// `archive/` beside the database.
-    public static func defaultArchiveDirectory(for databasePath: String) -> String {
-        URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("archive").path
+    /// `archive/` beside a database file; `./data/archive` for a database on a server.
+    public static func defaultArchiveDirectory(for location: StoreLocation) -> String {
+        switch location {
+        case let .file(path): URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("archive").path
+        case .postgres: "./data/archive"
+        }
     }
 
     // Conveniences for tests, tools and benchmarks: one item, one transaction.
@@ -279,7 +286,13 @@ public final class SwitchboardStore {
     /// count starts again even when it fails: a full disk must not make every turn retry it.
     public func checkpoint() throws {
         defer { commitsSinceCheckpoint = 0 }
-        _ = try pool.writeWithoutTransaction { try $0.checkpoint(.passive) }
+        try backend.checkpoint()
+    }
+
+    /// Call at least once a second, busy or idle: on PostgreSQL this is what tells standby
+    /// instances that the writer is alive (see ``PostgresBackend``).
+    public func keepAlive() throws {
+        try backend.keepAlive()
     }
 
     /// Writes one page and commits it, durably: throws when the database cannot take a
@@ -288,21 +301,16 @@ public final class SwitchboardStore {
         try transaction { db in try db.execute(sql: "UPDATE store_identity SET store_id = store_id") }
     }
 
-    /// Reads with a fresh snapshot on a reader connection, outside the writer's transaction
-    /// (the outbox on start, the deadline and routing-table checks, tests).
+    /// Reads outside the writer's transaction (the outbox on start, the deadline and
+    /// routing-table checks, tests): on SQLite a fresh snapshot on a reader connection.
     public func read<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
-        try pool.read { try body(SQLiteDatabase($0)) }
-    }
-
-    /// Reads through GRDB itself, for what only SQLite has (query plans, its migrator's record).
-    func readSQLite<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
+        try backend.read(body)
     }
 
     /// One transaction on the writer's connection: committed when `body` returns, rolled
     /// back when it throws.
     @discardableResult
     func transaction<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
-        try pool.write { try body(SQLiteDatabase($0)) }
+        try backend.transaction(body)
     }
 }

@@ -36,7 +36,7 @@ import Testing
     }
 
     private func archivedIds(_ database: String) throws -> [Int64] {
-        try ArchiveReader.lines(in: SwitchboardStore.defaultArchiveDirectory(for: database)).map {
+        try ArchiveReader.lines(in: SwitchboardStore.defaultArchiveDirectory(for: .file(path: database))).map {
             try JSONDecoder().decode(ArchivedRequest.self, from: Data($0.text.utf8)).detail.request.id
         }
     }

@@ -59,7 +59,7 @@ import Testing
         #expect((90.0..<91.0).contains(status.oldestKeyAgeSeconds ?? -1), "\(String(describing: status.oldestKeyAgeSeconds))")
     }
 
-    @Test func aRoundReadsTheOldestRowsThroughAnIndexNotEveryRowKept() throws {
+    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own")) func aRoundReadsTheOldestRowsThroughAnIndexNotEveryRowKept() throws {
         let store = try makeStore()
         let plans = try store.readSQLite { db in
             try [

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Postgres
 import Testing
 import SwitchboardCore
 @testable import SwitchboardStore
@@ -95,13 +96,28 @@ import SwitchboardCore
 }
 
 @Suite struct MigrationTests {
-    @Test func anEmptyFileMigratesToTheLatestSchema() throws {
+    @Test func bothDatabasesHaveTheSameMigrationsUnderTheSameNames() {
+        #expect(PostgresSchema.migrations.map(\.name) == Schema.migrator.migrations)
+    }
+
+    @Test(.enabled(if: StoreUnderTest.isPostgres, "PostgreSQL's own")) func anEmptyPostgresDatabaseMigratesOnceToTheLatestSchema() throws {
+        let url = temporaryDatabasePath()
+        _ = try makeStore(path: url)
+        let connection = try PostgresConnection(url: url)
+        #expect(try PostgresSchema.applied(connection) == Schema.migrator.migrations)
+        // A second opening finds nothing to do, and the first writer's epoch was 1.
+        let second = try makeStore(path: url)
+        #expect(second.writerEpoch == 2)
+        #expect(try connection.execute("SELECT count(*) FROM schema_migrations").scalar == "\(Schema.migrator.migrations.count)")
+    }
+
+    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own")) func anEmptyFileMigratesToTheLatestSchema() throws {
         let store = try makeStore()
         let applied = try store.readSQLite { try Schema.migrator.appliedMigrations($0) }
         #expect(applied == ["v1-initial", "v2-counters-and-waiting-index", "v3-requests-status-check", "v4-processed-commands",
                             "v5-store-id", "v6-events-set-aside", "v7-presence-and-offers",
                             "v8-processed-commands-in-arrival-order", "v9-audit", "v10-message-ids-by-age", "v11-retention",
-                            "v12-priority-escalation-sticky"])
+                            "v12-priority-escalation-sticky", "v13-writer-epochs"])
         let mode = try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         #expect(try store.read { try Int.fetchOne($0, sql: "PRAGMA auto_vacuum") } == 2, "INCREMENTAL: purged pages can go back")
@@ -112,7 +128,7 @@ import SwitchboardCore
         #expect(fk == 1)
     }
 
-    @Test func aFileFromTheFirstMigrationUpgradesWithItsData() throws {
+    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own")) func aFileFromTheFirstMigrationUpgradesWithItsData() throws {
         let path = temporaryDatabasePath()
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         do {

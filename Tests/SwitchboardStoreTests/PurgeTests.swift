@@ -218,8 +218,8 @@ extension SwitchboardStore {
         let folder = ScratchFolder.make("archive-blocked")
         let blocker = folder.appendingPathComponent("a-file").path
         #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
-        let store = try SwitchboardStore(path: folder.appendingPathComponent("db.sqlite").path, now: { clock.tick() },
-                                         archiveDirectory: blocker + "/archive")
+        let location = StoreLocation(StoreUnderTest.isPostgres ? temporaryDatabasePath() : folder.appendingPathComponent("db.sqlite").path)
+        let store = try SwitchboardStore(location: location, now: { clock.tick() }, archiveDirectory: blocker + "/archive")
         let source = try store.createSource("telegram")
         let ann = try store.createOperator("Ann", limit: 10)
         try store.ok(.sourceSetWeights(sourceId: source, weights: [Weight(operatorId: ann, weight: 1)]))

@@ -6,7 +6,7 @@ import Testing
 /// offers out: those counts must read the partial indexes, whose size is the line's, not
 /// scan an index of every request stored.
 @Suite struct StatisticsPlanTests {
-    @Test(arguments: [
+    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own"), arguments: [
         (SwitchboardStore.lineCountQueries.waiting, "requests_waiting"),
         (SwitchboardStore.lineCountQueries.offered, "requests_offer_deadline"),
     ])
