@@ -19,7 +19,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Requests for the memory run.") var memoryRequests = 200_000
     @Option(help: "Requests stored before the scaling run.") var history = 1_000_000
     @Option(help: "quorum or classic.") var queueType = "quorum"
-    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http, cluster, retention, days, routing.")
+    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http, cluster, retention, days, routing, postgres.")
     var only = "all"
     @Option(help: "A switchboard executable built from an earlier commit: the routing part compares it with this build.")
     var baseline: String?
@@ -168,6 +168,48 @@ struct Bench: ParsableCommand {
                                       "durable_p99_ratio": svc.percentile(99) / durable.percentile(99),
                                       "durable_p50_ratio": svc.percentile(50) / durable.percentile(50)]
             }
+        }
+
+        // The same service on PostgreSQL (scripts/postgres) beside SQLite and the durable
+        // router, taking turns; then ten takeovers by a standby after kill -9.
+        if want("postgres") {
+            let sqlite = try startService("sqlite", operators: 3)
+            defer { try? sqlite.stop(); try? sqlite.deleteTopology() }
+            let database = try LocalPostgres.freshDatabase("bench")
+            var postgres = try ServiceUnderTest(url: url, prefix: "\(tag)-postgres", databasePath: database, queueType: queueType)
+            defer { try? postgres.stop(); try? postgres.deleteTopology() }
+            try postgres.setUp(operators: 3)
+            let contenders: [Contender] = [contender("sqlite", sqlite), contender("postgres", postgres), ("durable router", durableRouter.queue, durableRouter.output)]
+            print("\nPostgreSQL (synchronous_commit on) beside SQLite, \(requests) requests at max rate (fastest of 3, in turns):")
+            let best = try fastestInTurns(contenders)
+            for c in contenders { print("  \(c.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(best[c.name]!.summary)") }
+            ratioLine("postgres / sqlite throughput", best["postgres"]!.perSecond / best["sqlite"]!.perSecond, target: ">= 0.5")
+            ratioLine("postgres / durable-router throughput", best["postgres"]!.perSecond / best["durable router"]!.perSecond, target: "reference")
+            print("Paced at \(Int(rate))/s, \(pacedRequests) requests each in 10 alternating blocks:")
+            let paced = try pacedInTurns(contenders)
+            for c in contenders { print("  \(c.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(paced[c.name]!.summary)") }
+            ratioLine("postgres p99 / sqlite p99", paced["postgres"]!.percentile(99) / paced["sqlite"]!.percentile(99), target: "reference")
+            ratioLine("postgres p99 / durable-router p99", paced["postgres"]!.percentile(99) / paced["durable router"]!.percentile(99),
+                      target: "reference")
+            print("Takeovers: kill -9 of the active instance to the first event published by the standby, 10 times:")
+            var seconds: [Double] = []
+            for _ in 0..<10 {
+                let standby = try ServiceUnderTest(url: url, prefix: postgres.prefix, databasePath: database, queueType: queueType,
+                                                   answering: false)
+                let deadline = ContinuousClock.now + .seconds(30)
+                while !standby.says(role: "standby"), ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+                let killed = ContinuousClock.now
+                postgres.kill9()
+                _ = try measure("takeover", queue: postgres.topology.requests, exchange: postgres.topology.events, count: 1, rate: nil)
+                seconds.append((ContinuousClock.now - killed) / .seconds(1))
+                postgres = standby
+            }
+            seconds.sort()
+            print(String(format: "  median %.2f s, max %.2f s   (target: within 5 s)", (seconds[4] + seconds[5]) / 2, seconds[9]))
+            figures["postgres"] = ["sqlite": best["sqlite"]!.json, "postgres": best["postgres"]!.json,
+                                   "ratio": best["postgres"]!.perSecond / best["sqlite"]!.perSecond,
+                                   "paced_postgres": paced["postgres"]!.json, "paced_sqlite": paced["sqlite"]!.json,
+                                   "takeover_seconds": seconds]
         }
 
         if want("offers") {

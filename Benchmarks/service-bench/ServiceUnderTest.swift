@@ -21,8 +21,9 @@ final class ServiceUnderTest {
     /// The HTTP side's port: a free one, found by binding port 0 and letting it go.
     let httpPort = RawHTTP.freePort()
 
+    /// `answering`: wait until it answers on the control queue (a standby never does).
     init(url: AMQPURL, prefix: String, databasePath: String, queueType: String, environment extra: [String: String] = [:],
-         executable: URL = ServiceUnderTest.executable) throws {
+         executable: URL = ServiceUnderTest.executable, answering: Bool = true) throws {
         self.url = url
         self.prefix = prefix
         self.databasePath = databasePath
@@ -38,6 +39,7 @@ final class ServiceUnderTest {
         environment.merge(extra) { $1 }
         process.environment = environment
         try process.run()
+        guard answering else { return }
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let reply = try? client.call("service.status", timeout: .milliseconds(500)), reply.ok { return }
@@ -83,6 +85,17 @@ final class ServiceUnderTest {
             samples.append(Double(nowNanos() - start) / 1e6)
         }
         return samples.sorted()[count / 2]
+    }
+
+    /// Whether its readiness probe names `role` (`standby` while another instance writes).
+    func says(role: String) -> Bool {
+        (try? RawHTTP(port: httpPort).get("/readyz").body.contains("\"role\":\"\(role)\"")) ?? false
+    }
+
+    func kill9() {
+        client.close()
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     /// Stops the process; again is harmless.

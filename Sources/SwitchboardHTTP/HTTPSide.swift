@@ -32,7 +32,7 @@ public struct HTTPSide: Service {
 
     public func run() async throws {
         let activity = Activity(metrics: service.metrics)
-        let reader = ReaderOnDemand(path: service.configuration.databasePath)
+        let reader = ReaderOnDemand(location: service.configuration.storeLocation)
         let health = service.health
         let frame: @Sendable () -> FloorFrame = {
             let phase = health.phase
@@ -49,7 +49,7 @@ public struct HTTPSide: Service {
         router.get("metrics") { request, _ -> Response in
             guard token.admits(request) else { return token.refusal() }
             do {
-                let text = exposition.render(try reader.floor())
+                let text = exposition.render(try reader.floor(), role: health.phase.role)
                 return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
             } catch {
@@ -92,15 +92,15 @@ public struct HTTPSide: Service {
 /// The read-only connections, opened at the first read: the HTTP side may start before the
 /// writer has created the database.
 final class ReaderOnDemand: Sendable {
-    private let path: String
+    private let location: StoreLocation
     private let reader = Mutex<StoreReader?>(nil)
 
-    init(path: String) { self.path = path }
+    init(location: StoreLocation) { self.location = location }
 
     func floor() throws -> FloorSnapshot {
         let opened = try reader.withLock { reader in
             if let reader { return reader }
-            let made = try StoreReader(path: path)
+            let made = try StoreReader(location: location)
             reader = made
             return made
         }

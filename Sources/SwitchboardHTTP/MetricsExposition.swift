@@ -16,6 +16,7 @@ public final class MetricsExposition: Sendable {
     private let oldestWaiting: Gauge
     private let offered: Gauge
     private let outboxPending: Gauge
+    private let active: Gauge
     private let presence: [Presence: Gauge]
     private let operatorSeries = Mutex<[Int64: OperatorSeries]>([:])
 
@@ -42,13 +43,16 @@ public final class MetricsExposition: Sendable {
         oldestWaiting = Self.gauge(registry, "switchboard_oldest_waiting_seconds", "How long the oldest waiting request has waited")
         offered = Self.gauge(registry, "switchboard_offered_requests", "Requests on offer, not yet accepted")
         outboxPending = Self.gauge(registry, "switchboard_outbox_pending", "Committed events not yet confirmed by the broker")
+        active = Self.gauge(registry, "switchboard_active", "1 on the active instance, 0 on a standby (or while starting)")
         presence = Dictionary(uniqueKeysWithValues: Presence.allCases.map { state in
             (state, Self.gauge(registry, "switchboard_operators", "Operators by presence", labels: [("presence", state.rawValue)]))
         })
     }
 
-    /// The exposition text with the floor's gauges set from `floor`.
-    public func render(_ floor: FloorSnapshot) -> [UInt8] {
+    /// The exposition text with the floor's gauges set from `floor`, and `role` (`active`,
+    /// `standby`, nil while neither) as `switchboard_active`.
+    public func render(_ floor: FloorSnapshot, role: String?) -> [UInt8] {
+        active.set(Int64(role == "active" ? 1 : 0))
         waiting.set(Int64(floor.waitingCount))
         oldestWaiting.set(floor.oldestWaitingSeconds)
         offered.set(Int64(floor.offeredCount))

@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import Logging
 import SwitchboardCore
+import SwitchboardStore
 
 /// Everything the service can be told, from the environment (the contract's variables) with
 /// defaults that make a local run work with nothing set.
@@ -12,6 +13,7 @@ public struct SwitchboardServiceConfiguration: Sendable {
 
     /// The broker's nodes; the service connects to one and moves on when it fails.
     public var brokers: AMQPBrokers
+    /// SWITCHBOARD_DB as given: a SQLite file's path, or a PostgreSQL URL (``storeLocation``).
     public var databasePath: String
     public var prefix: String
     public var queueType: QueueType
@@ -43,6 +45,9 @@ public struct SwitchboardServiceConfiguration: Sendable {
     public var retainAudit: Duration?
     /// Where purged requests are archived; nil: `archive/` beside the database.
     public var archiveDirectory: String?
+
+    /// Where the store is: never log ``databasePath`` itself, which may hold a password.
+    public var storeLocation: StoreLocation { StoreLocation(databasePath) }
 
     public init(
         brokers: AMQPBrokers = AMQPBrokers(AMQPURL()), databasePath: String = "./data/switchboard.sqlite", prefix: String = "switchboard",

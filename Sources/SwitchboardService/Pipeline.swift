@@ -64,9 +64,19 @@ final class Pipeline {
         self.logger = logger
     }
 
+    /// How ``run()`` ended.
+    enum End {
+        case stopped
+        /// Gave up, and why: the service exits.
+        case failed(String)
+        /// The store's database session is gone, and the writer's lock with it: consuming
+        /// stopped, and the store must be opened again.
+        case lostStore
+    }
+
     /// Serves until asked to stop, reconnecting after any broker or database failure with
-    /// capped exponential backoff and jitter. Returns why it gave up, when it did.
-    func run() -> String? {
+    /// capped exponential backoff and jitter.
+    func run() -> End {
         var failures = 0
         while !control.isStopRequested {
             do {
@@ -74,13 +84,15 @@ final class Pipeline {
             } catch let refusal as PrefixRefusal {
                 logger.critical("\(refusal)")
                 closeConnections()
-                return refusal.description
+                return .failed(refusal.description)
+            } catch where SwitchboardStore.isSessionLost(error) {
+                return lostStore(error)
             } catch {
                 if let misuse = error as? AMQPError, case .usage = misuse {
                     // A mistake in this program: reconnecting would repeat it, so stop and say so.
                     logger.critical("stopping on a programming error", metadata: ["error": "\(misuse)"])
                     closeConnections()
-                    return misuse.description
+                    return .failed(misuse.description)
                 }
                 failures += 1
                 metrics.add(.reconnects)
@@ -91,12 +103,34 @@ final class Pipeline {
                     "error": "\(error)", "attempt": "\(failures)", "retry_in_ms": "\(delay.milliseconds)",
                 ])
                 closeConnections()
-                control.sleep(delay)
+                do {
+                    try pauseKeepingStore(delay)
+                } catch {
+                    return lostStore(error)
+                }
             }
         }
         closeConnections()
         logger.info("stopped")
-        return nil
+        return .stopped
+    }
+
+    /// Stops consuming at once: closing the connections hands every unacked delivery back
+    /// to the broker, for whichever instance writes next.
+    private func lostStore(_ error: any Error) -> End {
+        logger.error("lost the database session, and the writer's lock with it: stopped consuming", metadata: ["error": "\(error)"])
+        control.health.set(.databaseUnavailable("\(error)"))
+        closeConnections()
+        return .lostStore
+    }
+
+    /// Waits out a reconnect delay, keeping the store's session visibly alive meanwhile.
+    private func pauseKeepingStore(_ pause: Duration) throws {
+        let until = ContinuousClock.now + pause
+        while !control.isStopRequested, ContinuousClock.now < until {
+            try store.keepAlive()
+            control.sleep(min(until - .now, .seconds(1)))
+        }
     }
 
     private func serve(onReady: () -> Void) throws {
@@ -116,7 +150,7 @@ final class Pipeline {
         try publisher.enableConfirms(channel: Self.eventsChannel)
         try publisher.openChannel(Self.repliesChannel)
         if let owner = try topology.claim(for: store.storeId, on: publisher) {
-            throw PrefixRefusal(prefix: topology.prefix, owner: owner, ours: store.storeId, databasePath: configuration.databasePath)
+            throw PrefixRefusal(prefix: topology.prefix, owner: owner, ours: store.storeId, database: "\(configuration.storeLocation)")
         }
         let legacyQueues = try topology.declare(on: publisher, queueType: configuration.queueType)
         if !legacyQueues.isEmpty {
@@ -201,6 +235,7 @@ final class Pipeline {
                 control.health.set(.standby("another instance consumes \(topology.requests)"))
             }
             control.sleep(.milliseconds(250))
+            try store.keepAlive()
             try publisher.pump()
             try consumer.openChannel()
         }
@@ -537,6 +572,7 @@ final class Pipeline {
     private func idle() throws {
         try settleOutbox()
         if retention.isBehind { try applyRetention(idle: true) }
+        try store.keepAlive()
         try publisher?.pump()
         noteBrokerBlocking()
     }
@@ -585,7 +621,7 @@ final class Pipeline {
                     phaseBefore = control.health.phase
                     control.health.set(.databaseUnavailable("\(error)"))
                     logger.error("the database cannot take writes; holding the batch and trying again", metadata: [
-                        "error": "\(error)", "path": "\(configuration.databasePath)",
+                        "error": "\(error)", "db": "\(configuration.storeLocation)",
                     ])
                 }
                 try keepConnectionsAlive(for: Backoff.delay(afterFailures: failures, cap: configuration.maxReconnectDelay))
@@ -597,6 +633,7 @@ final class Pipeline {
     private func keepConnectionsAlive(for pause: Duration) throws {
         let until = ContinuousClock.now + pause
         while !control.isStopRequested, ContinuousClock.now < until {
+            try store.keepAlive()
             try publisher?.pump()
             try consumer?.sendHeartbeat()
             control.sleep(min(until - .now, .seconds(1)))
@@ -640,11 +677,11 @@ struct PrefixRefusal: Error, CustomStringConvertible {
     var prefix: String
     var owner: String
     var ours: String
-    var databasePath: String
+    var database: String
 
     var description: String {
         """
-        refused: prefix '\(prefix)' belongs to the database with store_id \(owner), but \(databasePath) has store_id \(ours). \
+        refused: prefix '\(prefix)' belongs to the database with store_id \(owner), but \(database) has store_id \(ours). \
         Ways on: run with the database the prefix belongs to; or choose another SWITCHBOARD_PREFIX; or, if that database \
         is gone for good, stop every instance on this prefix, run `switchboardctl prefix release --prefix \(prefix)`, and start again.
         """

@@ -47,15 +47,27 @@ public final class SwitchboardService: Service, Sendable {
         let thread = Thread {
             // The store is released (and the database closed) before anyone hears we finished.
             let failure: String? = {
-                do {
-                    guard let store = try Self.openStore(configuration, control: control, logger: logger) else { return nil }
-                    logger.info("database open", metadata: ["path": "\(configuration.databasePath)", "store_id": "\(store.storeId)"])
-                    return Pipeline(configuration: configuration, store: store, control: control, metrics: metrics,
-                                    figures: WriterMetrics(factory: factory), feed: feed, logger: logger).run()
-                } catch {
-                    control.health.set(.databaseUnavailable("\(error)"))
-                    logger.critical("cannot open the database", metadata: ["path": "\(configuration.databasePath)", "error": "\(error)"])
-                    return "cannot open database \(configuration.databasePath): \(error)"
+                // A store whose PostgreSQL session was lost can write nothing more: the
+                // pipeline has stopped consuming, and the store is opened again, standing by
+                // if another instance took the writer's lock meanwhile.
+                while true {
+                    do {
+                        guard let store = try Self.openStore(configuration, control: control, logger: logger) else { return nil }
+                        logger.info("database open", metadata: [
+                            "db": "\(configuration.storeLocation)", "store_id": "\(store.storeId)", "writer_epoch": "\(store.writerEpoch)",
+                        ])
+                        let pipeline = Pipeline(configuration: configuration, store: store, control: control, metrics: metrics,
+                                                figures: WriterMetrics(factory: factory), feed: feed, logger: logger)
+                        switch pipeline.run() {
+                        case .stopped: return nil
+                        case let .failed(why): return why
+                        case .lostStore: continue
+                        }
+                    } catch {
+                        control.health.set(.databaseUnavailable("\(error)"))
+                        logger.critical("cannot open the database", metadata: ["db": "\(configuration.storeLocation)", "error": "\(error)"])
+                        return "cannot open database \(configuration.storeLocation): \(error)"
+                    }
                 }
             }()
             control.markFinished(failure: failure)
@@ -65,24 +77,34 @@ public final class SwitchboardService: Service, Sendable {
         thread.start()
     }
 
-    /// Opens the store, standing by while another process has the same database file open
-    /// (its lock goes when that process does, however it ends). nil: asked to stop meanwhile.
+    /// Opens the store, standing by while another process writes the same database (its
+    /// lock goes when that process or its session does, however it ends), and trying again
+    /// while a PostgreSQL server cannot be reached. nil: asked to stop meanwhile.
     private static func openStore(_ configuration: Configuration, control: PipelineControl, logger: Logger) throws -> SwitchboardStore? {
         var stoodBy = false
+        var unreachable = 0
         while !control.isStopRequested {
             do {
-                let store = try SwitchboardStore(path: configuration.databasePath, awayAfterMissed: configuration.awayAfterMissed,
+                let store = try SwitchboardStore(location: configuration.storeLocation, awayAfterMissed: configuration.awayAfterMissed,
                                                  access: configuration.access, archiveDirectory: configuration.archiveDirectory)
-                if stoodBy { logger.notice("taking over: the database is free", metadata: ["path": "\(configuration.databasePath)"]) }
+                if stoodBy || unreachable > 0 {
+                    logger.notice("taking over: the database is free", metadata: ["db": "\(configuration.storeLocation)"])
+                }
                 return store
-            } catch let error as StoreError {
-                guard case .databaseInUse = error else { throw error }
+            } catch let error as StoreError where error.isHeldElsewhere {
                 if !stoodBy {
                     logger.notice("standing by: \(error)")
                     control.health.set(.standby("\(error)"))
                 }
                 stoodBy = true
                 control.sleep(.milliseconds(250))
+            } catch where SwitchboardStore.isSessionLost(error) {
+                unreachable += 1
+                if unreachable == 1 {
+                    logger.error("cannot reach the database; trying again", metadata: ["db": "\(configuration.storeLocation)", "error": "\(error)"])
+                    control.health.set(.databaseUnavailable("\(error)"))
+                }
+                control.sleep(Backoff.delay(afterFailures: unreachable, cap: configuration.maxReconnectDelay))
             }
         }
         return nil

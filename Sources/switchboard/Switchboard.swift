@@ -51,7 +51,7 @@ struct Switchboard: AsyncParsableCommand {
         }
         let logger = Logger(label: "switchboard")
         logger.info("starting", metadata: [
-            "version": "\(SwitchboardService.version)", "broker": "\(configuration.brokers)", "db": "\(configuration.databasePath)",
+            "version": "\(SwitchboardService.version)", "broker": "\(configuration.brokers)", "db": "\(configuration.storeLocation)",
         ])
         let exposition = MetricsExposition(maxOperators: configuration.metricsMaxOperators)
         let service = SwitchboardService(configuration: configuration, logger: logger, metricsFactory: exposition.factory)

@@ -8,6 +8,12 @@ public enum LocalPostgres {
     public static let url = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_POSTGRES_URL"]
         ?? "postgres://switchboard:switchboard@127.0.0.1:5433/switchboard"
 
+    /// Whether the server answers on its port (`scripts/postgres start`).
+    public static var isRunning: Bool {
+        guard let port = url.split(separator: ":").last?.prefix(while: \.isNumber), let number = Int(port) else { return false }
+        return RawHTTP.listens(number)
+    }
+
     nonisolated(unsafe) private static var created: [String] = []
     private static let lock = NSLock()
 

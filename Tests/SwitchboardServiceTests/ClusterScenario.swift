@@ -18,14 +18,15 @@ final class ClusterScenario {
 
     /// `nodes`: the list the service is given. `declaredOn`: a node to declare the topology
     /// through before the service starts, which makes it the quorum queues' leader.
-    init(label: String, nodes: [Int] = [1, 2, 3], declaredOn: Int? = nil) throws {
+    /// `database`: SWITCHBOARD_DB (a fresh SQLite file by default).
+    init(label: String, nodes: [Int] = [1, 2, 3], declaredOn: Int? = nil, database: String = temporaryDatabase()) throws {
         prefix = uniquePrefix(label)
         if let declaredOn {
             let connection = try AMQPConnection.open(to: Cluster.brokers([declaredOn]))
             defer { connection.close() }
             try Topology(prefix: prefix).declare(on: connection, queueType: .quorum)
         }
-        service = try ServiceProcess(prefix: prefix, databasePath: temporaryDatabase(),
+        service = try ServiceProcess(prefix: prefix, databasePath: database,
                                      environment: ["SWITCHBOARD_AMQP_URL": Cluster.brokers(nodes).unredacted])
         client = ControlClient(brokers: Cluster.brokers, prefix: prefix)
         guard try client.waitUntilAnswering(timeout: .seconds(30)) else { throw StartFailure(log: service.output) }
@@ -45,9 +46,14 @@ final class ClusterScenario {
     /// service is still working through them. Returns whether every chunk was confirmed
     /// within two minutes.
     func stream(fault: () throws -> Void) throws -> Bool {
+        try stream(faultsAt: [3_000]) { _ in try fault() }
+    }
+
+    /// The same, running `fault` with the count sent so far at each of `faultsAt` (multiples of 500).
+    func stream(faultsAt points: Set<Int>, fault: (Int) throws -> Void) throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(120)
         for start in stride(from: 0, to: total, by: 500) {
-            if start == 3_000 { try fault() }
+            if points.contains(start) { try fault(start) }
             guard send(start..<min(start + 500, total), before: deadline) else { return false }
         }
         return true

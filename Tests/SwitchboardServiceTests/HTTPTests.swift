@@ -78,6 +78,7 @@ struct ToolFailure: Error, CustomStringConvertible {
         #expect(samples.value("switchboard_operators", ["presence": "available"]) == 2)
         #expect(samples.value("switchboard_time_to_assign_seconds_count") == 5)
         #expect(samples.value("switchboard_outbox_pending") == 0)
+        #expect(samples.value("switchboard_active") == 1, "the only instance is the active one")
         #expect((samples.value("switchboard_transaction_seconds_count") ?? 0) >= 1)
     }
 

@@ -19,6 +19,13 @@ import SwitchboardCore
         #expect(second.writerEpoch == 2)
     }
 
+    @Test func writersOfTwoDatabasesOnOneServerDoNotStandInEachOthersWay() throws {
+        let (one, other) = (try makeStore(), try makeStore())
+        try one.createSource("telegram")
+        try other.createSource("telegram")
+        #expect(try one.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sources") } == 1)
+    }
+
     @Test func aWriterThatLostItsSessionCanCommitNothingMore() throws {
         let url = temporaryDatabasePath()
         let store = try makeStore(path: url)

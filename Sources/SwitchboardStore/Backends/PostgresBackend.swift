@@ -83,7 +83,8 @@ final class PostgresBackend: StoreBackend {
         var idleSeconds: Double
     }
 
-    /// The session holding the writer's lock, and how long it has waited on its client
+    /// The session holding the writer's lock on this database (advisory locks are per
+    /// database: another database's writer holds one with the same key), and how long it has waited on its client
     /// (an `active` session is the server's own work, never taken for hung).
     private static func holder(_ connection: PostgresConnection) throws -> Holder? {
         let rows = try connection.execute("""
@@ -92,6 +93,7 @@ final class PostgresBackend: StoreBackend {
                         THEN EXTRACT(EPOCH FROM clock_timestamp() - a.state_change)::float8 ELSE 0 END
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1 AND l.objsubid = 1
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """, [.integer(writerLockKey)]).rows
         guard let row = rows.first, case let .text(pid) = row[0], case let .text(name) = row[1], case let .text(idle) = row[2] else {
             return nil

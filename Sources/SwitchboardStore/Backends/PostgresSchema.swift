@@ -214,7 +214,9 @@ enum PostgresSchema {
         try connection.executeScript("BEGIN")
         do {
             try connection.execute("SELECT pg_advisory_xact_lock($1)", [.integer(PostgresBackend.migrationLockKey)])
-            try connection.executeScript("CREATE TABLE IF NOT EXISTS schema_migrations (identifier text PRIMARY KEY)")
+            if try connection.execute("SELECT to_regclass('schema_migrations') IS NULL").scalar == "t" {
+                try connection.executeScript("CREATE TABLE schema_migrations (identifier text PRIMARY KEY)")
+            }
             let applied = Set(try applied(connection))
             for migration in migrations where !applied.contains(migration.name) {
                 try migration.apply(connection)
