@@ -1,8 +1,8 @@
 # Switchboard image: built on the official Swift image with the same C libraries the
-# local scripts install (scripts/setup): rabbitmq-c, SQLite and zlib.
+# local scripts install (scripts/setup): rabbitmq-c, SQLite, zlib and libpq.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq-dev libsqlite3-dev zlib1g-dev pkg-config \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq-dev libsqlite3-dev zlib1g-dev libpq-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -16,10 +16,10 @@ RUN swift build -c release --product switchboard \
 
 FROM swift:6.3-bookworm-slim
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq4 libsqlite3-0 zlib1g curl \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq4 libsqlite3-0 zlib1g libpq5 curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home switchboard \
- && mkdir -p /data && chown switchboard /data
+ && mkdir -p /data /archive && chown switchboard /data /archive
 COPY --from=build /out/switchboard /out/switchboardctl /usr/local/bin/
 USER switchboard
 VOLUME /data

@@ -19,14 +19,15 @@ run: broker build
 
 # ClusterTests, which stop and restart brokers, do it on a three-node loopback cluster beside
 # the shared broker (scripts/broker cluster), so every suite runs at once. The PostgreSQL
-# tests use a local server on 127.0.0.1:5433 (scripts/postgres). The store suite runs again
-# on PostgreSQL; the standby tests run last and alone, since one restarts that server.
+# tests use a local server on 127.0.0.1:5433 (scripts/postgres). The store and service
+# suites run again on PostgreSQL; the standby tests run last and alone, since one restarts
+# that server.
 test: broker compose-check
 	scripts/broker cluster start
 	scripts/postgres start
 	$(SWIFT) build --build-tests
 	SWIFT=$(SWIFT) scripts/test-run
-	SWITCHBOARD_TEST_STORE=postgres SWIFT=$(SWIFT) scripts/test-run --filter SwitchboardStoreTests
+	SWITCHBOARD_TEST_STORE=postgres SWIFT=$(SWIFT) scripts/test-run --filter 'SwitchboardStoreTests|SwitchboardServiceTests'
 	SWITCHBOARD_TEST_HA=1 SWIFT=$(SWIFT) scripts/test-run --filter StandbyTakeoverTests
 
 broker-stop:
@@ -54,6 +55,7 @@ bench-store: setup
 # No Docker engine here: check the compose file's syntax and references only.
 compose-check: setup
 	docker-compose config -q
+	docker-compose --profile ha config -q
 
 # The README's picture of the dashboard, taken by the browser test.
 screenshot: broker

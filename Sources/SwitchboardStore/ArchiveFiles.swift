@@ -70,6 +70,18 @@ final class ArchiveFiles {
         defer { close(descriptor) }
         // open() applies the umask, which may only take bits away; fchmod is exact.
         if !existed { fchmod(descriptor, 0o600) }
+        // Shorter than the database says was committed: these are not the files it recorded
+        // (another machine's folder, or a file lost), and writing at the offset would leave a
+        // hole where archived lines should be.
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw ArchiveError(path: path, operation: "stat", code: errno) }
+        guard Int64(status.st_size) >= offset else {
+            throw ArchiveError(path: path, operation: "append to", code: EIO, detail: """
+                it holds \(status.st_size) bytes, but the database committed \(offset): it is not the archive this \
+                database wrote. Instances sharing one database must share one archive folder (SWITCHBOARD_ARCHIVE_DIR); \
+                put the missing file back to go on
+                """)
+        }
         guard ftruncate(descriptor, off_t(offset)) == 0 else { throw ArchiveError(path: path, operation: "truncate", code: errno) }
         var written = 0
         try bytes.withUnsafeBytes { buffer in

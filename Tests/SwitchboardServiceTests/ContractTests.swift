@@ -199,7 +199,7 @@ func expectValid(_ captured: [String: [[UInt8]]], sourceLocation: SourceLocation
             try recorder.recordSuccess("request.close", ["id": 1], result: "request.json")
             try recorder.recordSuccess("request.purge", ["closed_before": "2100-01-01T00:00:00Z", "dry_run": true], result: "purge-summary.json")
             try recorder.recordSuccess("request.purge", ["closed_before": "2100-01-01T00:00:00Z"], result: "purge-summary.json")
-            let archive = SwitchboardStore.defaultArchiveDirectory(for: .file(path: running.databasePath))
+            let archive = archiveDirectory(of: running.databasePath)
             for line in try ArchiveReader.lines(in: archive) { try recorder.add("archived-request.json", try JSONParser.parse(Array(line.text.utf8))) }
         }
         #expect(Set(captured.keys).isSuperset(of: [

@@ -69,8 +69,9 @@ func intakeBatch(_ range: Range<Int>, label: String) -> [(body: [UInt8], message
         try await second.finish()
     }
 
-    /// kill -9 in the middle of a 5,000-message stream: after a restart every request is
-    /// stored exactly once and every one of them had its event published.
+    /// kill -9 in the middle of a 5,000-message stream: after a restart (on PostgreSQL, a
+    /// standby's takeover) every request is stored exactly once and every one of them had its
+    /// event published.
     @Test func killNineMidStreamLosesAndDoublesNothing() async throws {
         let prefix = uniquePrefix("kill9")
         let database = temporaryDatabase()
@@ -80,6 +81,7 @@ func intakeBatch(_ range: Range<Int>, label: String) -> [(body: [UInt8], message
             defer { client.close() }
             var service = try ServiceProcess(prefix: prefix, databasePath: database)
             guard try client.waitUntilAnswering(timeout: .seconds(30)) else { return (0, [], nil, 0, service.output) }
+            let next = try NextWriter(prefix: prefix, database: database)
             let watcher = try EventWatcher(url: brokerURL, exchange: Topology(prefix: prefix).events)
             defer { watcher.close() }
             try client.ok("operator.create", ["name": "A", "max_load_limit": 10_000])
@@ -96,10 +98,11 @@ func intakeBatch(_ range: Range<Int>, label: String) -> [(body: [UInt8], message
                     seen += 1
                 }
             }
+            next.holdBack()
             service.kill9()
             let killedAt = seen
             try client.sendIntake(intakeBatch(2_500..<total, label: "k"))
-            service = try ServiceProcess(prefix: prefix, databasePath: database)
+            service = try next.takeOver()
             let stored = try client.waitForCount(total, timeout: .seconds(90))
             let eventDeadline = ContinuousClock.now + .seconds(60)
             while events.count < total, ContinuousClock.now < eventDeadline {

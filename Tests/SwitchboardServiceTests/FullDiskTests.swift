@@ -61,7 +61,7 @@ final class SmallDisk: @unchecked Sendable {
     }
 }
 
-@Suite struct FullDiskTests {
+@Suite(.enabled(if: TestDatabase.isSQLite, "a SQLite file on a full disk; PostgreSQL is its server's disk")) struct FullDiskTests {
     @Test(.enabled(if: SmallDisk.canMount, "mounting a tmpfs needs root"))
     func aFullDiskMakesTheServiceUnreadyAndLosesNoRequestOnceSpaceReturns() async throws {
         try await DedicatedThread.run {

@@ -60,8 +60,10 @@ struct ToolFailure: Error, CustomStringConvertible {
                 Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
             }
             let status = try client.ok("service.status")
+            // Scraped before the topology goes: without its queues the service is no longer active.
+            let final = parsePrometheus(try http.get("/metrics", headers: auth).body)
             try deleteTopologyNow(prefix)
-            return (parsePrometheus(try http.get("/metrics", headers: auth).body), status)
+            return (final, status)
         }
         #expect(samples.value("switchboard_requests_total", ["source": "chat", "outcome": "assigned"]) == 5)
         #expect(samples.value("switchboard_requests_total", ["source": "chat", "outcome": "waiting"]) == 2)

@@ -5,6 +5,7 @@ import Logging
 import SwitchboardClient
 import SwitchboardCore
 import SwitchboardService
+import SwitchboardStore
 import Testing
 
 let brokerURL: AMQPURL = {
@@ -14,8 +15,12 @@ let brokerURL: AMQPURL = {
 
 func uniquePrefix(_ label: String) -> String { "t-\(label)-\(UUID().uuidString.prefix(8).lowercased())" }
 
-func temporaryDatabase() -> String {
-    ScratchFolder.make("service").appendingPathComponent("db.sqlite").path
+/// A fresh SQLite file, or under `SWITCHBOARD_TEST_STORE=postgres` a fresh PostgreSQL database.
+func temporaryDatabase() -> String { TestDatabase.fresh("service") }
+
+/// Where the service archives purged requests of `database` (SWITCHBOARD_ARCHIVE_DIR unset).
+func archiveDirectory(of database: String) -> String {
+    TestDatabase.archiveDirectory(for: database) ?? SwitchboardStore.defaultArchiveDirectory(for: StoreLocation(database))
 }
 
 /// A Switchboard running in this process with its own prefix and database, the way a test
@@ -38,6 +43,7 @@ final class RunningService: Sendable {
             brokers: AMQPBrokers(url), databasePath: self.databasePath, prefix: self.prefix, queueType: queueType, batchSize: batchSize,
             maxReconnectDelay: .milliseconds(500), awayAfterMissed: awayAfterMissed)
         configuration.access = access
+        configuration.archiveDirectory = TestDatabase.archiveDirectory(for: self.databasePath)
         service = SwitchboardService(configuration: configuration, logger: logger)
         service.start()
         await service.waitUntilReady()

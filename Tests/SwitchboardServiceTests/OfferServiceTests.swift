@@ -121,9 +121,10 @@ extension EventWatcher {
         try await running.finish()
     }
 
-    /// kill -9 with 200 offers outstanding, their deadlines passing while the service is
-    /// down: after the restart each expired offer gives exactly one `request.offer_declined`
-    /// (by event id) and one re-route, and every load equals its assigned plus offered requests.
+    /// kill -9 with 200 offers outstanding, their deadlines passing while nobody writes:
+    /// after the restart (on PostgreSQL, a standby's takeover) each expired offer gives
+    /// exactly one `request.offer_declined` (by event id) and one re-route, and every load
+    /// equals its assigned plus offered requests.
     @Test func killNineWithOffersOutstandingExpiresEachExactlyOnce() async throws {
         let prefix = uniquePrefix("offerkill")
         let database = temporaryDatabase()
@@ -134,6 +135,7 @@ extension EventWatcher {
             let environment = ["SWITCHBOARD_AWAY_AFTER_MISSED": "0"]
             var service = try ServiceProcess(prefix: prefix, databasePath: database, environment: environment)
             guard try client.waitUntilAnswering(timeout: .seconds(30)) else { return ([:], [], [:], [:], service.output) }
+            let next = try NextWriter(prefix: prefix, database: database, environment: environment)
             let watcher = try EventWatcher(url: brokerURL, exchange: Topology(prefix: prefix).events)
             defer { watcher.close() }
             for name in ["Ann", "Bob"] { try client.ok("operator.create", ["name": .string(name), "max_load_limit": 1_000]) }
@@ -149,12 +151,13 @@ extension EventWatcher {
                       event.routingKey == "request.offered", let due = request.offerExpiresAt else { continue }
                 firstOffer[request.id] = (request.operatorId ?? 0, due)
             }
+            next.holdBack()
             service.kill9()
-            // The service stays down until every deadline has passed.
+            // Nobody writes until every deadline has passed.
             let latest = firstOffer.values.map(\.due).max() ?? Timestamp.now()
             let downUntil = ContinuousClock.now + .seconds(10)
             while Timestamp.now() <= latest, ContinuousClock.now < downUntil { Thread.sleep(forTimeInterval: 0.05) }
-            service = try ServiceProcess(prefix: prefix, databasePath: database, environment: environment)
+            service = try next.takeOver()
             guard try client.waitUntilAnswering(timeout: .seconds(30)) else { return ([:], [], [:], [:], service.output) }
             // Stop the second round from expiring too: make the source's next offers long.
             try client.ok("source.update", ["id": 1, "offer_timeout_seconds": 3_600])

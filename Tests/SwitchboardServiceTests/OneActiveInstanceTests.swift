@@ -155,7 +155,7 @@ func consumerCounts(_ queues: [String]) throws -> [String: Int] {
         #expect(outcome.5["counters"]?["reconnects"]?.int == 0, "a refusal is not a broker failure")
         try await running.finish()
         // Set aside means kept: the database holds each of them, once.
-        let kept = try SwitchboardStore(path: running.databasePath).setAsideEvents(limit: total)
+        let kept = try SwitchboardStore(location: StoreLocation(running.databasePath)).setAsideEvents(limit: total)
         #expect(kept.count == total - room)
         #expect(Set(kept.map(\.eventId)).count == total - room)
         #expect(kept.allSatisfy { $0.routingKey == "request.assigned" && !$0.body.isEmpty })

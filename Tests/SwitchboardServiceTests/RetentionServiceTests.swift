@@ -12,7 +12,7 @@ import Testing
     /// A database with `closed` requests closed now and `open` ones still assigned, made
     /// before any service runs on it. Returns the ids of each kind.
     private func history(_ database: String, closed: Int, open: Int) throws -> (closed: Set<Int64>, open: [Int64]) {
-        let store = try SwitchboardStore(path: database)
+        let store = try SwitchboardStore(location: StoreLocation(database), archiveDirectory: TestDatabase.archiveDirectory(for: database))
         _ = try store.execute(.operatorCreate(name: "Ann", maxLoadLimit: 10_000, isActive: true))
         _ = try store.execute(.sourceCreate(name: "Telegram", identifier: "telegram"))
         _ = try store.execute(.sourceSetWeights(sourceId: 1, weights: [Weight(operatorId: 1, weight: 1)]))
@@ -36,7 +36,7 @@ import Testing
     }
 
     private func archivedIds(_ database: String) throws -> [Int64] {
-        try ArchiveReader.lines(in: SwitchboardStore.defaultArchiveDirectory(for: .file(path: database))).map {
+        try ArchiveReader.lines(in: archiveDirectory(of: database)).map {
             try JSONDecoder().decode(ArchivedRequest.self, from: Data($0.text.utf8)).detail.request.id
         }
     }

@@ -67,8 +67,8 @@ import Testing
         try await running.finish()
     }
 
-    /// kill -9 while requests wait toward their escalation: after the restart each is
-    /// escalated exactly once (by event id), none lost.
+    /// kill -9 while requests wait toward their escalation: after the restart (on PostgreSQL,
+    /// a standby's takeover) each is escalated exactly once (by event id), none lost.
     @Test func escalationsSurviveKillNineAndFireOnce() async throws {
         let prefix = uniquePrefix("esckill")
         let database = temporaryDatabase()
@@ -78,6 +78,7 @@ import Testing
             defer { client.close() }
             var service = try ServiceProcess(prefix: prefix, databasePath: database)
             guard try client.waitUntilAnswering(timeout: .seconds(30)) else { return ([:], service.output) }
+            let next = try NextWriter(prefix: prefix, database: database)
             let watcher = try EventWatcher(url: brokerURL, exchange: Topology(prefix: prefix).events)
             defer { watcher.close() }
             try client.ok("operator.create", ["name": "Off", "max_load_limit": 1, "is_active": false])
@@ -87,12 +88,13 @@ import Testing
             var created: [Timestamp] = []
             let stored = try watcher.collect(for: .seconds(30)) { $0.filter { $0.routingKey == "request.waiting" }.count == total }
             for event in stored { if let request = event.request { created.append(request.createdAt) } }
+            next.holdBack()
             service.kill9()
-            // Down until every deadline has passed.
+            // Nobody writes until every deadline has passed.
             let latest = Timestamp(milliseconds: (created.map(\.milliseconds).max() ?? 0) + 2_000)
             let downUntil = ContinuousClock.now + .seconds(10)
             while Timestamp.now() <= latest, ContinuousClock.now < downUntil { Thread.sleep(forTimeInterval: 0.05) }
-            service = try ServiceProcess(prefix: prefix, databasePath: database)
+            service = try next.takeOver()
             guard try client.waitUntilAnswering(timeout: .seconds(30)) else { return ([:], service.output) }
             let after = try watcher.collect(for: .seconds(20)) { events in
                 Set(events.filter { $0.routingKey == "request.escalated" }.compactMap(\.request?.id)).count == total

@@ -25,6 +25,7 @@ final class ServiceProcess: @unchecked Sendable {
         environment["SWITCHBOARD_BATCH_SIZE"] = "64"
         // Many services run side by side in the tests: each HTTP side takes a free port.
         environment["SWITCHBOARD_HTTP"] = "127.0.0.1:0"
+        environment["SWITCHBOARD_ARCHIVE_DIR"] = TestDatabase.archiveDirectory(for: databasePath)
         environment.merge(extra) { $1 }
         process.environment = environment
         let handle = try FileHandle(forWritingTo: log)

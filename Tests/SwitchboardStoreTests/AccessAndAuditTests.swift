@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -176,7 +177,7 @@ extension SwitchboardStore {
         }
     }
 
-    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own")) func theRowIsWrittenWithItsEffectOrNotAtAll() throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own")) func theRowIsWrittenWithItsEffectOrNotAtAll() throws {
         let path = temporaryDatabasePath()
         let store = try makeStore(path: path)
         // A batch whose transaction fails (an intake naming a closed database is not enough:

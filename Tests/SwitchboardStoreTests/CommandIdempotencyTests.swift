@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -53,7 +54,7 @@ import SwitchboardCore
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM processed_commands") } == 0)
     }
 
-    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own")) func anIdWhoseKeyCollidesWithAnotherIsStillANewCommand() throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own")) func anIdWhoseKeyCollidesWithAnotherIsStillANewCommand() throws {
         let store = try makeStore()
         // Another id with the same 64-bit key: the index finds its row, and the ids differ.
         try store.pool.write { db in
@@ -66,7 +67,7 @@ import SwitchboardCore
         #expect(try operatorNames(store) == ["Ada"])
     }
 
-    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own")) func aCommandAnsweredBeforeTheUpgradeIsAnsweredTheSameAfterIt() throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own")) func aCommandAnsweredBeforeTheUpgradeIsAnsweredTheSameAfterIt() throws {
         let path = temporaryDatabasePath()
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let firstReply = Array(#"{"ok":true,"result":{"id":7}}"#.utf8)

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import SwitchboardStore
 
-@Suite(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own")) struct DatabaseFilesTests {
+@Suite(.enabled(if: TestDatabase.isSQLite, "SQLite's own")) struct DatabaseFilesTests {
     func mode(_ path: String) throws -> Int {
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
     }

@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import GRDB
 import SwitchboardCore
 import Testing
@@ -59,7 +60,7 @@ import Testing
         #expect((90.0..<91.0).contains(status.oldestKeyAgeSeconds ?? -1), "\(String(describing: status.oldestKeyAgeSeconds))")
     }
 
-    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own")) func aRoundReadsTheOldestRowsThroughAnIndexNotEveryRowKept() throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own")) func aRoundReadsTheOldestRowsThroughAnIndexNotEveryRowKept() throws {
         let store = try makeStore()
         let plans = try store.readSQLite { db in
             try [

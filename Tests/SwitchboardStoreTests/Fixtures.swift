@@ -5,38 +5,18 @@ import Testing
 import SwitchboardCore
 @testable import SwitchboardStore
 
-/// Which database the store suite runs on: SQLite, or PostgreSQL (`scripts/postgres`) when
-/// `SWITCHBOARD_TEST_STORE=postgres`. `make test` runs the whole suite once on each.
-enum StoreUnderTest {
-    static let isPostgres = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_STORE"] == "postgres"
-    static let isSQLite = !isPostgres
-}
-
 /// A store on a fresh database, with a fixed random seed and a clock that ticks 1 ms per
 /// reading, so every run is reproducible. `path` reopens one made before (a file path, or
 /// under PostgreSQL a database URL).
 func makeStore(seed: UInt64 = 1, path: String? = nil, clock: Clock = Clock(), awayAfterMissed: Int = 3,
                access: AccessPolicy = .open) throws -> SwitchboardStore {
-    let location = StoreLocation(path ?? temporaryDatabasePath())
-    return try SwitchboardStore(location: location, random: SplitMix64(seed: seed), now: { clock.tick() },
-                                awayAfterMissed: awayAfterMissed, access: access, archiveDirectory: testArchiveDirectory(location))
+    let database = path ?? temporaryDatabasePath()
+    return try SwitchboardStore(location: StoreLocation(database), random: SplitMix64(seed: seed), now: { clock.tick() },
+                                awayAfterMissed: awayAfterMissed, access: access, archiveDirectory: TestDatabase.archiveDirectory(for: database))
 }
 
 /// A fresh SQLite file's path, or under PostgreSQL a fresh database's URL.
-func temporaryDatabasePath() -> String {
-    if StoreUnderTest.isPostgres {
-        do { return try LocalPostgres.freshDatabase("store") } catch { fatalError("no PostgreSQL for the store suite (scripts/postgres start): \(error)") }
-    }
-    return ScratchFolder.make("store").appendingPathComponent("db.sqlite").path
-}
-
-/// A database on a server has no folder beside it: each gets its own archive folder, the
-/// same each time it is reopened.
-func testArchiveDirectory(_ location: StoreLocation) -> String? {
-    guard case let .postgres(url) = location else { return nil }
-    let name = url.split(separator: "/").last.map { $0.split(separator: "?")[0] } ?? "default"
-    return ScratchFolder.root.appendingPathComponent("archive-\(name)").path
-}
+func temporaryDatabasePath() -> String { TestDatabase.fresh("store") }
 
 extension SwitchboardStore {
     /// The SQLite pool under the store, for tests of what only SQLite has.

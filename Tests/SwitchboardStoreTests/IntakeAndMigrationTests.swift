@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import Foundation
 import GRDB
 import Postgres
@@ -100,7 +101,7 @@ import SwitchboardCore
         #expect(PostgresSchema.migrations.map(\.name) == Schema.migrator.migrations)
     }
 
-    @Test(.enabled(if: StoreUnderTest.isPostgres, "PostgreSQL's own")) func anEmptyPostgresDatabaseMigratesOnceToTheLatestSchema() throws {
+    @Test(.enabled(if: TestDatabase.isPostgres, "PostgreSQL's own")) func anEmptyPostgresDatabaseMigratesOnceToTheLatestSchema() throws {
         let url = temporaryDatabasePath()
         _ = try makeStore(path: url)
         let connection = try PostgresConnection(url: url)
@@ -111,7 +112,7 @@ import SwitchboardCore
         #expect(try connection.execute("SELECT count(*) FROM schema_migrations").scalar == "\(Schema.migrator.migrations.count)")
     }
 
-    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own")) func anEmptyFileMigratesToTheLatestSchema() throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own")) func anEmptyFileMigratesToTheLatestSchema() throws {
         let store = try makeStore()
         let applied = try store.readSQLite { try Schema.migrator.appliedMigrations($0) }
         #expect(applied == ["v1-initial", "v2-counters-and-waiting-index", "v3-requests-status-check", "v4-processed-commands",
@@ -128,7 +129,7 @@ import SwitchboardCore
         #expect(fk == 1)
     }
 
-    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own")) func aFileFromTheFirstMigrationUpgradesWithItsData() throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own")) func aFileFromTheFirstMigrationUpgradesWithItsData() throws {
         let path = temporaryDatabasePath()
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         do {

@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -54,7 +55,7 @@ import SwitchboardCore
         #expect(missing.code == .notFound)
     }
 
-    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own"), arguments: [SwitchboardStore.nextInLine, SwitchboardStore.highestLevelBelow])
+    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own"), arguments: [SwitchboardStore.nextInLine, SwitchboardStore.highestLevelBelow])
     func theLineIsReadThroughItsIndexWithoutASort(_ query: String) throws {
         let store = try makeStore()
         let arguments: StatementArguments = query == SwitchboardStore.nextInLine ? [0, 0, 0] : [10]
@@ -145,7 +146,7 @@ import SwitchboardCore
         #expect(try world.request(request.id).priority == 9)
     }
 
-    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own")) func theNextDeadlineIsASeekInEachPartialIndex() throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own")) func theNextDeadlineIsASeekInEachPartialIndex() throws {
         let store = try makeStore()
         let plan = try store.readSQLite { db in
             try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + DeadlineWatch.earliestQuery, adapter: SuffixRowAdapter(fromIndex: 3))

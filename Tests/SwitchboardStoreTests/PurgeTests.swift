@@ -171,6 +171,22 @@ import Testing
         #expect(try Archive.lineCount(store.archive.directory) == 4)
     }
 
+    /// A standby on another machine with a folder of its own finds files shorter than the
+    /// database committed: it deletes nothing rather than leave a hole in the archive.
+    @Test func anArchiveFolderThatIsNotTheDatabasesOwnDeletesNothing() throws {
+        let (store, clock, closed, _) = try storeWithHistory(closed: 2, open: 0)
+        _ = try purge(store, before: try store.requestNow(closed[1]).closedAt!)
+        let file = store.archive.directory + "/" + ArchiveFiles.fileName(forDay: try store.requestNow(closed[1]).closedAt!)
+        try FileManager.default.removeItem(atPath: file)
+        do {
+            _ = try purge(store, before: clock.tick())
+            Issue.record("the purge wrote past a hole in the archive")
+        } catch let error as ArchiveError {
+            #expect(error.description.contains("SWITCHBOARD_ARCHIVE_DIR") && SwitchboardStore.isUnavailable(error), "\(error)")
+        }
+        #expect(try store.requestNow(closed[1]).status == .closed, "nothing deleted")
+    }
+
     @Test func aPurgeTakesAtMostABatchAndSaysHowManyRemain() throws {
         let (store, clock, _, _) = try storeWithHistory(closed: 3, open: 0)
         let purged = try store.purgeClosed(olderThan: .seconds(0), limit: 2)
@@ -218,7 +234,7 @@ extension SwitchboardStore {
         let folder = ScratchFolder.make("archive-blocked")
         let blocker = folder.appendingPathComponent("a-file").path
         #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
-        let location = StoreLocation(StoreUnderTest.isPostgres ? temporaryDatabasePath() : folder.appendingPathComponent("db.sqlite").path)
+        let location = StoreLocation(TestDatabase.isPostgres ? temporaryDatabasePath() : folder.appendingPathComponent("db.sqlite").path)
         let store = try SwitchboardStore(location: location, now: { clock.tick() }, archiveDirectory: blocker + "/archive")
         let source = try store.createSource("telegram")
         let ann = try store.createOperator("Ann", limit: 10)

@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -86,7 +87,7 @@ import SwitchboardCore
         #expect(future.code == .validationError && future.details.map(\.field) == ["since"])
     }
 
-    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own"), arguments: [
+    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own"), arguments: [
         (SwitchboardStore.serviceLevelQueries.requests, 1),
         (SwitchboardStore.serviceLevelQueries.offers, 2),
     ])

@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import GRDB
 import Testing
 @testable import SwitchboardStore
@@ -6,7 +7,7 @@ import Testing
 /// offers out: those counts must read the partial indexes, whose size is the line's, not
 /// scan an index of every request stored.
 @Suite struct StatisticsPlanTests {
-    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own"), arguments: [
+    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own"), arguments: [
         (SwitchboardStore.lineCountQueries.waiting, "requests_waiting"),
         (SwitchboardStore.lineCountQueries.offered, "requests_offer_deadline"),
     ])

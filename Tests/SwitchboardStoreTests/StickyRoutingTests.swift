@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -74,7 +75,7 @@ import SwitchboardCore
         #expect(events.first?.route == .weighted)
     }
 
-    @Test(.enabled(if: StoreUnderTest.isSQLite, "SQLite's own")) func theLatestRequestOfAUserIsOneIndexSeek() throws {
+    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own")) func theLatestRequestOfAUserIsOneIndexSeek() throws {
         let store = try makeStore()
         let plan = try store.readSQLite { db in
             try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SwitchboardStore.latestRequestOfUser, arguments: [1, 1],

@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import Foundation
 import Postgres
 import Testing
@@ -6,7 +7,7 @@ import SwitchboardCore
 
 /// One writer per PostgreSQL database, fenced by the database: the writer's lock lives and
 /// dies with its session.
-@Suite(.enabled(if: StoreUnderTest.isPostgres, "PostgreSQL's own")) struct WriterLockTests {
+@Suite(.enabled(if: TestDatabase.isPostgres, "PostgreSQL's own")) struct WriterLockTests {
     @Test func aSecondStoreIsRefusedNamingTheWriterUntilTheFirstCloses() throws {
         let url = temporaryDatabasePath()
         var first: SwitchboardStore? = try makeStore(path: url)
