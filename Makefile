@@ -50,6 +50,7 @@ bench-cluster: broker
 	.build/release/switchboard-bench --only cluster
 
 bench-store: setup
+	scripts/postgres start
 	$(SWIFT) run -c release store-bench
 
 # No Docker engine here: check the compose file's syntax and references only.

@@ -99,7 +99,7 @@ let package = Package(
             name: "amqp-bench", dependencies: ["AMQP"], path: "Benchmarks/amqp-bench", swiftSettings: strict),
         .executableTarget(
             name: "store-bench",
-            dependencies: ["SwitchboardCore", "SwitchboardStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SwitchboardCore", "SwitchboardStore", "BrokerTestSupport", "Postgres", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/store-bench",
             swiftSettings: strict
         ),

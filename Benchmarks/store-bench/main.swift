@@ -1,10 +1,13 @@
 // Requests distributed per second through the store, with the production durability
 // (WAL, synchronous=FULL) on a temporary file. Prints one line per batch size, and the cost
-// of a bare fsync'd SQLite commit on the same disk as the reference to read them against.
+// of a bare fsync'd SQLite commit on the same disk as the reference to read them against;
+// then the same intake on the local PostgreSQL beside SQLite, when `scripts/postgres` runs it.
 //
 //   swift run -c release store-bench [requests-per-size]
+import BrokerTestSupport
 import Foundation
 import GRDB
+import Postgres
 import SwitchboardCore
 import SwitchboardStore
 
@@ -19,8 +22,13 @@ func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
-func makeWorld(operators: Int) throws -> SwitchboardStore {
-    let store = try SwitchboardStore(path: temporaryPath("world"), random: SplitMix64(seed: 42))
+/// A fresh SQLite file, or a fresh database on the local PostgreSQL (`scripts/postgres`).
+func freshLocation(postgres: Bool) throws -> StoreLocation {
+    postgres ? .postgres(url: try LocalPostgres.freshDatabase("store_bench")) : .file(path: temporaryPath("world"))
+}
+
+func makeWorld(operators: Int, postgres: Bool = false) throws -> SwitchboardStore {
+    let store = try SwitchboardStore(location: try freshLocation(postgres: postgres), random: SplitMix64(seed: 42))
     var setup: [WorkItem] = (0..<operators).map { .command(.operatorCreate(name: "Operator \($0)", maxLoadLimit: 10_000, isActive: true)) }
     setup += ["telegram", "email", "phone"].map { .command(.sourceCreate(name: $0.capitalized, identifier: $0)) }
     setup += (1...3).map { source in
@@ -33,8 +41,8 @@ func makeWorld(operators: Int) throws -> SwitchboardStore {
 }
 
 /// Intake throughput in requests/s for one batch size.
-func intakeRate(batch: Int, total: Int, operators: Int = operatorCount) throws -> Double {
-    let store = try makeWorld(operators: operators)
+func intakeRate(batch: Int, total: Int, operators: Int = operatorCount, postgres: Bool = false) throws -> Double {
+    let store = try makeWorld(operators: operators, postgres: postgres)
     let sources = ["telegram", "email", "phone"]
     let clock = ContinuousClock()
     let elapsed = try clock.measure {
@@ -71,6 +79,23 @@ for batch in [1, 16, 64, 256] {
     let rate = try intakeRate(batch: batch, total: total)
     print(String(format: "intake batch %4d: %9.0f requests/s  (%.1fx the fsync'd commit rate; %d requests, %d operators)",
                  batch, rate, rate / reference, total, operatorCount))
+}
+// The same intake on PostgreSQL (synchronous_commit on), when the local server runs, with a
+// round trip's cost (`SELECT 1`) as the reference: a store on a server pays one per answer.
+if LocalPostgres.isRunning {
+    let session = try PostgresConnection(url: try LocalPostgres.freshDatabase("store_bench"))
+    let trips = 5_000
+    let tripTime = try ContinuousClock().measure { for _ in 0..<trips { _ = try session.execute("SELECT 1") } }
+    print(String(format: "reference: one round trip to PostgreSQL on loopback: %.1f µs", seconds(tripTime) / Double(trips) * 1e6))
+    for batch in [1, 64, 256] {
+        let total = batch == 1 ? min(requestsPerSize, 3_000) : requestsPerSize
+        let sqlite = try intakeRate(batch: batch, total: total)
+        let postgres = try intakeRate(batch: batch, total: total, postgres: true)
+        print(String(format: "intake batch %4d on PostgreSQL: %9.0f requests/s  (%.2f of SQLite's %.0f, measured next to it)",
+                     batch, postgres, postgres / sqlite, sqlite))
+    }
+} else {
+    print("PostgreSQL: not running (scripts/postgres start), skipped")
 }
 let many = try intakeRate(batch: 64, total: requestsPerSize, operators: 1_000)
 print(String(format: "intake batch   64 with 1,000 weighted operators: %9.0f requests/s", many))

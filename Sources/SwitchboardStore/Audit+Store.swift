@@ -7,7 +7,7 @@ extension SwitchboardStore {
     func recordAudit(_ name: String?, _ outcome: Result<CommandResult, CommandError>, messageId: String?, sender: CommandSender?,
                      _ db: any SQLDatabase) throws {
         let args = sender?.args.map { String(decoding: $0.withCredentialsHidden().jsonBytes(), as: UTF8.self) } ?? "null"
-        try db.execute(sql: """
+        try db.write(sql: """
             INSERT INTO audit (at, "user", command, args, outcome, message_id) VALUES (?, ?, ?, ?, ?, ?)
             """, arguments: [now().milliseconds, sender?.user, name ?? "", args, outcome.code, messageId])
     }

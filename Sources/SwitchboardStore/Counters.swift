@@ -16,17 +16,17 @@ struct PendingCounters {
             let update = """
                 UPDATE operators SET current_load = current_load + ?, request_count = request_count + ? WHERE id = ?
                 """
-            for (id, delta) in operatorLoad { try db.execute(sql: update, arguments: [delta, delta, id]) }
+            for (id, delta) in operatorLoad { try db.write(sql: update, arguments: [delta, delta, id]) }
             operatorLoad.removeAll(keepingCapacity: true)
         }
         if !operatorOffers.isEmpty {
             let update = "UPDATE operators SET current_load = current_load + ? WHERE id = ?"
-            for (id, delta) in operatorOffers { try db.execute(sql: update, arguments: [delta, id]) }
+            for (id, delta) in operatorOffers { try db.write(sql: update, arguments: [delta, id]) }
             operatorOffers.removeAll(keepingCapacity: true)
         }
         if !sourceRequests.isEmpty {
             let update = "UPDATE sources SET request_count = request_count + ? WHERE id = ?"
-            for (id, delta) in sourceRequests { try db.execute(sql: update, arguments: [delta, id]) }
+            for (id, delta) in sourceRequests { try db.write(sql: update, arguments: [delta, id]) }
             sourceRequests.removeAll(keepingCapacity: true)
         }
     }

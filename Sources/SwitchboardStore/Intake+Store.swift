@@ -4,9 +4,7 @@ extension SwitchboardStore {
     /// Stores one intake message: dedupe by message id, find or create the user, pick an
     /// operator, insert the request, bump the counters, write its event.
     func intake(_ message: IntakeMessage, messageId: String?, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws -> IntakeOutcome {
-        if let messageId, let existing = try Int64.fetchOne(
-            db, sql: "SELECT request_id FROM processed_messages WHERE message_id = ?", arguments: [messageId])
-        {
+        if let messageId, let existing = try requestMade(by: messageId, db) {
             figures.countIntake(source: try routingTable(db).resolve(message.source)?.1 ?? "unknown", outcome: "duplicate")
             return .duplicate(requestId: existing)
         }
@@ -30,15 +28,16 @@ extension SwitchboardStore {
         let offerExpiresAt = offerSeconds > 0 ? Timestamp(milliseconds: time.milliseconds + Int64(offerSeconds) * 1000) : nil
         let maxWait = Int64(source?.maxWaitSeconds ?? 0)
         let escalateAt = maxWait > 0 ? time.milliseconds + maxWait * 1000 : nil
-        let requestId = try Int64.fetchOne(db, sql: """
-            INSERT INTO requests (user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at,
+        let requestId = try lookups.requestIds.next(wanting: lookups.expectedRequests, db)
+        try db.write(sql: """
+            INSERT INTO requests (id, user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at,
                                   offer_expires_at, priority, route, escalate_at, writer_epoch)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [
-                user.id, sourceId, operatorId, message.message, status.rawValue, messageId, time.milliseconds,
+                requestId, user.id, sourceId, operatorId, message.message, status.rawValue, messageId, time.milliseconds,
                 status == .assigned ? time.milliseconds : nil, offerExpiresAt?.milliseconds, message.priority,
                 choice?.route.rawValue, escalateAt, writerEpoch,
-            ])!
+            ])
         if status == .waiting, let escalateAt { deadlines.note(dueAt: escalateAt) }
         let request = Request(
             id: requestId, userId: user.id, sourceId: sourceId, operatorId: operatorId, message: message.message,
@@ -57,8 +56,9 @@ extension SwitchboardStore {
             operatorName = routing?.name(of: operatorId)
         }
         if let messageId {
-            try db.execute(sql: "INSERT INTO processed_messages (message_id, request_id, processed_at) VALUES (?, ?, ?)",
-                           arguments: [messageId, request.id, time.milliseconds])
+            try db.write(sql: "INSERT INTO processed_messages (message_id, request_id, processed_at) VALUES (?, ?, ?)",
+                         arguments: [messageId, request.id, time.milliseconds])
+            lookups.noteRequest(request.id, madeBy: messageId)
         }
         let event: EventName = switch status {
         case .offered: .requestOffered
@@ -76,16 +76,26 @@ extension SwitchboardStore {
         }
     }
 
+    /// The request an intake message id made before, if it did: from the batch's lookups,
+    /// or asked when the batch did not look it up.
+    private func requestMade(by messageId: String, _ db: any SQLDatabase) throws -> Int64? {
+        if let looked = lookups.request(madeBy: messageId) { return looked }
+        return try Int64.fetchOne(db, sql: "SELECT request_id FROM processed_messages WHERE message_id = ?", arguments: [messageId])
+    }
+
     /// The user's id, and whether this request is their first (so has no earlier one).
     private func findOrCreateUser(_ identifier: String, _ db: any SQLDatabase) throws -> (id: Int64, isNew: Bool) {
         if let cached = userIds[identifier] { return (cached, false) }
         let id: Int64
         let isNew: Bool
-        if let found = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE identifier = ?", arguments: [identifier]) {
+        if !lookups.isAbsent(identifier),
+           let found = try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE identifier = ?", arguments: [identifier]) {
             (id, isNew) = (found, false)
         } else {
-            let made = try Int64.fetchOne(
-                db, sql: "INSERT INTO users (identifier, created_at) VALUES (?, ?) RETURNING id", arguments: [identifier, now().milliseconds])!
+            let made = try lookups.userIds.next(wanting: lookups.absentUserCount, db)
+            try db.write(sql: "INSERT INTO users (id, identifier, created_at) VALUES (?, ?, ?)",
+                         arguments: [made, identifier, now().milliseconds])
+            lookups.noteUserMade(identifier)
             (id, isNew) = (made, true)
         }
         if userIds.count >= Self.userCacheLimit { userIds.removeAll(keepingCapacity: true) }

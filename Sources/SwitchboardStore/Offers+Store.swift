@@ -24,7 +24,7 @@ extension SwitchboardStore {
 
     /// Writes the offer's history row (the current round is the request's) and notes its deadline.
     func recordOffer(_ requestId: Int64, to operatorId: Int64, expiresAt: Int64, _ db: any SQLDatabase) throws {
-        try db.execute(sql: """
+        try db.write(sql: """
             INSERT INTO offers (request_id, round, operator_id, offered_at, expires_at)
             SELECT id, offer_round, ?, ?, ? FROM requests WHERE id = ?
             """, arguments: [operatorId, now().milliseconds, expiresAt, requestId])

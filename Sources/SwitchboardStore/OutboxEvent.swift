@@ -68,13 +68,13 @@ extension SwitchboardStore {
         guard !settlement.isEmpty else { return }
         let now = Timestamp.now()
         for event in settlement.setAside {
-            try db.execute(sql: """
+            try db.write(sql: """
                 INSERT INTO events_set_aside (event_id, routing_key, correlation_id, body, set_aside_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (event_id) DO NOTHING
                 """, arguments: [event.eventId, event.routingKey, event.correlationId, event.body, now.milliseconds])
         }
         for id in Set(settlement.settledRows) {
-            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id])
+            try db.write(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id])
         }
     }
 

@@ -103,6 +103,8 @@ public final class SwitchboardStore {
     /// Users seen lately, by identifier. Users are only ever created by intake, so an entry
     /// stays right unless its transaction fails, and then the whole cache goes.
     var userIds: [String: Int64] = [:]
+    /// What the batch being written looked up for its intake, up front.
+    var lookups = IntakeLookups()
     /// Where purged requests are archived.
     let archive: ArchiveFiles
     /// The figures of the transaction being written (moved into its ``Applied``).
@@ -175,6 +177,8 @@ public final class SwitchboardStore {
             // Deadlines that passed before the batch are handled before it: an accept in the
             // batch finds an offer whose time is up already expired, as the operator's clock says.
             try handleDueDeadlines(db, events: &applied.events)
+            lookups = try IntakeLookups(items, known: &userIds, db)
+            defer { lookups = IntakeLookups() }
             applied.results.reserveCapacity(items.count)
             for item in items {
                 switch item {
@@ -225,7 +229,7 @@ public final class SwitchboardStore {
         }
         if isChange || refusal != nil { try recordAudit(name, outcome, messageId: messageId, sender: sender, db) }
         if let kept {
-            try db.execute(sql: "INSERT INTO processed_commands (message_key, message_id, reply, processed_at) VALUES (?, ?, ?, ?)",
+            try db.write(sql: "INSERT INTO processed_commands (message_key, message_id, reply, processed_at) VALUES (?, ?, ?, ?)",
                            arguments: [kept.key, kept.id, Reply(outcome).jsonBytes(), now().milliseconds])
         }
         return .command(outcome)

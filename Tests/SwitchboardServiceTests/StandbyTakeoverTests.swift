@@ -17,10 +17,7 @@ struct StandbyTakeoverTests {
     static let ready = "[SwitchboardService] ready"
 
     @Test func killingTheActiveInstanceTwiceMidStreamHandsOverWithNothingLostOrDoubled() async throws {
-        try await DedicatedThread.run {
-            let database = try LocalPostgres.freshDatabase("ha_kill")
-            let scenario = try ClusterScenario(label: "ha-kill", database: database)
-            defer { scenario.finish() }
+        try await Self.onPostgres("ha-kill") { scenario, database in
             let standbys = try (0..<2).map { _ in try Self.standby(for: scenario, database: database) }
             defer { standbys.forEach { _ = $0.terminate(timeout: .seconds(10)) } }
             var alive = [scenario.service] + standbys
@@ -41,10 +38,7 @@ struct StandbyTakeoverTests {
     }
 
     @Test func aStoppedActiveInstanceKeepsTheLockUntilItsSessionIsEndedThenAStandbyTakesOver() async throws {
-        try await DedicatedThread.run {
-            let database = try LocalPostgres.freshDatabase("ha_stop")
-            let scenario = try ClusterScenario(label: "ha-stop", database: database)
-            defer { scenario.finish() }
+        try await Self.onPostgres("ha-stop") { scenario, database in
             let standby = try Self.standby(for: scenario, database: database)
             defer { _ = standby.terminate(timeout: .seconds(10)) }
             let admin = try PostgresConnection(url: database)
@@ -70,10 +64,7 @@ struct StandbyTakeoverTests {
     }
 
     @Test func restartingPostgresMidStreamLosesNothing() async throws {
-        try await DedicatedThread.run {
-            let database = try LocalPostgres.freshDatabase("ha_restart")
-            let scenario = try ClusterScenario(label: "ha-restart", database: database)
-            defer { scenario.finish() }
+        try await Self.onPostgres("ha-restart") { scenario, _ in
             let sent = try scenario.stream {
                 // Through system(3), as Cluster's scripts: Foundation's Process never saw a
                 // script end once it had started a server in the background.
@@ -89,11 +80,30 @@ struct StandbyTakeoverTests {
         }
     }
 
-    /// Another instance on the scenario's prefix and database, once it says it stands by.
+    /// A cluster scenario on a fresh PostgreSQL database, finished when `body` returns.
+    static func onPostgres(_ label: String, _ body: @escaping @Sendable (ClusterScenario, String) throws -> Void) async throws {
+        try await DedicatedThread.run {
+            let database = try LocalPostgres.freshDatabase(label.replacingOccurrences(of: "-", with: "_"))
+            let scenario = try ClusterScenario(label: label, database: database)
+            defer { scenario.finish() }
+            try body(scenario, database)
+        }
+    }
+
+    /// Another instance on the scenario's prefix and database, once it says it stands by, in
+    /// its log and on its readiness probe.
     static func standby(for scenario: ClusterScenario, database: String) throws -> ServiceProcess {
         let process = try ServiceProcess(prefix: scenario.prefix, databasePath: database,
                                          environment: ["SWITCHBOARD_AMQP_URL": Cluster.brokers.unredacted])
         #expect(process.waitForOutput(containing: "standing by", timeout: .seconds(30)), "\(process.output)")
+        let port = try #require(process.httpPort(), "\(process.output)")
+        let deadline = ContinuousClock.now + .seconds(10)
+        var ready = try RawHTTP(port: port).get("/readyz")
+        while !ready.body.contains(#""role":"standby""#), ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.05)  // poll interval, bounded by the deadline
+            ready = try RawHTTP(port: port).get("/readyz")
+        }
+        #expect(ready.status == 503 && ready.body.contains(#""role":"standby""#), "\(ready.body)")
         return process
     }
 

@@ -30,38 +30,70 @@ final class PostgresDatabase: SQLDatabase {
         return result.rows.first.map { Self.row($0, types: result.columnTypes) }
     }
 
+    func write(sql: String, arguments: SQLArguments) throws {
+        pending.append((statement(sql), arguments.values.map(Self.parameter)))
+    }
+
+    /// From the key's own sequence: numbers reserved and not used are skipped, as after any
+    /// rolled-back insert.
+    func reserveIds(in table: String, count: Int) throws -> [Int64] {
+        try fetchAll(sql: "SELECT nextval(pg_get_serial_sequence('\(table)', 'id')) FROM generate_series(1, ?)", arguments: [count])
+            .map { $0[0] as Int64 }
+    }
+
     func inSavepoint(_ body: () throws -> Bool) throws {
         savepointDepth += 1
         defer { savepointDepth -= 1 }
         let name = "store_\(savepointDepth)"
-        try connection.executeScript("SAVEPOINT \(name)")
+        pending.append(("SAVEPOINT \(name)", []))
         let keep: Bool
         do {
             keep = try body()
         } catch {
-            // On a lost session this fails too, and the error that says so is the one thrown.
-            try? connection.executeScript("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)")
+            // Sent with what comes next: a failed statement has thrown already, and the
+            // undo needs no answer of its own.
+            pending.append(("ROLLBACK TO SAVEPOINT \(name)", []))
+            pending.append(("RELEASE SAVEPOINT \(name)", []))
             throw error
         }
-        try connection.executeScript(keep ? "RELEASE SAVEPOINT \(name)" : "ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)")
+        if !keep { pending.append(("ROLLBACK TO SAVEPOINT \(name)", [])) }
+        pending.append(("RELEASE SAVEPOINT \(name)", []))
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    /// BEGIN, savepoints and ``write(sql:arguments:)`` wait for the next statement that needs
+    /// an answer, and COMMIT takes what is left: a batch costs a round trip per answer read,
+    /// and one more.
     func transaction<T>(_ body: (PostgresDatabase) throws -> T) throws -> T {
-        try connection.executeScript("BEGIN")
+        pending.append(("BEGIN", []))
         let result: T
         do {
             result = try body(self)
+            pending.append(("COMMIT", []))
+            try flush()
         } catch {
+            pending.removeAll()
             try? connection.executeScript("ROLLBACK")
             throw error
         }
-        try connection.executeScript("COMMIT")
         return result
     }
 
+    /// Statements sent but not yet answered, in order, with the SQL that PostgreSQL reads.
+    private var pending: [(sql: String, parameters: [PostgresParameter])] = []
+
+    private func flush() throws(PostgresError) {
+        guard !pending.isEmpty else { return }
+        defer { pending.removeAll(keepingCapacity: true) }
+        _ = try connection.pipeline(pending)
+    }
+
+    /// One statement, with whatever is pending sent ahead of it in the same round trip.
     private func run(_ sql: String, _ arguments: SQLArguments) throws(PostgresError) -> PostgresResult {
-        try connection.execute(statement(sql), arguments.values.map(Self.parameter))
+        guard !pending.isEmpty else { return try connection.execute(statement(sql), arguments.values.map(Self.parameter)) }
+        pending.append((statement(sql), arguments.values.map(Self.parameter)))
+        defer { pending.removeAll(keepingCapacity: true) }
+        return try connection.pipeline(pending).last!
     }
 
     private func statement(_ sql: String) -> String {

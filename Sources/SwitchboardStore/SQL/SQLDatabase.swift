@@ -11,9 +11,20 @@ public protocol SQLDatabase: AnyObject {
     func fetchOne(sql: String, arguments: SQLArguments) throws -> SQLRow?
     /// Runs `body` in a savepoint: kept when it returns true, undone when it returns false or throws.
     func inSavepoint(_ body: () throws -> Bool) throws
+    /// Runs a statement whose outcome nobody reads, inside a transaction. A database on a
+    /// server may send it with the next statement that needs an answer, or with the commit,
+    /// saving a round trip: should it fail, that later call throws, and the transaction
+    /// fails with it. For writes that cannot fail but with the database itself.
+    func write(sql: String, arguments: SQLArguments) throws
+    /// Reserves the next `count` ids of `table`'s key for rows this transaction inserts with
+    /// their ids given (the writer is alone, so nobody else takes them meanwhile).
+    func reserveIds(in table: String, count: Int) throws -> [Int64]
 }
 
 extension SQLDatabase {
+    /// At once, where a round trip costs nothing (SQLite, in the process).
+    public func write(sql: String, arguments: SQLArguments) throws { try execute(sql: sql, arguments: arguments) }
+
     @discardableResult
     public func execute(sql: String) throws -> Int { try execute(sql: sql, arguments: []) }
 

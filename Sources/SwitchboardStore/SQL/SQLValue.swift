@@ -72,6 +72,8 @@ public struct SQLArguments: Sendable, Equatable, ExpressibleByArrayLiteral {
         values = elements.map { $0?.sqlValue ?? .null }
     }
 
+    public init(_ values: [SQLValue]) { self.values = values }
+
     public static func += (arguments: inout SQLArguments, more: SQLArguments) {
         arguments.values += more.values
     }

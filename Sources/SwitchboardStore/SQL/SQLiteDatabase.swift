@@ -44,6 +44,15 @@ final class SQLiteDatabase: SQLDatabase {
         return Self.row(of: statement)
     }
 
+    /// After the highest id ever given (AUTOINCREMENT's `sqlite_sequence`, or the largest
+    /// stored): inserting them moves both on, so the next reservation starts after them.
+    func reserveIds(in table: String, count: Int) throws -> [Int64] {
+        let last: Int64 = try fetchOne(sql: """
+            SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), coalesce((SELECT max(id) FROM \(table)), 0))
+            """, arguments: [table])?[0] ?? 0
+        return Array(last + 1...last + Int64(count))
+    }
+
     func inSavepoint(_ body: () throws -> Bool) throws {
         try grdb.inSavepoint { try body() ? .commit : .rollback }
     }
