@@ -18,16 +18,19 @@ run: broker build
 	.build/release/switchboard
 
 # ClusterTests, which stop and restart brokers, do it on a three-node loopback cluster beside
-# the shared broker (scripts/broker cluster), so every suite runs at once. The PostgreSQL
-# tests use a local server on 127.0.0.1:5433 (scripts/postgres). The store and service
-# suites run again on PostgreSQL; the standby tests run last and alone, since one restarts
-# that server.
+# the shared broker (scripts/broker cluster). The PostgreSQL tests use a local server on
+# 127.0.0.1:5433 (scripts/postgres). The store and service suites run again on PostgreSQL.
+# The cluster tests and then the standby tests run last, each on their own: both stop nodes
+# of the one cluster, one restarts the PostgreSQL server, and with every suite at once on
+# two cores a quorum queue's leader election outlasted the 17.6 s that the service retries
+# a refused event.
 test: broker compose-check
 	scripts/broker cluster start
 	scripts/postgres start
 	$(SWIFT) build --build-tests
-	SWIFT=$(SWIFT) scripts/test-run
-	SWITCHBOARD_TEST_STORE=postgres SWIFT=$(SWIFT) scripts/test-run --filter 'SwitchboardStoreTests|SwitchboardServiceTests'
+	SWIFT=$(SWIFT) scripts/test-run --skip ClusterTests
+	SWITCHBOARD_TEST_STORE=postgres SWIFT=$(SWIFT) scripts/test-run --filter 'SwitchboardStoreTests|SwitchboardServiceTests' --skip ClusterTests
+	SWIFT=$(SWIFT) scripts/test-run --filter ClusterTests
 	SWITCHBOARD_TEST_HA=1 SWIFT=$(SWIFT) scripts/test-run --filter StandbyTakeoverTests
 
 broker-stop:
