@@ -121,11 +121,13 @@ extension ControlClient {
         return found
     }
 
-    func allRequests(status: String? = nil) throws -> [JSONValue] {
+    /// Every request, a page at a time. `pageSize`: smaller for long messages, whose page of
+    /// 1,000 would make a reply of megabytes.
+    func allRequests(status: String? = nil, pageSize: Int = 1_000) throws -> [JSONValue] {
         var all: [JSONValue] = []
         var after: Int64 = 0
-        for _ in 0..<10_000 {  // pages of 1,000: enough for any test here
-            var args: [String: JSONValue] = ["limit": .integer(1_000), "after_id": .integer(after)]
+        for _ in 0..<10_000 {  // enough pages for any test here
+            var args: [String: JSONValue] = ["limit": .integer(Int64(pageSize)), "after_id": .integer(after)]
             if let status { args["status"] = .string(status) }
             if after == 0 { args["after_id"] = nil }
             guard case let .array(page) = try ok("request.list", args), let last = page.last else { break }
