@@ -19,7 +19,9 @@ run: broker build
 
 # ClusterTests, which stop and restart brokers, do it on a three-node loopback cluster beside
 # the shared broker (scripts/broker cluster). The PostgreSQL tests use a local server on
-# 127.0.0.1:5433 (scripts/postgres). The store and service suites run again on PostgreSQL.
+# 127.0.0.1:5433 (scripts/postgres). The store and service suites run again on PostgreSQL,
+# one after the other: together, with a server's work beside every test, they kept the
+# writer from an offer's deadline for 268 ms, past the 250 ms the offers test allows.
 # The cluster tests and then the standby tests run last, each on their own: both stop nodes
 # of the one cluster, one restarts the PostgreSQL server, and with every suite at once on
 # two cores a quorum queue's leader election outlasted the 17.6 s that the service retries
@@ -29,7 +31,8 @@ test: broker compose-check
 	scripts/postgres start
 	$(SWIFT) build --build-tests
 	SWIFT=$(SWIFT) scripts/test-run --skip ClusterTests
-	SWITCHBOARD_TEST_STORE=postgres SWIFT=$(SWIFT) scripts/test-run --filter 'SwitchboardStoreTests|SwitchboardServiceTests' --skip ClusterTests
+	SWITCHBOARD_TEST_STORE=postgres SWIFT=$(SWIFT) scripts/test-run --filter SwitchboardStoreTests
+	SWITCHBOARD_TEST_STORE=postgres SWIFT=$(SWIFT) scripts/test-run --filter SwitchboardServiceTests --skip ClusterTests
 	SWIFT=$(SWIFT) scripts/test-run --filter ClusterTests
 	SWITCHBOARD_TEST_HA=1 SWIFT=$(SWIFT) scripts/test-run --filter StandbyTakeoverTests
 
