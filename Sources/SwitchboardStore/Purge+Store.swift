@@ -9,28 +9,28 @@ extension SwitchboardStore {
     /// count as written only if it does (``ArchiveFiles``). Counts drop with the rows
     /// (`stats.*` count what is stored); the lifetime total of purged requests rises.
     func purgeClosed(before cutoff: Timestamp, limit: Int, _ db: any SQLDatabase) throws -> (purged: Int, files: [String]) {
+        let chosen = """
+            SELECT id FROM requests INDEXED BY requests_closed WHERE status = 'closed' AND closed_at < ? ORDER BY closed_at LIMIT ?
+            """
         let rows = try SQLRow.fetchAll(
-            db, sql: """
-                \(Records.detailSelect)
-                WHERE r.id IN (SELECT id FROM requests INDEXED BY requests_closed
-                               WHERE status = 'closed' AND closed_at < ? ORDER BY closed_at LIMIT ?)
-                ORDER BY r.closed_at, r.id
-                """, arguments: [cutoff.milliseconds, limit])
+            db, sql: "\(Records.detailSelect) WHERE r.id IN (\(chosen)) ORDER BY r.closed_at, r.id", arguments: [cutoff.milliseconds, limit])
         guard !rows.isEmpty else { return (0, []) }
+        // Every chosen request's offers in one statement: one a request cost a round trip
+        // each on PostgreSQL, and a purge of 2,000 outlasted a command's 5 s there.
+        var offersByRequest: [Int64: [OfferRecord]] = [:]
+        try db.forEachRow(sql: """
+            SELECT request_id, operator_id, offered_at, expires_at, outcome, ended_at FROM offers
+            WHERE request_id IN (\(chosen)) ORDER BY request_id, offered_at, round
+            """, arguments: [cutoff.milliseconds, limit]) { row in
+            offersByRequest[row[0], default: []].append(OfferRecord(
+                operatorId: row[1], offeredAt: Timestamp(milliseconds: row[2]), expiresAt: Timestamp(milliseconds: row[3]),
+                outcome: row[4], endedAt: Timestamp(row[5] as Int64?)))
+        }
         let archivedAt = now()
         var files: [String: [UInt8]] = [:]
-        let offers = """
-            SELECT operator_id, offered_at, expires_at, outcome, ended_at FROM offers WHERE request_id = ? ORDER BY offered_at, round
-            """
         let details = rows.map(Records.makeDetail)
         for detail in details {
-            let line = ArchivedRequest(
-                detail: detail,
-                offers: try SQLRow.fetchAll(db, sql: offers, arguments: [detail.request.id]).map {
-                    OfferRecord(operatorId: $0[0], offeredAt: Timestamp(milliseconds: $0[1]), expiresAt: Timestamp(milliseconds: $0[2]),
-                                outcome: $0[3], endedAt: Timestamp($0[4] as Int64?))
-                },
-                archivedAt: archivedAt)
+            let line = ArchivedRequest(detail: detail, offers: offersByRequest[detail.request.id] ?? [], archivedAt: archivedAt)
             let name = ArchiveFiles.fileName(forDay: detail.request.closedAt ?? archivedAt)
             files[name, default: []] += try JSON.encoder.encode(line) + [UInt8(ascii: "\n")]
         }
@@ -46,24 +46,24 @@ extension SwitchboardStore {
         var bySource: [Int64: Int] = [:]
         let deleteRequest = "DELETE FROM requests WHERE id = ?"
         for detail in details {
-            try db.execute(sql: deleteRequest, arguments: [detail.request.id])
+            try db.write(sql: deleteRequest, arguments: [detail.request.id])
             if let operatorId = detail.request.operatorId { byOperator[operatorId, default: 0] += 1 }
             bySource[detail.request.sourceId, default: 0] += 1
         }
         for (id, count) in byOperator {
-            try db.execute(sql: "UPDATE operators SET request_count = request_count - ? WHERE id = ?", arguments: [count, id])
+            try db.write(sql: "UPDATE operators SET request_count = request_count - ? WHERE id = ?", arguments: [count, id])
         }
         for (id, count) in bySource {
-            try db.execute(sql: "UPDATE sources SET request_count = request_count - ? WHERE id = ?", arguments: [count, id])
+            try db.write(sql: "UPDATE sources SET request_count = request_count - ? WHERE id = ?", arguments: [count, id])
         }
         for user in Set(details.map(\.user.id)) {
-            try db.execute(sql: """
+            try db.write(sql: """
                 DELETE FROM users WHERE id = ? AND NOT EXISTS (SELECT 1 FROM requests INDEXED BY requests_user WHERE user_id = ?)
                 """, arguments: [user, user])
         }
         // The cache must not hand intake an id just deleted; it refills from the table.
         userIds.removeAll(keepingCapacity: true)
-        try db.execute(sql: """
+        try db.write(sql: """
             INSERT INTO lifetime_totals (name, value) VALUES ('requests_purged', ?)
             ON CONFLICT (name) DO UPDATE SET value = lifetime_totals.value + excluded.value
             """, arguments: [details.count])
