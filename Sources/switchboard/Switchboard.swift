@@ -19,7 +19,7 @@ struct Switchboard: AsyncParsableCommand {
             """)
 
     @Option(name: .long, help: "Broker URL, or a cluster's nodes comma-separated (SWITCHBOARD_AMQP_URL).") var amqpURL: String?
-    @Option(name: .long, help: "SQLite database file (SWITCHBOARD_DB).") var db: String?
+    @Option(name: .long, help: "SQLite database file, or a postgres:// URL (SWITCHBOARD_DB).") var db: String?
     @Option(name: .long, help: "Queue and exchange name prefix (SWITCHBOARD_PREFIX).") var prefix: String?
     @Option(name: .long, help: "quorum or classic (SWITCHBOARD_QUEUE_TYPE).") var queueType: String?
     @Option(name: .long, help: "Most deliveries in one transaction (SWITCHBOARD_BATCH_SIZE).") var batchSize: Int?
