@@ -84,12 +84,15 @@ final class PostgresBackend: StoreBackend {
     }
 
     /// The session holding the writer's lock on this database (advisory locks are per
-    /// database: another database's writer holds one with the same key), and how long it has waited on its client
-    /// (an `active` session is the server's own work, never taken for hung).
+    /// database: another database's writer holds one with the same key), and how long it has
+    /// waited on its client: since its state last changed, while it reads from the client.
+    /// That covers a writer stopped in the middle of a pipeline, whose session stays `active`
+    /// with part of the pipeline read; a session busy with the server's own work is never
+    /// taken for hung.
     private static func holder(_ connection: PostgresConnection) throws -> Holder? {
         let rows = try connection.execute("""
             SELECT a.pid, a.application_name,
-                   CASE WHEN a.state IN ('idle', 'idle in transaction')
+                   CASE WHEN a.wait_event_type = 'Client' AND a.wait_event = 'ClientRead'
                         THEN EXTRACT(EPOCH FROM clock_timestamp() - a.state_change)::float8 ELSE 0 END
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1 AND l.objsubid = 1
