@@ -182,12 +182,15 @@ struct Bench: ParsableCommand {
             let contenders: [Contender] = [contender("sqlite", sqlite), contender("postgres", postgres), ("durable router", durableRouter.queue, durableRouter.output)]
             print("\nPostgreSQL (synchronous_commit on) beside SQLite, \(requests) requests at max rate (fastest of 3, in turns):")
             let best = try fastestInTurns(contenders)
-            for c in contenders { print("  \(c.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(best[c.name]!.summary)") }
+            func show(_ results: [String: RunResult]) {
+                for c in contenders { print("  \(c.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(results[c.name]!.summary)") }
+            }
+            show(best)
             ratioLine("postgres / sqlite throughput", best["postgres"]!.perSecond / best["sqlite"]!.perSecond, target: ">= 0.5")
             ratioLine("postgres / durable-router throughput", best["postgres"]!.perSecond / best["durable router"]!.perSecond, target: "reference")
             print("Paced at \(Int(rate))/s, \(pacedRequests) requests each in 10 alternating blocks:")
             let paced = try pacedInTurns(contenders)
-            for c in contenders { print("  \(c.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(paced[c.name]!.summary)") }
+            show(paced)
             ratioLine("postgres p99 / sqlite p99", paced["postgres"]!.percentile(99) / paced["sqlite"]!.percentile(99), target: "reference")
             ratioLine("postgres p99 / durable-router p99", paced["postgres"]!.percentile(99) / paced["durable router"]!.percentile(99),
                       target: "reference")
@@ -198,11 +201,13 @@ struct Bench: ParsableCommand {
                                                    answering: false)
                 let deadline = ContinuousClock.now + .seconds(30)
                 while !standby.says(role: "standby"), ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+                // The standby is the one to stop at the end from here on, even if the measure fails.
+                let active = postgres
+                postgres = standby
                 let killed = ContinuousClock.now
-                postgres.kill9()
+                active.kill9()
                 _ = try measure("takeover", queue: postgres.topology.requests, exchange: postgres.topology.events, count: 1, rate: nil)
                 seconds.append((ContinuousClock.now - killed) / .seconds(1))
-                postgres = standby
             }
             seconds.sort()
             print(String(format: "  median %.2f s, max %.2f s   (target: within 5 s)", (seconds[4] + seconds[5]) / 2, seconds[9]))

@@ -104,7 +104,7 @@ final class Pipeline {
                 ])
                 closeConnections()
                 do {
-                    try pauseKeepingStore(delay)
+                    try keepConnectionsAlive(for: delay)
                 } catch {
                     return lostStore(error)
                 }
@@ -122,15 +122,6 @@ final class Pipeline {
         control.health.set(.databaseUnavailable("\(error)"))
         closeConnections()
         return .lostStore
-    }
-
-    /// Waits out a reconnect delay, keeping the store's session visibly alive meanwhile.
-    private func pauseKeepingStore(_ pause: Duration) throws {
-        let until = ContinuousClock.now + pause
-        while !control.isStopRequested, ContinuousClock.now < until {
-            try store.keepAlive()
-            control.sleep(min(until - .now, .seconds(1)))
-        }
     }
 
     private func serve(onReady: () -> Void) throws {
@@ -629,7 +620,8 @@ final class Pipeline {
         }
     }
 
-    /// Waits, sending heartbeats on both connections but reading no delivery.
+    /// Waits, touching the store's session and sending heartbeats on whichever broker
+    /// connections are open (none while reconnecting), but reading no delivery.
     private func keepConnectionsAlive(for pause: Duration) throws {
         let until = ContinuousClock.now + pause
         while !control.isStopRequested, ContinuousClock.now < until {

@@ -87,8 +87,10 @@ public final class SwitchboardService: Service, Sendable {
             do {
                 let store = try SwitchboardStore(location: configuration.storeLocation, awayAfterMissed: configuration.awayAfterMissed,
                                                  access: configuration.access, archiveDirectory: configuration.archiveDirectory)
-                if stoodBy || unreachable > 0 {
+                if stoodBy {
                     logger.notice("taking over: the database is free", metadata: ["db": "\(configuration.storeLocation)"])
+                } else if unreachable > 0 {
+                    logger.notice("the database answers again", metadata: ["db": "\(configuration.storeLocation)"])
                 }
                 return store
             } catch let error as StoreError where error.isHeldElsewhere {
