@@ -67,6 +67,18 @@ struct Bench: ParsableCommand {
             }
             return best
         }
+        // The same, with the CPU each part of the machine used per message over the three runs.
+        func fastestWithCPU(service: ServiceUnderTest? = nil, router: PassThrough? = nil,
+                            _ runs: () throws -> RunResult) throws -> (run: RunResult, cpu: CPUShares) {
+            let start = CPUShares.now(service: service?.processIdentifier, router: router)
+            let best = try fastest(runs)
+            let end = CPUShares.now(service: service?.processIdentifier, router: router)
+            return (best, end.microsecondsPerMessage(since: start, messages: 3 * requests))
+        }
+        func cpuLines(_ shares: [(name: String, cpu: CPUShares)]) {
+            print("  CPU per message over the three runs (µs; own: the service's process or the router's thread):")
+            for (name, cpu) in shares { print("    \(name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(cpu.summary)") }
+        }
         /// What two or more measurements run against: a queue to publish to and the exchange
         /// its events come out of.
         typealias Contender = (name: String, queue: String, exchange: String)
@@ -129,17 +141,30 @@ struct Bench: ParsableCommand {
             defer { try? service.stop(); try? service.deleteTopology() }
             if want("throughput") || want("scale") {
                 print("\nThroughput at max rate, \(requests) requests (publisher confirms, window 256; fastest of 3 runs each):")
-                let svc = try fastest { try measure("service", queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil) }
-                let ceiling = try fastest { try measure("pass-through", queue: passThrough.queue, exchange: passThrough.output, count: requests, rate: nil) }
-                let durable = try fastest { try measure("durable router", queue: durableRouter.queue, exchange: durableRouter.output, count: requests, rate: nil) }
+                let (svc, svcCPU) = try fastestWithCPU(service: service) {
+                    try measure("service", queue: service.topology.requests, exchange: service.topology.events, count: requests, rate: nil)
+                }
+                let (ceiling, ceilingCPU) = try fastestWithCPU(router: passThrough) {
+                    try measure("pass-through", queue: passThrough.queue, exchange: passThrough.output, count: requests, rate: nil)
+                }
+                let (durable, durableCPU) = try fastestWithCPU(router: durableRouter) {
+                    try measure("durable router", queue: durableRouter.queue, exchange: durableRouter.output, count: requests, rate: nil)
+                }
                 print("  service         \(svc.summary)")
                 print("  pass-through    \(ceiling.summary)")
                 print("  durable router  \(durable.summary)")
                 ratioLine("service / durable-router throughput", svc.perSecond / durable.perSecond, target: ">= 0.85")
                 ratioLine("service / pass-through throughput", svc.perSecond / ceiling.perSecond, target: ">= 0.75")
                 ratioLine("durable router / pass-through throughput", durable.perSecond / ceiling.perSecond, target: "reference")
+                cpuLines([("service", svcCPU), ("pass-through", ceilingCPU), ("durable router", durableCPU)])
+                // With the machine's CPU the limit, throughput goes as 1 / (CPU per message):
+                // what the service may spend of its own for 0.85 of the router, the rest as the router's.
+                let budget = durableCPU.total / 0.85 - durableCPU.broker - durableCPU.producerAndSink
+                print(String(format: "    for 0.85 of the durable router at the same CPU per message elsewhere, the service may use %.1f µs of its own (it used %.1f)",
+                             budget, svcCPU.own))
                 figures["throughput"] = ["service": svc.json, "pass_through": ceiling.json, "durable_router": durable.json,
-                                         "ratio": svc.perSecond / ceiling.perSecond, "durable_ratio": svc.perSecond / durable.perSecond]
+                                         "ratio": svc.perSecond / ceiling.perSecond, "durable_ratio": svc.perSecond / durable.perSecond,
+                                         "cpu_service": svcCPU.json, "cpu_pass_through": ceilingCPU.json, "cpu_durable_router": durableCPU.json]
                 figures["empty_intake_per_second"] = svc.perSecond
             }
             if want("latency") {
@@ -151,11 +176,13 @@ struct Bench: ParsableCommand {
                 _ = try measure("warm-up", queue: service.topology.requests, exchange: service.topology.events, count: Int(rate), rate: rate)
                 _ = try measure("warm-up", queue: passThrough.queue, exchange: passThrough.output, count: Int(rate), rate: rate)
                 _ = try measure("warm-up", queue: durableRouter.queue, exchange: durableRouter.output, count: Int(rate), rate: rate)
+                let (serviceBefore, routerBefore) = (try service.transactions(), durableRouter.transactions)
                 let paced = try pacedInTurns([
                     ("service", service.topology.requests, service.topology.events),
                     ("pass-through", passThrough.queue, passThrough.output),
                     ("durable router", durableRouter.queue, durableRouter.output),
                 ], blocks: blocks)
+                let (serviceAfter, routerAfter) = (try service.transactions(), durableRouter.transactions)
                 let (svc, ceiling, durable) = (paced["service"]!, paced["pass-through"]!, paced["durable router"]!)
                 print("  service         \(svc.summary)")
                 print("  pass-through    \(ceiling.summary)")
@@ -163,6 +190,15 @@ struct Bench: ParsableCommand {
                 ratioLine("service p99 / durable-router p99", svc.percentile(99) / durable.percentile(99), target: "<= 1.25")
                 ratioLine("service p50 / durable-router p50", svc.percentile(50) / durable.percentile(50), target: "<= 1.15")
                 ratioLine("service p99 / pass-through p99", svc.percentile(99) / ceiling.percentile(99), target: "reference")
+                // Where a message's time goes: the transaction (commit and flush included) is the
+                // part a durable router shares; the rest of the service's p50 is its own work.
+                let mean = { (after: (seconds: Double, count: Double), before: (seconds: Double, count: Double)) in
+                    (after.seconds - before.seconds) / max(after.count - before.count, 1) * 1000
+                }
+                let (serviceCommit, routerCommit) = (mean(serviceAfter, serviceBefore), mean(routerAfter, routerBefore))
+                print(String(format: "  mean transaction a batch: service %.3f ms (%.0f batches), durable router %.3f ms (%.0f); p50 gap %.3f ms, of it the transactions' %.3f ms",
+                             serviceCommit, serviceAfter.count - serviceBefore.count, routerCommit, routerAfter.count - routerBefore.count,
+                             svc.percentile(50) - durable.percentile(50), serviceCommit - routerCommit))
                 figures["latency"] = ["service": svc.json, "pass_through": ceiling.json, "durable_router": durable.json,
                                       "p99_ratio": svc.percentile(99) / ceiling.percentile(99),
                                       "durable_p99_ratio": svc.percentile(99) / durable.percentile(99),
@@ -223,10 +259,12 @@ struct Bench: ParsableCommand {
             defer { try? plain.stop(); try? plain.deleteTopology() }
             let offering = try startService("offering", operators: 10, offerTimeoutSeconds: 60)
             defer { try? offering.stop(); try? offering.deleteTopology() }
-            let off = try fastest { try measure("offers off", queue: plain.topology.requests, exchange: plain.topology.events, count: requests, rate: nil) }
+            let (off, offCPU) = try fastestWithCPU(service: plain) {
+                try measure("offers off", queue: plain.topology.requests, exchange: plain.topology.events, count: requests, rate: nil)
+            }
             let console = AcceptingConsole.accepting(url: url, topology: offering.topology)
             console.start()
-            let on = try fastest {
+            let (on, onCPU) = try fastestWithCPU(service: offering) {
                 try measure("offers on, console accepts", queue: offering.topology.requests, exchange: offering.topology.events,
                             pattern: EventName.requestAssigned.rawValue, count: requests, rate: nil)
             }
@@ -244,12 +282,40 @@ struct Bench: ParsableCommand {
                             pattern: "passed", count: requests, rate: nil)
             }
             _ = try echo.stop()
+            // And for a durable router: the request and the answer each committed before they go on.
+            let (durableCeiling, durableCPU) = try fastestWithCPU(router: durableRouter) {
+                try measure("durable router", queue: durableRouter.queue, exchange: durableRouter.output, count: requests, rate: nil)
+            }
+            let offeringDurableRouter = try PassThrough(url: url, prefix: tag, queueType: queueType, offering: true,
+                                                        journal: folder.appendingPathComponent("durable-router-offering.sqlite").path)
+            offeringDurableRouter.start()
+            defer { try? offeringDurableRouter.stopAndClean() }
+            let durableEcho = AcceptingConsole.echoing(url: url, passThrough: offeringDurableRouter)
+            durableEcho.start()
+            let (offeringDurableCeiling, offeringDurableCPU) = try fastestWithCPU(router: offeringDurableRouter) {
+                try measure("durable router, answered", queue: offeringDurableRouter.queue, exchange: offeringDurableRouter.output,
+                            pattern: "passed", count: requests, rate: nil)
+            }
+            _ = try durableEcho.stop()
             print("  offers off                 \(off.summary)")
             print("  offers on, every accepted  \(on.summary)   (publish → request.assigned; \(accepted) accepts sent)")
             print("  pass-through               \(plainCeiling.summary)")
             print("  pass-through, answered     \(offeringCeiling.summary)   (in, offered, answer in, passed)")
+            print("  durable router             \(durableCeiling.summary)")
+            print("  durable router, answered   \(offeringDurableCeiling.summary)   (each of the two ins committed first)")
             ratioLine("offers on / offers off throughput", on.perSecond / off.perSecond, target: ">= 0.50")
             ratioLine("the same for the pass-through (the broker's share)", offeringCeiling.perSecond / plainCeiling.perSecond, target: "reference")
+            ratioLine("the same for the durable router (broker and disk)", offeringDurableCeiling.perSecond / durableCeiling.perSecond,
+                      target: "reference")
+            ratioLine("offers off / durable router", off.perSecond / durableCeiling.perSecond, target: "reference")
+            ratioLine("offers on / durable router, answered", on.perSecond / offeringDurableCeiling.perSecond, target: "reference")
+            cpuLines([("offers off", offCPU), ("offers on, every accepted", onCPU), ("durable router", durableCPU),
+                      ("durable router, answered", offeringDurableCPU)])
+            // As for the throughput part: what the service may spend per request with offers on
+            // for half of the offers-off throughput, the broker and the bench using what they did.
+            let budget = offCPU.total / 0.5 - onCPU.broker - onCPU.producerAndSink
+            print(String(format: "    for 0.50 of offers off at the same CPU per request elsewhere, the service may use %.1f µs per request of its own with offers on (it used %.1f)",
+                         budget, onCPU.own))
 
             print("\n\(expiring) offers expiring in the same second, nobody answering (20 operators, 2 s offers):")
             let expiry = try ServiceUnderTest(url: url, prefix: "\(tag)-expiry", databasePath: folder.appendingPathComponent("expiry.sqlite").path,
@@ -263,6 +329,9 @@ struct Bench: ParsableCommand {
             print("  (target: all re-routed within 2 s)")
             figures["offers"] = ["off": off.json, "on_accepting": on.json, "ratio": on.perSecond / off.perSecond,
                                  "pass_through": plainCeiling.json, "pass_through_answered": offeringCeiling.json,
+                                 "durable_router": durableCeiling.json, "durable_router_answered": offeringDurableCeiling.json,
+                                 "cpu_off": offCPU.json, "cpu_on": onCPU.json, "cpu_durable_router": durableCPU.json,
+                                 "cpu_durable_router_answered": offeringDurableCPU.json,
                                  "expiring": expiring, "rerouted": lateness.count, "reroute_last_s": lateness.last ?? -1,
                                  "reroute_p50_s": at(0.5)]
         }

@@ -14,7 +14,9 @@ import GRDB
 /// With `journal` (a SQLite file path), it is the durable-router ceiling: each batch is
 /// inserted (message id and body, one row each) into that file in one transaction (WAL,
 /// `synchronous=FULL`, as the service's database) and committed before anything is
-/// published or acked. No durable router can do less on a message's path.
+/// published or acked. No durable router can do less on a message's path. With both, it
+/// is the ceiling of a durable router whose picks are answered: the request and the answer
+/// are each stored before they go on.
 final class PassThrough: @unchecked Sendable {
     let queue: String
     let answers: String
@@ -24,13 +26,21 @@ final class PassThrough: @unchecked Sendable {
     private let url: AMQPURL
     private let stop = NSLock()
     private var stopped = false
+    private var threadSeconds = 0.0
+    private var committing: (seconds: Double, count: Double) = (0, 0)
+
+    /// The journal's transactions so far (the durable router's): their seconds in all, and how many.
+    var transactions: (seconds: Double, count: Double) { stop.withLock { committing } }
+
+    /// The CPU its thread has used so far (updated after every batch and every idle wait).
+    var cpuSeconds: Double { stop.withLock { threadSeconds } }
     private let finished = DispatchSemaphore(value: 0)
 
     init(url: AMQPURL, prefix: String, queueType: String, offering: Bool = false, journal: String? = nil) throws {
         self.url = url
         self.offering = offering
         self.journal = journal
-        let name = offering ? "\(prefix).passthrough-offering" : journal == nil ? "\(prefix).passthrough" : "\(prefix).durable-router"
+        let name = "\(prefix).\(journal == nil ? "passthrough" : "durable-router")\(offering ? "-offering" : "")"
         queue = name
         answers = "\(name).answers"
         output = "\(name).out"
@@ -55,14 +65,17 @@ final class PassThrough: @unchecked Sendable {
                 try consumer.consume(queue: queue)
                 if offering { try consumer.consume(queue: answers, consumerTag: "answers") }
                 var batch: [AMQPDelivery] = []
-                while !stop.withLock({ stopped }) {
+                while !stop.withLock({ threadSeconds = CPUShares.threadSeconds(); return stopped }) {
                     guard let first = try consumer.nextDelivery(timeout: .milliseconds(200)) else {
                         try publisher.pump()
                         continue
                     }
                     batch = [first]
                     while batch.count < 256, let next = try consumer.nextDelivery(timeout: .zero) { batch.append(next) }
-                    try store?.insert(batch)
+                    if let store {
+                        let elapsed = try ContinuousClock().measure { try store.insert(batch) }
+                        stop.withLock { committing = (committing.seconds + elapsed / .seconds(1), committing.count + 1) }
+                    }
                     for delivery in batch {
                         try publisher.publish(
                             exchange: output, routingKey: offering && delivery.consumerTag != "answers" ? "offered" : "passed", body: delivery.body,

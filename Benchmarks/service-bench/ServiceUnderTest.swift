@@ -65,6 +65,15 @@ final class ServiceUnderTest {
 
     var processIdentifier: Int32 { process.processIdentifier }
 
+    /// Its writer's transactions so far, read from its /metrics: their seconds in all, and how many.
+    func transactions() throws -> (seconds: Double, count: Double) {
+        let lines = try RawHTTP(port: httpPort).get("/metrics").body.split(separator: "\n")
+        func value(_ name: String) -> Double {
+            lines.first { $0.hasPrefix(name + " ") }.flatMap { $0.split(separator: " ").last.flatMap { Double($0) } } ?? 0
+        }
+        return (value("switchboard_transaction_seconds_sum"), value("switchboard_transaction_seconds_count"))
+    }
+
 
     var residentKiB: Int { Self.residentKiB(process.processIdentifier) }
 

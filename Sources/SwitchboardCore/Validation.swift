@@ -81,7 +81,9 @@ public struct FieldReader {
             problem(key, "must not be empty")
             return nil
         }
-        if raw.count > maxLength {
+        // Counting characters walks grapheme clusters; a text of no more bytes than the limit
+        // cannot have more characters, so only a longer one is counted (every message's text).
+        if raw.utf8.count > maxLength, raw.count > maxLength {
             problem(key, "must be at most \(maxLength) characters, got \(raw.count)")
             return nil
         }
@@ -190,6 +192,8 @@ extension String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        // Nearly every text has nothing to trim: kept as it is, not copied.
+        if first == scalars.startIndex, scalars.index(after: last) == scalars.endIndex { return self }
         return String(scalars[first...last])
     }
 }

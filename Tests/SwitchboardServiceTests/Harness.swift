@@ -87,16 +87,21 @@ func withClient<T: Sendable>(
 }
 
 extension ControlClient {
+    /// How long a test waits for a reply. Longer than the client's 5 s: on a loaded 2-core
+    /// CI machine a PostgreSQL writer that has just taken over (200 expiries to handle) once
+    /// answered later than that. Only a failing test ever waits it out.
+    static let testReplyTimeout = Duration.seconds(20)
+
     /// Calls a command that must succeed and returns its result.
     @discardableResult
     func ok(_ command: String, _ args: [String: JSONValue] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONValue {
-        let reply = try call(command, args)
+        let reply = try call(command, args, timeout: Self.testReplyTimeout)
         #expect(reply.ok, "\(command) failed: \(String(describing: reply.error))", sourceLocation: sourceLocation)
         return reply.result ?? .null
     }
 
     func error(_ command: String, _ args: [String: JSONValue] = [:]) throws -> CommandError? {
-        let reply = try call(command, args)
+        let reply = try call(command, args, timeout: Self.testReplyTimeout)
         #expect(!reply.ok, "\(command) succeeded but should not")
         return reply.error
     }
