@@ -69,6 +69,10 @@ extension AMQPConnection {
         return confirmTrackers[channel]?.published() ?? 0
     }
 
+    /// How many publishes on the channel the broker has neither confirmed nor refused yet, as
+    /// far as frames read so far tell (``pump()`` reads what has come); 0 without confirms.
+    public func unconfirmedCount(channel: UInt16 = 1) -> Int { confirmTrackers[channel]?.outstanding ?? 0 }
+
     /// Waits until the broker has confirmed everything published on the channel so far.
     /// Throws `.nacked` if it refused any, `.returned` if a mandatory message found no queue,
     /// `.channelClosed` if it closed the channel (publishing to a missing exchange does that).
