@@ -192,14 +192,7 @@ final class Pipeline {
             // With a batch in flight, only what is already waiting overlaps it.
             guard let first = try consumer.nextDelivery(timeout: checkpointDue || inFlight != nil ? .zero : wait) else {
                 if let batch = inFlight {
-                    try publisher.pump()
-                    // Confirms that are slow to come (a broker alarm blocks publishing) are
-                    // waited for as before, with the timeout that ends in a reconnect.
-                    if publisher.unconfirmedCount(channel: Self.eventsChannel) == 0 || ContinuousClock.now - batch.sentAt > Self.confirmOverlap {
-                        try finishInFlight()
-                    } else {
-                        _ = AMQPConnection.waitForInput(on: [consumer, publisher], timeout: .milliseconds(2))
-                    }
+                    try finishOrAwaitDelivery(batch, consumer: consumer, publisher: publisher)
                     continue
                 }
                 if let deadline, deadline <= Timestamp.now() {
@@ -222,6 +215,20 @@ final class Pipeline {
         try finishInFlight()
         try settleOutbox()
         closeConnections()
+    }
+
+    /// Finishes the batch in flight once the broker has confirmed it, or returns as soon as the
+    /// consumer has something to read, for the loop to commit the next batch meanwhile.
+    /// Confirms that are slow to come (a broker alarm blocks publishing) are then waited for
+    /// alone, as before, with the timeout that ends in a reconnect.
+    private func finishOrAwaitDelivery(_ batch: InFlight, consumer: AMQPConnection, publisher: AMQPConnection) throws {
+        while true {
+            try publisher.pump()
+            if publisher.unconfirmedCount(channel: Self.eventsChannel) == 0 || ContinuousClock.now - batch.sentAt > Self.confirmOverlap {
+                return try finishInFlight()
+            }
+            if AMQPConnection.waitForInput(on: [consumer, publisher], timeout: .milliseconds(2)).contains(0) { return }
+        }
     }
 
     /// Takes the active lock, standing by while another instance holds it (the broker drops
