@@ -189,7 +189,8 @@ final class Pipeline {
             // when no delivery comes.
             let deadline = try store.nextDeadline()
             if let deadline { wait = max(.zero, min(wait, .milliseconds(deadline.milliseconds - Timestamp.now().milliseconds))) }
-            // With a batch in flight, only what is already waiting overlaps it.
+            // With a batch in flight nothing is waited for here: finishOrAwaitDelivery waits
+            // for its confirms or the next delivery, whichever comes first.
             guard let first = try consumer.nextDelivery(timeout: checkpointDue || inFlight != nil ? .zero : wait) else {
                 if let batch = inFlight {
                     try finishOrAwaitDelivery(batch, consumer: consumer, publisher: publisher)
