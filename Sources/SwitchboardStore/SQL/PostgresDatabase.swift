@@ -12,7 +12,6 @@ final class PostgresDatabase: SQLDatabase {
     let connection: PostgresConnection
     /// Statement texts as PostgreSQL reads them, by the store's text.
     private var translated: [String: String] = [:]
-    private var savepointDepth = 0
 
     init(_ connection: PostgresConnection) { self.connection = connection }
 
@@ -39,25 +38,6 @@ final class PostgresDatabase: SQLDatabase {
     func reserveIds(in table: String, count: Int) throws -> [Int64] {
         try fetchAll(sql: "SELECT nextval(pg_get_serial_sequence('\(table)', 'id')) FROM generate_series(1, ?)", arguments: [count])
             .map { $0[0] as Int64 }
-    }
-
-    func inSavepoint(_ body: () throws -> Bool) throws {
-        savepointDepth += 1
-        defer { savepointDepth -= 1 }
-        let name = "store_\(savepointDepth)"
-        pending.append(("SAVEPOINT \(name)", []))
-        let keep: Bool
-        do {
-            keep = try body()
-        } catch {
-            // Sent with what comes next: a failed statement has thrown already, and the
-            // undo needs no answer of its own.
-            pending.append(("ROLLBACK TO SAVEPOINT \(name)", []))
-            pending.append(("RELEASE SAVEPOINT \(name)", []))
-            throw error
-        }
-        if !keep { pending.append(("ROLLBACK TO SAVEPOINT \(name)", [])) }
-        pending.append(("RELEASE SAVEPOINT \(name)", []))
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.

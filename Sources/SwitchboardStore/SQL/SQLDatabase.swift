@@ -9,8 +9,6 @@ public protocol SQLDatabase: AnyObject {
     func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws
     /// Runs one statement and returns its first row, reading no further.
     func fetchOne(sql: String, arguments: SQLArguments) throws -> SQLRow?
-    /// Runs `body` in a savepoint: kept when it returns true, undone when it returns false or throws.
-    func inSavepoint(_ body: () throws -> Bool) throws
     /// Runs a statement whose outcome nobody reads, inside a transaction. A database on a
     /// server may send it with the next statement that needs an answer, or with the commit,
     /// saving a round trip: should it fail, that later call throws, and the transaction
@@ -24,6 +22,28 @@ public protocol SQLDatabase: AnyObject {
 extension SQLDatabase {
     /// At once, where a round trip costs nothing (SQLite, in the process).
     public func write(sql: String, arguments: SQLArguments) throws { try execute(sql: sql, arguments: arguments) }
+
+    /// Runs `body` in a savepoint: kept when it returns true, undone when it returns false or
+    /// throws. Plain statements, prepared once like any other (GRDB's own savepoints compiled
+    /// their SQL anew each time, a tenth of a console's `request.accept`), and sent as writes:
+    /// on a server they go with the next statement that needs an answer. One name serves
+    /// nested savepoints, since both databases undo and release the latest of a name.
+    func inSavepoint(_ body: () throws -> Bool) throws {
+        try write(sql: "SAVEPOINT store", arguments: [])
+        let keep: Bool
+        do {
+            keep = try body()
+        } catch {
+            // Best effort: the failed statement has thrown already, and after some failures
+            // (a full disk) SQLite has rolled back the whole transaction; the first error is
+            // the one that matters.
+            try? write(sql: "ROLLBACK TO SAVEPOINT store", arguments: [])
+            try? write(sql: "RELEASE SAVEPOINT store", arguments: [])
+            throw error
+        }
+        if !keep { try write(sql: "ROLLBACK TO SAVEPOINT store", arguments: []) }
+        try write(sql: "RELEASE SAVEPOINT store", arguments: [])
+    }
 
     @discardableResult
     public func execute(sql: String) throws -> Int { try execute(sql: sql, arguments: []) }

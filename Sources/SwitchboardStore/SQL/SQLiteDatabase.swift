@@ -5,10 +5,10 @@ import GRDB
 /// connection), bound and stepped here through SQLite's C API: going through GRDB's
 /// arguments and rows as well cost the hot path a fifth of its speed (store-bench, intake
 /// in batches of 256: 46,000 requests/s against 60,000). Transactions stay GRDB's, so it
-/// keeps track of them; savepoints, which only ever nest inside one, are stepped here too.
+/// keeps track of them; savepoints, which only ever nest inside one, are plain statements
+/// (``SQLDatabase/inSavepoint(_:)``).
 final class SQLiteDatabase: SQLDatabase {
     let grdb: Database
-    private var savepointDepth = 0
 
     init(_ grdb: Database) { self.grdb = grdb }
 
@@ -52,27 +52,6 @@ final class SQLiteDatabase: SQLDatabase {
             SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), coalesce((SELECT max(id) FROM \(table)), 0))
             """, arguments: [table])?[0] ?? 0
         return Array(last + 1...last + Int64(count))
-    }
-
-    /// From cached statements: GRDB's `inSavepoint` compiles its SQL anew each time, which
-    /// was a tenth of a console's `request.accept` (perf, switchboard-bench --only offers).
-    func inSavepoint(_ body: () throws -> Bool) throws {
-        savepointDepth += 1
-        defer { savepointDepth -= 1 }
-        let name = "store_\(savepointDepth)"
-        _ = try execute(sql: "SAVEPOINT \(name)", arguments: [])
-        let keep: Bool
-        do {
-            keep = try body()
-        } catch {
-            // Best effort: after some failures (a full disk) SQLite has already rolled back
-            // the whole transaction, and the error that matters is the first.
-            _ = try? execute(sql: "ROLLBACK TO SAVEPOINT \(name)", arguments: [])
-            _ = try? execute(sql: "RELEASE SAVEPOINT \(name)", arguments: [])
-            throw error
-        }
-        if !keep { _ = try execute(sql: "ROLLBACK TO SAVEPOINT \(name)", arguments: []) }
-        _ = try execute(sql: "RELEASE SAVEPOINT \(name)", arguments: [])
     }
 
     private func prepared(_ sql: String, _ arguments: SQLArguments) throws -> OpaquePointer {
