@@ -14,10 +14,10 @@ import Testing
     }
 
     @Test func theWorkRunsOnAThreadOfItsOwnByItsName() async throws {
-        let names = try await (0..<20).asyncMap { index in
+        let names = try await (0..<100).asyncMap { index in
             try await DedicatedThread.run(name: "dedicated-\(index)") { Self.threadName() }
         }
-        #expect(names == (0..<20).map { "dedicated-\($0)" })
+        #expect(names == (0..<100).map { "dedicated-\($0)" })
     }
 
     @Test func anErrorThrownByTheWorkReachesTheCaller() async {
