@@ -28,6 +28,8 @@ run: broker build
 # a refused event.
 test: broker compose-check
 	scripts/broker cluster start
+	scripts/broker test-policy
+	scripts/broker test-policy c1@localhost
 	scripts/postgres start
 	$(SWIFT) build --build-tests
 	SWIFT=$(SWIFT) scripts/test-run --skip ClusterTests
