@@ -5,9 +5,8 @@ import Testing
 
 /// The broker scripts/broker starts for the tests (scripts/rabbitmq-run says why this matters).
 @Suite struct LocalBrokerTests {
-    /// With 1,024 open files RabbitMQ allowed 832 sockets, and the whole suite's services and
-    /// clients filled them: every login then waited for a minute. 10,000 leaves the suite
-    /// ten times what it was seen to need.
+    /// With 1,024 open files RabbitMQ allowed 832 sockets; full passes reached that, and every
+    /// login then waited for a minute. 10,000 handles is more than ten times the old 927.
     @Test func theTestBrokerHasRoomForTenThousandHandles() async throws {
         let limit = try await DedicatedThread.run {
             try rabbitmqctl("eval", "file_handle_cache:get_limit().").trimmingCharacters(in: .whitespacesAndNewlines)
