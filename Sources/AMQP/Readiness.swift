@@ -15,17 +15,13 @@ extension AMQPConnection {
     public static func waitForInput(on connections: [AMQPConnection], timeout: Duration) -> Set<Int> {
         let buffered = Set(connections.indices.filter { connections[$0].hasBufferedInput })
         if !buffered.isEmpty { return buffered }
-        var sockets: [pollfd] = []
-        var positions: [Int] = []
-        for (position, connection) in connections.enumerated() where connection.isOpen {
-            let fd = amqp_get_sockfd(connection.state)
-            guard fd >= 0 else { continue }
-            sockets.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
-            positions.append(position)
-        }
+        // One descriptor per connection, -1 for a closed one.
+        let descriptors = connections.map { $0.isOpen ? amqp_get_sockfd($0.state) : -1 }
+        var sockets = descriptors.filter { $0 >= 0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         guard !sockets.isEmpty else { return [] }
         let milliseconds = Int32(clamping: max(0, timeout.components.seconds * 1_000 + timeout.components.attoseconds / 1_000_000_000_000_000))
         guard poll(&sockets, nfds_t(sockets.count), milliseconds) > 0 else { return [] }
-        return Set(zip(sockets, positions).filter { $0.0.revents != 0 }.map(\.1))
+        let ready = Set(sockets.filter { $0.revents != 0 }.map(\.fd))
+        return Set(descriptors.indices.filter { ready.contains(descriptors[$0]) })
     }
 }
