@@ -1,8 +1,17 @@
 import Foundation
 
+/// rabbitmqctl ended with a failure status: what it was asked and what it said on stderr.
+public struct RabbitmqctlFailure: Error, CustomStringConvertible {
+    public let arguments: [String]
+    public let status: Int32
+    public let stderr: String
+    public var description: String { "rabbitmqctl \(arguments.joined(separator: " ")) exited \(status): \(stderr)" }
+}
+
 /// Runs rabbitmqctl against the local broker (as scripts/broker does) and returns its
 /// standard output. Tests use it to act on the broker from outside: close a connection,
-/// restart the node.
+/// restart the node. A failure status throws, with what rabbitmqctl wrote on stderr: an
+/// empty listing from a command that failed would read as "nothing there".
 @discardableResult
 public func rabbitmqctl(_ arguments: String...) throws -> String {
     let process = Process()
@@ -13,10 +22,19 @@ public func rabbitmqctl(_ arguments: String...) throws -> String {
     process.environment = environment
     let output = Pipe()
     process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
+    // stderr goes to a file: a second pipe would need a second reader, lest it fill meanwhile.
+    let errorLog = FileManager.default.temporaryDirectory.appendingPathComponent("rabbitmqctl-\(UUID().uuidString).err")
+    _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: errorLog) }
+    process.standardError = try FileHandle(forWritingTo: errorLog)
     try process.run()
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        let said = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
+        throw RabbitmqctlFailure(arguments: arguments, status: process.terminationStatus,
+                                 stderr: said.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
     return String(decoding: data, as: UTF8.self)
 }
 
@@ -26,6 +44,7 @@ public func closeBrokerConnections(matching text: String, reason: String = "clos
     let listing = try rabbitmqctl("list_connections", "pid", "user", "client_properties", "--no-table-headers", "--quiet")
     for line in listing.split(separator: "\n") where line.contains(text) {
         guard let pid = line.split(separator: "\t").first else { continue }
-        try rabbitmqctl("close_connection", String(pid), reason)
+        // A connection listed a moment ago may have closed by itself since: that is no failure.
+        _ = try? rabbitmqctl("close_connection", String(pid), reason)
     }
 }
