@@ -10,18 +10,26 @@ struct CPUShares {
     var broker: Double
     /// This process less the router's thread: the producer and the sink.
     var producerAndSink: Double
+    /// Each RabbitMQ process's seconds in a snapshot: a process that ends between two
+    /// snapshots (rabbitmqctl's own VM, a cluster node still stopping) takes its seconds out
+    /// of a plain sum, and once made the broker's share negative (-460 µs a message).
+    var brokerProcesses: [Int32: Double] = [:]
 
     /// Now, for a service in its own process, or for a router running in this one.
     static func now(service: Int32? = nil, router: PassThrough? = nil) -> CPUShares {
         let routerSeconds = router?.cpuSeconds ?? 0
         let own = service.flatMap(processSeconds) ?? routerSeconds
-        return CPUShares(own: own, broker: brokerSeconds(), producerAndSink: (processSeconds(getpid()) ?? 0) - routerSeconds)
+        let brokers = brokerProcessSeconds()
+        return CPUShares(own: own, broker: brokers.values.reduce(0, +), producerAndSink: (processSeconds(getpid()) ?? 0) - routerSeconds,
+                         brokerProcesses: brokers)
     }
 
     /// Per message, in microseconds, between `start` and `self` over `messages` messages.
     func microsecondsPerMessage(since start: CPUShares, messages: Int) -> CPUShares {
         let scale = 1e6 / Double(max(messages, 1))
-        return CPUShares(own: (own - start.own) * scale, broker: (broker - start.broker) * scale,
+        // Only processes still running count: what each used since the start, or since it began.
+        let brokerUsed = brokerProcesses.reduce(0) { sum, process in sum + process.value - (start.brokerProcesses[process.key] ?? 0) }
+        return CPUShares(own: (own - start.own) * scale, broker: brokerUsed * scale,
                          producerAndSink: (producerAndSink - start.producerAndSink) * scale)
     }
 
@@ -41,13 +49,15 @@ struct CPUShares {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    /// Every RabbitMQ node on the machine (an idle one uses a few ms a second).
-    static func brokerSeconds() -> Double {
+    /// Every RabbitMQ node on the machine, by process (an idle one uses a few ms a second).
+    static func brokerProcessSeconds() -> [Int32: Double] {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap(Int32.init) ?? []
-        return pids.reduce(0) { sum, pid in
+        var seconds: [Int32: Double] = [:]
+        for pid in pids {
             let name = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            return name == "beam.smp" ? sum + (processSeconds(pid) ?? 0) : sum
+            if name == "beam.smp", let used = processSeconds(pid) { seconds[pid] = used }
         }
+        return seconds
     }
 
     /// The calling thread's CPU time.
