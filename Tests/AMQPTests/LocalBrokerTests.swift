@@ -13,4 +13,20 @@ import Testing
         }
         #expect((Int(limit) ?? 0) >= 10_000, "the broker's file handle limit: \(limit)")
     }
+
+    /// A command rabbitmqctl refuses throws with its status and its words, listing or not,
+    /// rather than reading as empty output.
+    @Test func aFailedRabbitmqctlThrowsWhatItSaid() async throws {
+        let failure = try await DedicatedThread.run { () -> RabbitmqctlFailure? in
+            do {
+                _ = try rabbitmqctlListing("list_queues", "no_such_column")
+                return nil
+            } catch {
+                return error as? RabbitmqctlFailure
+            }
+        }
+        let said = try #require(failure, "the listing threw a RabbitmqctlFailure")
+        #expect(said.status != 0)
+        #expect(said.stderr.contains("no_such_column"), "\(said)")
+    }
 }

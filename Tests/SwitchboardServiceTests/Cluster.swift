@@ -37,7 +37,7 @@ enum Cluster {
 
     /// The placement of every queue whose name starts with `prefix`, asked of node `n`.
     static func placement(of prefix: String, askingNode n: Int) throws -> [Placement] {
-        let json = try rabbitmqctl("-q", "-n", "c\(n)@localhost", "list_queues", "name", "type", "leader", "members", "online",
+        let json = try rabbitmqctlListing("-q", "-n", "c\(n)@localhost", "list_queues", "name", "type", "leader", "members", "online",
                                    "--formatter", "json")
         // A classic queue (a client's reply queue) lists its members as a string, not an array.
         let rows = try JSONDecoder().decode([JSONValue].self, from: Data(json.utf8))

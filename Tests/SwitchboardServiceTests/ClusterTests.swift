@@ -28,7 +28,7 @@ struct ClusterTests {
                 #expect(Set(queue.online) == everyNode, "\(queue.name) online on all three nodes")
                 #expect(queue.leader == "c1@localhost", "\(queue.name) led by the node that declared it first")
             }
-            let exchanges = try rabbitmqctl("-q", "-n", "c2@localhost", "list_exchanges", "name", "durable", "--no-table-headers")
+            let exchanges = try rabbitmqctlListing("-q", "-n", "c2@localhost", "list_exchanges", "name", "durable", "--no-table-headers")
             for exchange in [Topology(prefix: prefix).events, Topology(prefix: prefix).dead] {
                 #expect(exchanges.contains("\(exchange)\ttrue"), "\(exchange) is durable:\n\(exchanges)")
             }

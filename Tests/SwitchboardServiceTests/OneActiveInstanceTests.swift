@@ -7,20 +7,8 @@ import SwitchboardStore
 import Testing
 
 /// How many consumers the broker reports on each of `queues` (`rabbitmqctl list_consumers`).
-/// A listing that fails is asked again, up to three times in all, and the last failure thrown
-/// with what rabbitmqctl said. Before, a failed listing read as no consumers at all: on CI,
-/// under the whole suite, the check after a takeover once found no count of 1, and the
-/// service's own answers in the same test showed it consuming.
 func consumerCounts(_ queues: [String]) throws -> [String: Int] {
-    var listing = ""
-    for attempt in 1...3 {
-        do {
-            listing = try rabbitmqctl("list_consumers", "-q", "queue_name", "active")
-            break
-        } catch where attempt < 3 {
-            continue
-        }
-    }
+    let listing = try rabbitmqctlListing("list_consumers", "-q", "queue_name", "active")
     var counts: [String: Int] = [:]
     for line in listing.split(separator: "\n") {
         let name = String(line.split(separator: "\t").first ?? "")
