@@ -29,4 +29,44 @@ import Testing
         #expect(said.status != 0)
         #expect(said.stderr.contains("no_such_column"), "\(said)")
     }
+
+    /// A quorum queue's Raft member that does not answer within 5 s is listed without its
+    /// consumer, and rabbitmqctl still succeeds; asked again once it answers, the listing
+    /// shows the consumer. So tests never read a queue left out of the listing as unconsumed.
+    @Test func aSlowRaftMemberLeavesItsConsumerOutOfTheListingUntilItAnswers() async throws {
+        let queue = Broker.uniqueName("slow-raft")
+        let member = "element(1, amqqueue:get_pid(element(2, rabbit_amqqueue:lookup(rabbit_misc:r(<<\"/\">>, queue, <<\"\(queue)\">>)))))"
+        let (whileSuspended, settled) = try await DedicatedThread.run { () throws -> ([String: Int], [String: Int]) in
+            let connection = try Broker.connect("slow-raft")
+            defer { connection.close() }
+            try connection.declareQueue(queue, arguments: ["x-queue-type": "quorum"])
+            defer { _ = try? connection.deleteQueue(queue) }
+            try connection.consume(queue: queue)
+            try rabbitmqctl("eval", "sys:suspend(\(member)).")
+            let settled = OnItsOwnThread { try consumerCountsOnceEveryQueueIsListed([queue], timeout: .seconds(60)) }
+            let whileSuspended = Result { try listedConsumerCounts([queue]) }
+            try rabbitmqctl("eval", "sys:resume(\(member)).")
+            return (try whileSuspended.get(), try settled.result())
+        }
+        #expect(whileSuspended.isEmpty, "listed while its Raft member was suspended: \(whileSuspended)")
+        #expect(settled == [queue: 1])
+    }
+}
+
+/// Runs `body` on a thread of its own from the start; `result()` waits for it.
+private final class OnItsOwnThread<T: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var outcome: Result<T, any Error>?  // written before `done` is signalled, read after
+
+    init(_ body: @escaping @Sendable () throws -> T) {
+        Thread.detachNewThread { [self] in
+            outcome = Result(catching: body)
+            done.signal()
+        }
+    }
+
+    func result() throws -> T {
+        done.wait()
+        return try outcome!.get()
+    }
 }

@@ -18,9 +18,8 @@ public func rabbitmqctl(_ arguments: String...) throws -> String {
 }
 
 /// rabbitmqctl for a listing, which changes nothing and so is asked again when it fails: up
-/// to three times in all, then the last failure is thrown. Before failures were seen, one
-/// read as an empty listing: on CI, under the whole suite, a check of the consumers after a
-/// takeover found none while the service, in the same test, was answering from them.
+/// to three times in all, then the last failure is thrown. A listing that succeeds can still
+/// leave things out (`listedConsumerCounts` says when).
 public func rabbitmqctlListing(_ arguments: String...) throws -> String {
     for _ in 1..<3 {
         if let listing = try? runRabbitmqctl(arguments) { return listing }
