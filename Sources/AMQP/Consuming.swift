@@ -59,6 +59,26 @@ extension AMQPConnection {
         }
     }
 
+    /// basic.get: the queue's next message, or nil when the queue answers that it is empty.
+    /// Unlike a passive declare's message count, which RabbitMQ 3.10 reads as 0 when a quorum
+    /// queue's Raft member does not answer within 250 ms, nil here is the queue's own answer.
+    public func get(queue: String, noAck: Bool = false, channel: UInt16 = 1) throws(AMQPError) -> AMQPDelivery? {
+        try ensureOpen()
+        let arena = CArena()
+        let reply = amqp_basic_get(state, channel, arena.bytes(queue), noAck ? 1 : 0)
+        try check(reply, "getting a message from '\(queue)'", channel: channel)
+        guard reply.reply.id == Method.basicGetOk, let decoded = reply.reply.decoded else { return nil }
+        // Copied before the message is read: the method's strings live in the channel's buffers.
+        let ok = decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
+        let (exchange, routingKey) = (ok.exchange.string, ok.routing_key.string)
+        var message = amqp_message_t()
+        try check(amqp_read_message(state, channel, &message, 0), "reading the message got from '\(queue)'", channel: channel)
+        defer { amqp_destroy_message(&message) }
+        return AMQPDelivery(
+            channel: channel, deliveryTag: ok.delivery_tag, consumerTag: "", exchange: exchange, routingKey: routingKey,
+            redelivered: ok.redelivered != 0, properties: AMQPProperties(message.properties), body: message.body.array)
+    }
+
     public func ack(_ deliveryTag: UInt64, multiple: Bool = false, channel: UInt16 = 1) throws(AMQPError) {
         try ensureOpen()
         try checkStatus(amqp_basic_ack(state, channel, deliveryTag, multiple ? 1 : 0), "acking delivery \(deliveryTag)")

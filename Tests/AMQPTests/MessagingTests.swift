@@ -91,6 +91,39 @@ import Testing
         #expect(Set(seen) == Set(0..<count))
     }
 
+    /// basic.get takes a quorum queue's messages in order, each with its properties, then says
+    /// the queue is empty; a queue that does not exist is an error, never "empty".
+    @Test func getTakesMessagesInOrderThenFindsTheQueueEmpty() async throws {
+        let (got, missing) = try await DedicatedThread.run { () -> ([AMQPDelivery?], AMQPError?) in
+            let connection = try Broker.connect()
+            defer { connection.close() }
+            let queue = Broker.uniqueName("get")
+            try connection.declareQueue(queue, arguments: ["x-queue-type": "quorum"])
+            defer { _ = try? connection.deleteQueue(queue) }
+            try connection.enableConfirms()
+            for n in 1...2 {
+                try connection.publish(exchange: "", routingKey: queue, body: Array("m\(n)".utf8),
+                                       properties: AMQPProperties(messageId: "g-\(n)"))
+            }
+            try connection.waitForConfirms()
+            var got: [AMQPDelivery?] = []
+            for _ in 1...3 {
+                let delivery = try connection.get(queue: queue)
+                if let delivery { try connection.ack(delivery.deliveryTag) }
+                got.append(delivery)
+            }
+            let missing = amqpError { _ = try connection.get(queue: Broker.uniqueName("no-such-queue")) }
+            return (got, missing)
+        }
+        #expect(got.map { $0.map { String(decoding: $0.body, as: UTF8.self) } } == ["m1", "m2", nil])
+        #expect(got.map { $0?.properties.messageId } == ["g-1", "g-2", nil])
+        guard case let .channelClosed(code, _, _)? = missing else {
+            Issue.record("getting from a missing queue: \(String(describing: missing))")
+            return
+        }
+        #expect(code == 404)
+    }
+
     @Test func rejectWithoutRequeueLandsInTheDeadLetterQueue() async throws {
         let deadLettered = try await DedicatedThread.run { () -> AMQPDelivery? in
             let connection = try Broker.connect()
