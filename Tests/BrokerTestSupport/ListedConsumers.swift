@@ -4,7 +4,7 @@ import Foundation
 /// none is absent). The listing can show too few, never too many: RabbitMQ 3.10 asks each
 /// quorum queue's Raft member for its consumers with a 5 s timeout and lists none for a
 /// member that has not answered by then (`rabbit_amqqueue:consumers/1`). Under the whole
-/// suite on CI, a queue the service was consuming from was listed without consumers twice.
+/// suite on CI, a queue the service was consuming from was listed without consumers.
 public func listedConsumerCounts(_ queues: [String]) throws -> [String: Int] {
     let listing = try rabbitmqctlListing("list_consumers", "-q", "queue_name", "active")
     var counts: [String: Int] = [:]
