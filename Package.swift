@@ -122,6 +122,12 @@ let package = Package(
             dependencies: ["SwitchboardCore", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: strict
         ),
+        // The writer's decisions and the documentation, checked with no broker or database server.
+        .testTarget(
+            name: "SwitchboardServiceUnitTests",
+            dependencies: ["SwitchboardService", "SwitchboardStore", "SwitchboardCore", "BrokerTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "SwitchboardStoreTests",
             dependencies: [

@@ -18,9 +18,6 @@ public struct AccessPolicy: Sendable, Equatable {
 
     public var isOpen: Bool { admins.isEmpty && consoles.isEmpty }
 
-    /// The commands a console user may run besides reads.
-    public static let consoleChanges: Set<String> = ["operator.set_presence", "request.accept", "request.reject", "request.close"]
-
     /// Why `user` may not run the command named `command` (as sent; it may name no command
     /// at all), or nil when they may. A user listed in both roles is an admin.
     public func refusal(of command: String?, by user: String?) -> CommandError? {
@@ -36,7 +33,10 @@ public struct AccessPolicy: Sendable, Equatable {
     }
 
     static func consoleMayRun(_ command: String) -> Bool {
-        consoleChanges.contains(command) || (Command.readOnlyNames.contains(command) && command != "audit.list")
+        switch CommandName(rawValue: command)?.access {
+        case .consoleRead?, .consoleChange?: true
+        case .adminOnly?, nil: false
+        }
     }
 
     /// Reads a comma-separated list of broker users; blank entries are dropped and reported.

@@ -135,61 +135,41 @@ public enum Command: Sendable, Equatable {
     case auditList(AuditFilter)
     case statsServiceLevel(ServiceLevelQuery)
 
-    /// Every command name the contract defines, as sent in `"command"`.
-    public static let names = [
-        "operator.create", "operator.list", "operator.get", "operator.update", "operator.toggle_active",
-        "operator.delete", "operator.set_presence", "source.create", "source.update", "source.list", "source.get",
-        "source.set_weights", "request.get", "request.list", "request.assign", "request.close", "request.accept",
-        "request.reject", "request.purge", "request.set_priority", "stats.operators_load", "stats.requests_distribution",
-        "stats.service_level", "service.status", "audit.list",
-    ]
-
-    /// The commands that only read: they need no write transaction and leave no audit row.
-    public static let readOnlyNames: Set<String> = [
-        "operator.list", "operator.get", "source.list", "source.get", "request.get", "request.list", "stats.operators_load",
-        "stats.requests_distribution", "stats.service_level", "service.status", "audit.list",
-    ]
-
-    public var name: String {
+    /// The command's name as sent, from the one list of names.
+    public var kind: CommandName {
         switch self {
-        case .operatorCreate: "operator.create"
-        case .operatorList: "operator.list"
-        case .operatorGet: "operator.get"
-        case .operatorUpdate: "operator.update"
-        case .operatorToggleActive: "operator.toggle_active"
-        case .operatorDelete: "operator.delete"
-        case .operatorSetPresence: "operator.set_presence"
-        case .sourceCreate: "source.create"
-        case .sourceUpdate: "source.update"
-        case .sourceList: "source.list"
-        case .sourceGet: "source.get"
-        case .sourceSetWeights: "source.set_weights"
-        case .requestGet: "request.get"
-        case .requestList: "request.list"
-        case .requestAssign: "request.assign"
-        case .requestClose: "request.close"
-        case .requestAccept: "request.accept"
-        case .requestReject: "request.reject"
-        case .requestPurge: "request.purge"
-        case .requestSetPriority: "request.set_priority"
-        case .statsOperatorsLoad: "stats.operators_load"
-        case .statsRequestsDistribution: "stats.requests_distribution"
-        case .serviceStatus: "service.status"
-        case .auditList: "audit.list"
-        case .statsServiceLevel: "stats.service_level"
+        case .operatorCreate: .operatorCreate
+        case .operatorList: .operatorList
+        case .operatorGet: .operatorGet
+        case .operatorUpdate: .operatorUpdate
+        case .operatorToggleActive: .operatorToggleActive
+        case .operatorDelete: .operatorDelete
+        case .operatorSetPresence: .operatorSetPresence
+        case .sourceCreate: .sourceCreate
+        case .sourceUpdate: .sourceUpdate
+        case .sourceList: .sourceList
+        case .sourceGet: .sourceGet
+        case .sourceSetWeights: .sourceSetWeights
+        case .requestGet: .requestGet
+        case .requestList: .requestList
+        case .requestAssign: .requestAssign
+        case .requestClose: .requestClose
+        case .requestAccept: .requestAccept
+        case .requestReject: .requestReject
+        case .requestPurge: .requestPurge
+        case .requestSetPriority: .requestSetPriority
+        case .statsOperatorsLoad: .statsOperatorsLoad
+        case .statsRequestsDistribution: .statsRequestsDistribution
+        case .serviceStatus: .serviceStatus
+        case .auditList: .auditList
+        case .statsServiceLevel: .statsServiceLevel
         }
     }
 
-    /// Whether the command only reads. Read-only commands need no write transaction.
-    public var isReadOnly: Bool { Self.readOnlyNames.contains(name) }
+    public var name: String { kind.rawValue }
 
-    /// Whether a command sent under this name (known, or not, or none) changes state: the
-    /// changes run once per message id and each leaves an audit row (as does a refusal of
-    /// any command, which the store keeps by message id too).
-    public static func isChange(named name: String?) -> Bool {
-        guard let name else { return false }
-        return names.contains(name) && !readOnlyNames.contains(name)
-    }
+    /// Whether the command only reads. Read-only commands need no write transaction.
+    public var isReadOnly: Bool { kind.isReadOnly }
 
     /// Whether the command may change what routing reads: operators (activity, presence,
     /// limits), sources and weights. The writer keeps its routing table through the others
@@ -251,24 +231,29 @@ public enum Command: Sendable, Equatable {
     public static func parse(name: String, args: [String: JSONValue]) -> Result<Command, CommandError> {
         var r = FieldReader(args)
         let command: Command?
-        switch name {
-        case "operator.create":
+        guard let kind = CommandName(rawValue: name) else {
+            return .failure(CommandError(
+                .badRequest, "unknown command \"\(name)\"",
+                details: [FieldProblem(field: "command", problem: "must be one of \(CommandName.allCases.map(\.rawValue).joined(separator: ", "))")]))
+        }
+        switch kind {
+        case .operatorCreate:
             let name = r.text("name", maxLength: Limits.nameLength)
             let limit = r.integer("max_load_limit", in: Limits.maxLoadLimit)
             let active = r.bool("is_active") ?? true
             let presence = r.enumeration("presence", Presence.self) ?? .available
             command = name.flatMap { n in limit.map { .operatorCreate(name: n, maxLoadLimit: $0, isActive: active, presence: presence) } }
-        case "operator.list": command = .operatorList
-        case "operator.get": command = r.id("id").map { .operatorGet(id: $0) }
-        case "operator.update":
+        case .operatorList: command = .operatorList
+        case .operatorGet: command = r.id("id").map { .operatorGet(id: $0) }
+        case .operatorUpdate:
             let id = r.id("id")
             let name = r.text("name", maxLength: Limits.nameLength, required: false)
             let limit = r.integer("max_load_limit", in: Limits.maxLoadLimit, required: false)
             let active = r.bool("is_active")
             command = id.map { .operatorUpdate(id: $0, name: name, maxLoadLimit: limit, isActive: active) }
-        case "operator.toggle_active": command = r.id("id").map { .operatorToggleActive(id: $0) }
-        case "operator.delete": command = r.id("id").map { .operatorDelete(id: $0) }
-        case "operator.set_presence":
+        case .operatorToggleActive: command = r.id("id").map { .operatorToggleActive(id: $0) }
+        case .operatorDelete: command = r.id("id").map { .operatorDelete(id: $0) }
+        case .operatorSetPresence:
             let id = r.id("id")
             let presence = r.enumeration("presence", Presence.self, required: true)
             let requeue = r.bool("requeue") ?? false
@@ -276,66 +261,62 @@ public enum Command: Sendable, Equatable {
                 r.problem("requeue", "is allowed only with presence offline, got \(presence.rawValue)")
             }
             command = id.flatMap { id in presence.map { .operatorSetPresence(id: id, presence: $0, requeue: requeue) } }
-        case "source.create":
+        case .sourceCreate:
             let name = r.text("name", maxLength: Limits.nameLength)
             let identifier = r.identifier("identifier")
             let settings = SourceSettings.read(&r)
             command = name.flatMap { n in identifier.map { .sourceCreate(name: n, identifier: $0, settings: settings) } }
-        case "source.update":
+        case .sourceUpdate:
             let id = r.id("id")
             let name = r.text("name", maxLength: Limits.nameLength, required: false)
             let settings = SourceSettings.read(&r)
             command = id.map { .sourceUpdate(id: $0, name: name, settings: settings) }
-        case "source.list": command = .sourceList
-        case "source.get": command = r.id("id").map { .sourceGet(id: $0) }
-        case "source.set_weights":
+        case .sourceList: command = .sourceList
+        case .sourceGet: command = r.id("id").map { .sourceGet(id: $0) }
+        case .sourceSetWeights:
             let sourceId = r.id("source_id")
             let weights = r.array("weights").map { parseWeights($0, into: &r) }
             command = sourceId.flatMap { id in weights.map { .sourceSetWeights(sourceId: id, weights: $0) } }
-        case "request.get": command = r.id("id").map { .requestGet(id: $0) }
-        case "request.list":
+        case .requestGet: command = r.id("id").map { .requestGet(id: $0) }
+        case .requestList:
             let filter = RequestFilter(
                 status: r.enumeration("status", RequestStatus.self), operatorId: r.id("operator_id", required: false),
                 sourceId: r.id("source_id", required: false),
                 limit: r.integer("limit", in: Limits.listLimit, required: false) ?? Limits.defaultListLimit,
                 afterId: r.id("after_id", required: false))
             command = .requestList(filter)
-        case "request.assign":
+        case .requestAssign:
             let id = r.id("id")
             let operatorId = r.id("operator_id", required: false)
             command = id.map { .requestAssign(id: $0, operatorId: operatorId) }
-        case "request.close": command = r.id("id").map { .requestClose(id: $0) }
-        case "request.accept":
+        case .requestClose: command = r.id("id").map { .requestClose(id: $0) }
+        case .requestAccept:
             let id = r.id("id")
             let operatorId = r.id("operator_id")
             command = id.flatMap { id in operatorId.map { .requestAccept(id: id, operatorId: $0) } }
-        case "request.reject":
+        case .requestReject:
             let id = r.id("id")
             let operatorId = r.id("operator_id")
             let reason = r.text("reason", maxLength: Limits.reasonLength, required: false)
             command = id.flatMap { id in operatorId.map { .requestReject(id: id, operatorId: $0, reason: reason) } }
-        case "request.purge":
+        case .requestPurge:
             let before = r.timestamp("closed_before")
             let dryRun = r.bool("dry_run") ?? false
             command = before.map { .requestPurge(closedBefore: $0, dryRun: dryRun) }
-        case "request.set_priority":
+        case .requestSetPriority:
             let id = r.id("id")
             let priority = r.integer("priority", in: Limits.priority)
             command = id.flatMap { id in priority.map { .requestSetPriority(id: id, priority: $0) } }
-        case "stats.service_level": command = .statsServiceLevel(ServiceLevelQuery.read(&r))
-        case "stats.operators_load": command = .statsOperatorsLoad
-        case "stats.requests_distribution": command = .statsRequestsDistribution
-        case "service.status": command = .serviceStatus
-        case "audit.list":
+        case .statsServiceLevel: command = .statsServiceLevel(ServiceLevelQuery.read(&r))
+        case .statsOperatorsLoad: command = .statsOperatorsLoad
+        case .statsRequestsDistribution: command = .statsRequestsDistribution
+        case .serviceStatus: command = .serviceStatus
+        case .auditList:
             command = .auditList(AuditFilter(
                 afterId: r.id("after_id", required: false),
                 limit: r.integer("limit", in: Limits.listLimit, required: false) ?? Limits.defaultListLimit,
                 user: r.text("user", maxLength: Limits.nameLength, required: false),
                 command: r.text("command", maxLength: Limits.nameLength, required: false)))
-        default:
-            return .failure(CommandError(
-                .badRequest, "unknown command \"\(name)\"",
-                details: [FieldProblem(field: "command", problem: "must be one of \(names.joined(separator: ", "))")]))
         }
         r.rejectUnknownFields()
         guard r.problems.isEmpty, let command else { return .failure(.validation(r.problems)) }

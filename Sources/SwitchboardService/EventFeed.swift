@@ -30,8 +30,6 @@ public final class EventFeed: Sendable {
         return stream
     }
 
-    public var listenerCount: Int { listeners.withLock { $0.count } }
-
     func publish(_ events: [OutboxEvent]) {
         let continuations = listeners.withLock { Array($0.values) }
         guard !continuations.isEmpty, !events.isEmpty else { return }

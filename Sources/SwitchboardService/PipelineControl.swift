@@ -18,7 +18,6 @@ final class PipelineControl: Sendable {
     let health = ServiceHealth()
 
     var isStopRequested: Bool { state.withLock { $0.stopRequested } }
-    var isReady: Bool { state.withLock { $0.ready } }
     var failure: String? { state.withLock { $0.failure } }
 
     func requestStop() {

@@ -1,6 +1,9 @@
+import CoreMetrics
 import Synchronization
 
-/// Running totals since start, readable from any thread; `service.status` reports them.
+/// Running totals since start, readable from any thread; `service.status` and the dashboard
+/// report them. The one place each is counted: those that /metrics exports too are passed on
+/// to their swift-metrics counter as they are added, so no caller counts anything twice.
 public final class ServiceMetrics: Sendable {
     public enum Counter: String, CaseIterable, Sendable {
         case requestsAccepted = "requests_accepted"
@@ -38,14 +41,25 @@ public final class ServiceMetrics: Sendable {
         case requestsEscalated = "requests_escalated"
     }
 
-    private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))
+    /// The totals /metrics exports as counters of their own, by their series' names.
+    static let exported: [Counter: String] = [
+        .reconnects: "switchboard_reconnects_total",
+        .requestsPurged: "switchboard_requests_purged_total",
+        .requestsEscalated: "switchboard_requests_escalated_total",
+    ]
 
-    public init() {}
+    private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))
+    private let series: [Counter: CoreMetrics.Counter]
+
+    public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
+        series = Self.exported.mapValues { CoreMetrics.Counter(label: $0, factory: factory) }
+    }
 
     public func add(_ counter: Counter, _ amount: Int = 1) {
         guard amount != 0 else { return }
         let index = Counter.allCases.firstIndex(of: counter)!
         values.withLock { $0[index] += amount }
+        series[counter]?.increment(by: amount)
     }
 
     public subscript(_ counter: Counter) -> Int {

@@ -12,7 +12,7 @@ import SwitchboardStore
 /// finish and be acked before returning.
 public final class SwitchboardService: Service, Sendable {
     public let configuration: SwitchboardServiceConfiguration
-    public let metrics = ServiceMetrics()
+    public let metrics: ServiceMetrics
     /// The events the broker confirmed, for live listeners (the dashboard).
     public let feed = EventFeed()
     private let metricsFactory: any MetricsFactory
@@ -26,6 +26,7 @@ public final class SwitchboardService: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.metricsFactory = metricsFactory
+        self.metrics = ServiceMetrics(factory: metricsFactory)
     }
 
     public func run() async throws {
@@ -106,7 +107,7 @@ public final class SwitchboardService: Service, Sendable {
                     logger.error("cannot reach the database; trying again", metadata: ["db": "\(configuration.storeLocation)", "error": "\(error)"])
                     control.health.set(.databaseUnavailable("\(error)"))
                 }
-                control.sleep(Backoff.delay(afterFailures: unreachable, cap: configuration.maxReconnectDelay))
+                control.sleep(ReconnectBackoff.delay(afterFailures: unreachable, cap: configuration.maxReconnectDelay))
             }
         }
         return nil

@@ -2,8 +2,9 @@ import CoreMetrics
 import SwitchboardCore
 import SwitchboardStore
 
-/// What the writer counts and times, through swift-metrics: the backend (Prometheus in the
-/// `switchboard` executable, nothing in tests that do not ask) is the factory given. Used on
+/// What the writer counts by label and times, through swift-metrics: the backend (Prometheus
+/// in the `switchboard` executable, nothing in tests that do not ask) is the factory given.
+/// Plain running totals are ``ServiceMetrics``', which passes on those /metrics exports. Used on
 /// the pipeline thread only; each series is made once and kept, so the hot path is an
 /// atomic add, never a registry lookup.
 final class WriterMetrics {
@@ -12,10 +13,7 @@ final class WriterMetrics {
     private var deadLetters: [String: Counter] = [:]
     private var commands: [CommandKey: Counter] = [:]
     private var events: [String: Counter] = [:]
-    private let reconnects: Counter
     private let refusedWrites: Counter
-    private let purged: Counter
-    private let escalated: Counter
     private let batchSize: Recorder
     private let transaction: Timer
     private let timeToAssign: Timer
@@ -27,10 +25,7 @@ final class WriterMetrics {
 
     init(factory: any MetricsFactory) {
         self.factory = factory
-        reconnects = Counter(label: "switchboard_reconnects_total", factory: factory)
         refusedWrites = Counter(label: "switchboard_database_refused_writes_total", factory: factory)
-        purged = Counter(label: "switchboard_requests_purged_total", factory: factory)
-        escalated = Counter(label: "switchboard_requests_escalated_total", factory: factory)
         batchSize = Recorder(label: "switchboard_batch_size", aggregate: true, factory: factory)
         transaction = Timer(label: "switchboard_transaction_seconds", factory: factory)
         timeToAssign = Timer(label: "switchboard_time_to_assign_seconds", factory: factory)
@@ -42,7 +37,6 @@ final class WriterMetrics {
                 .increment(by: count)
         }
         for waited in figures.assignmentWaits { timeToAssign.recordMilliseconds(waited) }
-        if figures.escalated > 0 { escalated.increment(by: figures.escalated) }
         if items > 0 { batchSize.record(items) }
         transaction.record(elapsed)
     }
@@ -54,7 +48,7 @@ final class WriterMetrics {
     /// A command answered; `command` is nil for one that named none (kept as `-`, so that a
     /// sender cannot make new series by inventing names: unknown names count as `unknown`).
     func answered(_ command: String?, outcome: String) {
-        let name = command.map { Command.names.contains($0) ? $0 : "unknown" } ?? "-"
+        let name = command.map { CommandName(rawValue: $0) != nil ? $0 : "unknown" } ?? "-"
         series(CommandKey(command: name, outcome: outcome), in: &commands, "switchboard_commands_total",
                [("command", name), ("outcome", outcome)]).increment()
     }
@@ -62,11 +56,6 @@ final class WriterMetrics {
     func published(_ routingKey: String) {
         series(routingKey, in: &events, "switchboard_events_total", [("type", routingKey)]).increment()
     }
-
-    func reconnected() { reconnects.increment() }
-
-    /// Closed requests archived and deleted (retention or request.purge).
-    func purged(_ count: Int) { if count > 0 { purged.increment(by: count) } }
 
     /// The database refused a write it may take later (a full disk): the batch is held and retried.
     func databaseUnavailable() { refusedWrites.increment() }

@@ -124,16 +124,16 @@ extension SwitchboardStore {
             """, arguments: [requestId, operatorId, time]) ?? false
     }
 
-    /// One expired offer: declined as `expired`, routed on, and the operator set away after
-    /// `awayAfterMissed` expiries in a row.
+    /// One expired offer: declined as `expired`, routed on, and the operator set away as
+    /// ``MissedOffers`` says.
     private func expire(_ requestId: Int64, operatorId: Int64, sourceId: Int64, _ db: any SQLDatabase,
                         events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
         try decline(requestId, sourceId: sourceId, Decline(operatorId: operatorId, reason: .expired), db,
                     events: &events, waited: &waited)
         let missed = try Int.fetchOne(
             db, sql: "UPDATE operators SET missed_offers = missed_offers + 1 WHERE id = ? RETURNING missed_offers", arguments: [operatorId]) ?? 0
-        guard awayAfterMissed > 0, missed >= awayAfterMissed, let current = try Records.fetchOperator(operatorId, db),
-              current.presence == .available
+        guard missedOffers.limit > 0, let current = try Records.fetchOperator(operatorId, db),
+              missedOffers.setsAway(afterMissedInARow: missed, presence: current.presence)
         else { return }
         try setPresence(current, to: .away, reason: .missedOffers, requeue: false, db, events: &events, waited: &waited)
     }

@@ -96,8 +96,8 @@ public final class SwitchboardStore {
     var counters = PendingCounters()
     /// The earliest offer deadline, as far as the writer knows.
     var deadlines = DeadlineWatch()
-    /// An operator who lets this many offers in a row expire is set away; 0: never.
-    let awayAfterMissed: Int
+    /// When an operator who lets offers expire is set away.
+    let missedOffers: MissedOffers
     /// Who may run which command; open unless roles are set.
     let access: AccessPolicy
     /// Users seen lately, by identifier. Users are only ever created by intake, so an entry
@@ -127,7 +127,7 @@ public final class SwitchboardStore {
         makeEventId: (() -> String)? = nil, awayAfterMissed: Int = 3, access: AccessPolicy = .open, archiveDirectory: String? = nil
     ) throws {
         self.location = location
-        self.awayAfterMissed = awayAfterMissed
+        self.missedOffers = MissedOffers(limit: awayAfterMissed)
         self.access = access
         let backend: any StoreBackend = switch location {
         case let .file(path): try SQLiteBackend(path: path)
@@ -208,7 +208,7 @@ public final class SwitchboardStore {
     /// without its effect.
     func executeOnce(_ name: String?, _ parsed: Result<Command, CommandError>, messageId: String?, sender: CommandSender?,
                      _ db: any SQLDatabase, events: inout [OutboxEvent]) throws -> WorkResult {
-        let isChange = Command.isChange(named: name)
+        let isChange = CommandName.isChange(named: name)
         let refusal = sender.flatMap { access.refusal(of: name, by: $0.user) }
         // Changes and refusals are audited, so they are kept by message id: a repeat is
         // answered from the first reply and leaves no second row. A read runs again.

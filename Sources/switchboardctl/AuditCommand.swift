@@ -16,7 +16,7 @@ struct AuditCommand: ParsableCommand {
         if let user { args["user"] = .string(user) }
         if let command { args["command"] = .string(command) }
         if let after { args["after_id"] = .integer(after) }
-        try options.show(try options.call("audit.list", args), as: [AuditEntry].self) { entries in
+        try options.show(try options.call(.auditList, args), as: [AuditEntry].self) { entries in
             var table = Table([("ID", .right), ("AT", .left), ("USER", .left), ("COMMAND", .left), ("OUTCOME", .left),
                                ("ARGS", .left)])
             for entry in entries {

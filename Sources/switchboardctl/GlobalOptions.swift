@@ -35,12 +35,12 @@ struct GlobalOptions: ParsableArguments {
 
     /// Runs a command on the service and returns its result, or throws the CLI failure that
     /// says why not (error reply: 1, no reply: 3, no broker: 4).
-    func call(_ command: String, _ args: [String: JSONValue] = [:]) throws -> JSONValue {
+    func call(_ command: CommandName, _ args: [String: JSONValue] = [:]) throws -> JSONValue {
         let client = ControlClient(brokers: brokers, prefix: prefix)
         defer { client.close() }
         let reply: ReplyEnvelope
         do {
-            reply = try client.call(command, args, timeout: .milliseconds(Int64(timeout * 1000)))
+            reply = try client.call(command.rawValue, args, timeout: .milliseconds(Int64(timeout * 1000)))
         } catch let error as AMQPError {
             if case .timeout = error { throw CLIFailure.notAnswering(self, "no reply within \(timeout) s") }
             // The control exchange is declared by the service: without it, none ever ran here.

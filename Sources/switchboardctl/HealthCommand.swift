@@ -10,7 +10,7 @@ struct HealthCommand: ParsableCommand {
     func run() throws {
         let result: JSONValue
         do {
-            result = try options.call("service.status")
+            result = try options.call(.serviceStatus)
         } catch let failure as CLIFailure {
             throw CLIFailure(message: failure.message, status: 1)
         }

@@ -17,7 +17,7 @@ struct OperatorCommand: ParsableCommand {
         func run() throws {
             var args: [String: JSONValue] = ["name": .string(name), "max_load_limit": .integer(Int64(maxLoad)), "is_active": .bool(!inactive)]
             if let presence { args["presence"] = .string(presence.rawValue) }
-            let result = try options.call("operator.create", args)
+            let result = try options.call(.operatorCreate, args)
             try options.show(result, as: Operator.self, describe)
         }
     }
@@ -26,7 +26,7 @@ struct OperatorCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List operators.")
         @OptionGroup var options: GlobalOptions
         func run() throws {
-            try options.show(try options.call("operator.list"), as: [Operator].self, operatorTable)
+            try options.show(try options.call(.operatorList), as: [Operator].self, operatorTable)
         }
     }
 
@@ -35,7 +35,7 @@ struct OperatorCommand: ParsableCommand {
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Operator id.") var id: Int64
         func run() throws {
-            try options.show(try options.call("operator.get", ["id": .integer(id)]), as: Operator.self, describe)
+            try options.show(try options.call(.operatorGet, ["id": .integer(id)]), as: Operator.self, describe)
         }
     }
 
@@ -58,7 +58,7 @@ struct OperatorCommand: ParsableCommand {
             if let name { args["name"] = .string(name) }
             if let maxLoad { args["max_load_limit"] = .integer(Int64(maxLoad)) }
             if let active { args["is_active"] = .bool(active) }
-            try options.show(try options.call("operator.update", args), as: Operator.self, describe)
+            try options.show(try options.call(.operatorUpdate, args), as: Operator.self, describe)
         }
     }
 
@@ -67,7 +67,7 @@ struct OperatorCommand: ParsableCommand {
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Operator id.") var id: Int64
         func run() throws {
-            try options.show(try options.call("operator.toggle_active", ["id": .integer(id)]), as: Operator.self, describe)
+            try options.show(try options.call(.operatorToggleActive, ["id": .integer(id)]), as: Operator.self, describe)
         }
     }
 
@@ -86,7 +86,7 @@ struct OperatorCommand: ParsableCommand {
         func run() throws {
             var args: [String: JSONValue] = ["id": .integer(id), "presence": .string(presence.rawValue)]
             if requeue { args["requeue"] = .bool(true) }
-            try options.show(try options.call("operator.set_presence", args), as: Operator.self, describe)
+            try options.show(try options.call(.operatorSetPresence, args), as: Operator.self, describe)
         }
     }
 
@@ -95,7 +95,7 @@ struct OperatorCommand: ParsableCommand {
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Operator id.") var id: Int64
         func run() throws {
-            try options.show(try options.call("operator.delete", ["id": .integer(id)]), as: Deleted.self) {
+            try options.show(try options.call(.operatorDelete, ["id": .integer(id)]), as: Deleted.self) {
                 "Deleted operator \($0.deleted)."
             }
         }

@@ -57,7 +57,7 @@ struct RequestCommand: ParsableCommand {
             if let operatorId { args["operator_id"] = .integer(operatorId) }
             if let sourceId { args["source_id"] = .integer(sourceId) }
             if let after { args["after_id"] = .integer(after) }
-            try options.show(try options.call("request.list", args), as: [Request].self, requestTable)
+            try options.show(try options.call(.requestList, args), as: [Request].self, requestTable)
         }
     }
 
@@ -66,7 +66,7 @@ struct RequestCommand: ParsableCommand {
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Request id.") var id: Int64
         func run() throws {
-            try options.show(try options.call("request.get", ["id": .integer(id)]), as: RequestDetail.self) { detail in
+            try options.show(try options.call(.requestGet, ["id": .integer(id)]), as: RequestDetail.self) { detail in
                 let r = detail.request
                 return [
                     "Request \(r.id)  \(r.status.rawValue)",
@@ -93,7 +93,7 @@ struct RequestCommand: ParsableCommand {
         func run() throws {
             var args: [String: JSONValue] = ["id": .integer(id)]
             if let operatorId { args["operator_id"] = .integer(operatorId) }
-            try options.show(try options.call("request.assign", args), as: Request.self) { requestTable([$0]) }
+            try options.show(try options.call(.requestAssign, args), as: Request.self) { requestTable([$0]) }
         }
     }
 
@@ -103,7 +103,7 @@ struct RequestCommand: ParsableCommand {
         @Argument(help: "Request id.") var id: Int64
         @Option(name: .customLong("operator"), help: "The operator it is on offer to.") var operatorId: Int64
         func run() throws {
-            let result = try options.call("request.accept", ["id": .integer(id), "operator_id": .integer(operatorId)])
+            let result = try options.call(.requestAccept, ["id": .integer(id), "operator_id": .integer(operatorId)])
             try options.show(result, as: Request.self) { requestTable([$0]) }
         }
     }
@@ -118,7 +118,7 @@ struct RequestCommand: ParsableCommand {
         func run() throws {
             var args: [String: JSONValue] = ["id": .integer(id), "operator_id": .integer(operatorId)]
             if let reason { args["reason"] = .string(reason) }
-            try options.show(try options.call("request.reject", args), as: Request.self) { requestTable([$0]) }
+            try options.show(try options.call(.requestReject, args), as: Request.self) { requestTable([$0]) }
         }
     }
 
@@ -127,7 +127,7 @@ struct RequestCommand: ParsableCommand {
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Request id.") var id: Int64
         func run() throws {
-            try options.show(try options.call("request.close", ["id": .integer(id)]), as: Request.self) { requestTable([$0]) }
+            try options.show(try options.call(.requestClose, ["id": .integer(id)]), as: Request.self) { requestTable([$0]) }
         }
     }
 
@@ -138,7 +138,7 @@ struct RequestCommand: ParsableCommand {
         @Argument(help: "Request id.") var id: Int64
         @Argument(help: "Priority 0...9.") var priority: Int
         func run() throws {
-            let result = try options.call("request.set_priority", ["id": .integer(id), "priority": .integer(Int64(priority))])
+            let result = try options.call(.requestSetPriority, ["id": .integer(id), "priority": .integer(Int64(priority))])
             try options.show(result, as: Request.self) { requestTable([$0]) }
         }
     }
@@ -160,11 +160,11 @@ struct RequestCommand: ParsableCommand {
 
         func run() throws {
             let args: [String: JSONValue] = ["closed_before": .string(time), "dry_run": .bool(dryRun)]
-            var total = try decode(options.call("request.purge", args))
+            var total = try decode(options.call(.requestPurge, args))
             // Each call takes a batch; the count left bounds the calls still needed.
             var callsLeft = total.remaining / Limits.purgeBatch + 2
             while !dryRun, total.remaining > 0, callsLeft > 0 {
-                let next = try decode(options.call("request.purge", args))
+                let next = try decode(options.call(.requestPurge, args))
                 total.archived += next.archived
                 total.purged += next.purged
                 total.files = Array(Set(total.files + next.files)).sorted()

@@ -44,7 +44,7 @@ struct ServiceLevelCommand: ParsableCommand {
         if let until { args["until"] = .string(Self.time(until)) }
         if let sourceId { args["source_id"] = .integer(sourceId) }
         if let list = try thresholdList() { args["thresholds_seconds"] = .array(list.map(JSONValue.integer)) }
-        try options.show(try options.call("stats.service_level", args), as: ServiceLevel.self, Self.render)
+        try options.show(try options.call(.statsServiceLevel, args), as: ServiceLevel.self, Self.render)
     }
 
     static func render(_ level: ServiceLevel) -> String {

@@ -15,7 +15,7 @@ struct SourceCommand: ParsableCommand {
         func run() throws {
             var args: [String: JSONValue] = ["name": .string(name), "identifier": .string(identifier)]
             routing.add(to: &args)
-            try options.show(try options.call("source.create", args), as: Source.self) { sourceTable([$0]) }
+            try options.show(try options.call(.sourceCreate, args), as: Source.self) { sourceTable([$0]) }
         }
     }
 
@@ -57,14 +57,14 @@ struct SourceCommand: ParsableCommand {
             var args: [String: JSONValue] = ["id": .integer(id)]
             if let name { args["name"] = .string(name) }
             routing.add(to: &args)
-            try options.show(try options.call("source.update", args), as: Source.self) { sourceTable([$0]) }
+            try options.show(try options.call(.sourceUpdate, args), as: Source.self) { sourceTable([$0]) }
         }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List sources with their weights.")
         @OptionGroup var options: GlobalOptions
-        func run() throws { try options.show(try options.call("source.list"), as: [Source].self, sourceTable) }
+        func run() throws { try options.show(try options.call(.sourceList), as: [Source].self, sourceTable) }
     }
 
     struct Get: ParsableCommand {
@@ -72,7 +72,7 @@ struct SourceCommand: ParsableCommand {
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Source id.") var id: Int64
         func run() throws {
-            try options.show(try options.call("source.get", ["id": .integer(id)]), as: Source.self) { sourceTable([$0]) }
+            try options.show(try options.call(.sourceGet, ["id": .integer(id)]), as: Source.self) { sourceTable([$0]) }
         }
     }
 
@@ -97,7 +97,7 @@ struct SourceCommand: ParsableCommand {
 
         func run() throws {
             let weights = JSONValue.array(try parsed().map { .object(["operator_id": .integer($0.0), "weight": .integer($0.1)]) })
-            let result = try options.call("source.set_weights", ["source_id": .integer(sourceId), "weights": weights])
+            let result = try options.call(.sourceSetWeights, ["source_id": .integer(sourceId), "weights": weights])
             try options.show(result, as: Source.self) { sourceTable([$0]) }
         }
     }

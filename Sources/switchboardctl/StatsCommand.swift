@@ -9,7 +9,7 @@ struct StatsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Each operator's load against its limit.")
         @OptionGroup var options: GlobalOptions
         func run() throws {
-            try options.show(try options.call("stats.operators_load"), as: OperatorsLoad.self) { load in
+            try options.show(try options.call(.statsOperatorsLoad), as: OperatorsLoad.self) { load in
                 var table = Table([("ID", .right), ("OPERATOR", .left), ("ACTIVE", .left), ("PRESENCE", .left), ("LOAD", .right),
                                    ("OFFERED", .right), ("%", .right), ("", .left)])
                 for row in load.operators {
@@ -26,7 +26,7 @@ struct StatsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "How requests spread over operators and sources.")
         @OptionGroup var options: GlobalOptions
         func run() throws {
-            try options.show(try options.call("stats.requests_distribution"), as: RequestsDistribution.self) { d in
+            try options.show(try options.call(.statsRequestsDistribution), as: RequestsDistribution.self) { d in
                 let total = d.bySource.reduce(0) { $0 + $1.requestCount }
                 func share(_ count: Int) -> Double { total > 0 ? Double(count) / Double(total) : 0 }
                 var operators = Table([("ID", .right), ("OPERATOR", .left), ("REQUESTS", .right), ("SHARE", .right), ("", .left)])

@@ -71,7 +71,7 @@ func problems(_ json: String) -> [FieldProblem] {
         for (json, expected) in cases {
             #expect(try parse(json).get() == expected, "\(json)")
         }
-        #expect(Set(cases.map { $0.1.name }) == Set(Command.names))
+        #expect(Set(cases.map { $0.1.name }) == Set(CommandName.allCases.map(\.rawValue)))
     }
 
     @Test(arguments: [

@@ -249,7 +249,7 @@ extension SwitchboardStore {
             let rowCount = try Self.auditCount(store)
             let last = try store.read { try SQLRow.fetchOne($0, sql: "SELECT outcome, \"user\", command FROM audit ORDER BY id DESC LIMIT 1") }
             let name = Command.read(Array(body.utf8)).name ?? ""
-            let isChange = Command.isChange(named: name)
+            let isChange = CommandName.isChange(named: name)
             let code: String
             switch outcome {
             case .success: code = "ok"

@@ -36,14 +36,10 @@ final class PostgresBackend: StoreBackend {
             guard try Self.takeWriterLock(connection) else {
                 throw StoreError.writerElsewhere(database: connection.displayURL, holder: holder.name)
             }
-            hungWriterEnded = holder.name
         }
         try PostgresSchema.migrate(connection)
         writer = PostgresDatabase(connection)
     }
-
-    /// The writer whose session this one ended as hung, for the log.
-    private(set) var hungWriterEnded: String?
 
     func transaction<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
         lastCall = .now

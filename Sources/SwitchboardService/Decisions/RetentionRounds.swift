@@ -3,6 +3,8 @@ import SwitchboardStore
 /// Paces SWITCHBOARD_RETAIN_CLOSED and SWITCHBOARD_RETAIN_AUDIT in the single writer: small
 /// rounds that archive and delete closed requests, and delete audit rows, past their
 /// settings, each a short transaction of its own; and the free pages they leave given back.
+/// A value with a given clock: it says when the next round is due and whether an idle burst
+/// goes on; the writer runs the rounds.
 ///
 /// A round of 64 requests takes about 1.5 ms (two fsyncs, the archive's and the commit's).
 /// Under load one runs every 250 ms while older rows remain, so few messages ever wait behind
@@ -15,40 +17,34 @@ struct RetentionRounds {
     static let requests = 64
     static let auditRows = 256
     static let pauseWhileBehind = Duration.milliseconds(250)
+    static let pauseWhenCaughtUp = Duration.seconds(1)
     static let idleBurst = Duration.milliseconds(20)
-    private var due = ContinuousClock.now
+
+    private(set) var due: ContinuousClock.Instant
     /// Whether the last round found a full batch of either kind: older rows remain.
     private(set) var isBehind = false
 
-    var isDue: Bool { ContinuousClock.now >= due }
+    init(startingAt now: ContinuousClock.Instant) { due = now }
 
-    /// Runs a round if one is due; what it deleted.
-    mutating func roundIfDue(_ round: () throws -> Removed) rethrows -> Removed {
-        guard isDue else { return Removed() }
-        return try self.round(round)
-    }
-
-    /// Runs rounds while older rows remain, for at most ``idleBurst``: the writer is idle.
-    mutating func burst(_ round: () throws -> Removed) rethrows -> Removed {
-        let until = ContinuousClock.now + Self.idleBurst
-        var total = Removed()
-        repeat {
-            let deleted = try self.round(round)
-            total.requests += deleted.requests
-            total.auditRows += deleted.auditRows
-        } while isBehind && ContinuousClock.now < until
-        return total
-    }
-
-    struct Removed {
+    struct Removed: Equatable {
         var requests = 0
         var auditRows = 0
+
+        static func + (a: Removed, b: Removed) -> Removed {
+            Removed(requests: a.requests + b.requests, auditRows: a.auditRows + b.auditRows)
+        }
     }
 
-    private mutating func round(_ round: () throws -> Removed) rethrows -> Removed {
-        let deleted = try round()
-        isBehind = deleted.requests == Self.requests || deleted.auditRows == Self.auditRows
-        due = .now + (isBehind ? Self.pauseWhileBehind : .seconds(1))
-        return deleted
+    func isDue(at now: ContinuousClock.Instant) -> Bool { now >= due }
+
+    /// Takes what a round deleted, finished at `now`: the next is due sooner while rows remain.
+    mutating func finished(_ removed: Removed, at now: ContinuousClock.Instant) {
+        isBehind = removed.requests == Self.requests || removed.auditRows == Self.auditRows
+        due = now + (isBehind ? Self.pauseWhileBehind : Self.pauseWhenCaughtUp)
+    }
+
+    /// Whether an idle burst begun at `start` runs another round at `now`.
+    func burstGoesOn(startedAt start: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Bool {
+        isBehind && now - start < Self.idleBurst
     }
 }
