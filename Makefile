@@ -2,7 +2,7 @@
 # and start a local RabbitMQ on 127.0.0.1 when none answers.
 SWIFT ?= swift
 
-.PHONY: run test build setup broker broker-stop bench bench-cluster bench-amqp bench-store compose-check screenshot
+.PHONY: run test check build setup broker broker-stop bench bench-cluster bench-amqp bench-store compose-check screenshot
 
 setup:
 	scripts/setup
@@ -19,24 +19,23 @@ run: broker build
 
 # ClusterTests, which stop and restart brokers, do it on a three-node loopback cluster beside
 # the shared broker (scripts/broker cluster). The PostgreSQL tests use a local server on
-# 127.0.0.1:5433 (scripts/postgres). The store and service suites run again on PostgreSQL,
-# one after the other: together, with a server's work beside every test, they kept the
-# writer from an offer's deadline for 268 ms, past the 250 ms the offers test allows.
-# The cluster tests and then the standby tests run last, each on their own: both stop nodes
-# of the one cluster, one restarts the PostgreSQL server, and with every suite at once on
-# two cores a quorum queue's leader election outlasted the 17.6 s that the service retries
-# a refused event.
+# 127.0.0.1:5433 (scripts/postgres). scripts/test-all runs the passes in order and prints
+# the time of each.
 test: broker compose-check
 	scripts/broker cluster start
 	scripts/broker test-policy
 	scripts/broker test-policy c1@localhost
 	scripts/postgres start
 	$(SWIFT) build --build-tests
-	SWIFT=$(SWIFT) scripts/test-run --skip ClusterTests
-	SWITCHBOARD_TEST_STORE=postgres SWIFT=$(SWIFT) scripts/test-run --filter SwitchboardStoreTests
-	SWITCHBOARD_TEST_STORE=postgres SWIFT=$(SWIFT) scripts/test-run --filter SwitchboardServiceTests --skip ClusterTests
-	SWIFT=$(SWIFT) scripts/test-run --filter ClusterTests
-	SWITCHBOARD_TEST_HA=1 SWIFT=$(SWIFT) scripts/test-run --filter StandbyTakeoverTests
+	SWIFT=$(SWIFT) scripts/test-all
+
+# The edit-compile loop: the tests that need no broker and no database server (the pure
+# core, the writer's decisions, the documentation, start-up errors, the store on SQLite)
+# and the contract files.
+check: setup
+	$(SWIFT) build --build-tests
+	scripts/check-contracts
+	SWIFT=$(SWIFT) scripts/test-run --filter 'SwitchboardCoreTests|SwitchboardServiceUnitTests|SwitchboardStoreTests'
 
 broker-stop:
 	scripts/broker stop

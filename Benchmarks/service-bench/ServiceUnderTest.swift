@@ -19,7 +19,7 @@ final class ServiceUnderTest {
     }
 
     /// The HTTP side's port: a free one, found by binding port 0 and letting it go.
-    let httpPort = RawHTTP.freePort()
+    let httpPort = RawHTTP.listenPort()
 
     /// `answering`: wait until it answers on the control queue (a standby never does).
     init(url: AMQPURL, prefix: String, databasePath: String, queueType: String, environment extra: [String: String] = [:],

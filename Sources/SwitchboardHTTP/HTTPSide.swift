@@ -1,12 +1,13 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 import SwitchboardService
 import SwitchboardStore
 
-/// The HTTP side of the service (DESIGN: "HTTP beside the writer"): probes, Prometheus
+/// The HTTP side of the service (docs/design.md, and ../shared/DESIGN.md "HTTP beside the writer"): probes, Prometheus
 /// metrics and the supervisors' dashboard. It runs in the service's `ServiceGroup` on the
 /// concurrency pool and never touches the writer's database connection or the broker
 /// connections: it reads the database through read-only connections of its own, the
@@ -68,19 +69,26 @@ public struct HTTPSide: Service {
         }
 
         let onListening = onListening, logger = logger, address = address
+        let listening = Atomic(false)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "switchboard"),
             onServerRunning: { channel in
+                listening.store(true, ordering: .relaxed)
                 let port = channel.localAddress?.port ?? address.port
                 logger.info("HTTP listening", metadata: ["address": "\(HTTPAddress(host: address.host, port: port))"])
                 onListening(port)
             },
             logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await activity.run() }
-            try await app.run()
-            group.cancelAll()
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await activity.run() }
+                try await app.run()
+                group.cancelAll()
+            }
+        } catch let error as IOError where !listening.load(ordering: .relaxed) {
+            // Binding failed: a setting to change, said as such, not NIO's bare errno.
+            throw ServiceFailure.cannotListen(on: address, errno: error.errnoCode)
         }
     }
 

@@ -30,7 +30,7 @@ public struct SwitchboardServiceConfiguration: Sendable {
     /// Who may run which command, by broker user; open when no role lists anyone.
     public var access = AccessPolicy.open
     /// Role variables that had blank entries (dropped), for a warning at start.
-    public var rolesWithBlanks: [String] = []
+    public var rolesWithBlanks: [ConfigurationVariable] = []
     /// Where the HTTP side (probes, metrics, dashboard) listens; nil: off.
     public var http: HTTPAddress? = HTTPAddress(host: "127.0.0.1", port: 8080)
     /// When set, the dashboard, its feed and /metrics require `Authorization: Bearer <token>`.
@@ -66,92 +66,72 @@ public struct SwitchboardServiceConfiguration: Sendable {
         self.awayAfterMissed = awayAfterMissed
     }
 
-    /// The variables, their defaults and meanings, as `--help` lists them.
-    public static let variables: [(name: String, defaultValue: String, meaning: String)] = [
-        ("SWITCHBOARD_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f", "broker URL, or the nodes of a cluster as a comma-separated list; amqps:// for TLS, with ?cacertfile=, certfile=, keyfile=, verify="),
-        ("SWITCHBOARD_DB", "./data/switchboard.sqlite", "SQLite database file (created, migrated on start)"),
-        ("SWITCHBOARD_PREFIX", "switchboard", "prefix of every queue and exchange name"),
-        ("SWITCHBOARD_QUEUE_TYPE", "quorum", "type of the two consumed queues: quorum or classic"),
-        ("SWITCHBOARD_BATCH_SIZE", "256", "most deliveries applied in one transaction"),
-        ("SWITCHBOARD_PREFETCH", "512", "unacked deliveries the broker may send ahead (at least the batch size)"),
-        ("SWITCHBOARD_HEARTBEAT", "30", "AMQP heartbeat in seconds (0 disables)"),
-        ("SWITCHBOARD_LOG_LEVEL", "info", "trace, debug, info, notice, warning, error or critical"),
-        ("SWITCHBOARD_AWAY_AFTER_MISSED", "3", "offers in a row an operator may let expire before being set away (0: never)"),
-        ("SWITCHBOARD_ADMIN_USERS", "", "broker users who may run every command (comma-separated)"),
-        ("SWITCHBOARD_CONSOLE_USERS", "", "broker users who may read and answer for operators: presence, accept, reject, close"),
-        ("SWITCHBOARD_HTTP", "127.0.0.1:8080", "HTTP listen address for /healthz, /readyz, /metrics and the dashboard; off disables"),
-        ("SWITCHBOARD_HTTP_TOKEN", "", "when set, the dashboard, its feed and /metrics require Authorization: Bearer <token>"),
-        ("SWITCHBOARD_METRICS_MAX_OPERATORS", "1000", "operators with series of their own in /metrics (lowest ids first)"),
-        ("SWITCHBOARD_DEDUPE_WINDOW", "7d", "how long a processed message id is remembered against repeats (units s, m, h, d)"),
-        ("SWITCHBOARD_RETAIN_CLOSED", "off", "how long closed requests are kept before they are archived and deleted (units s, m, h, d; off: forever)"),
-        ("SWITCHBOARD_RETAIN_AUDIT", "off", "how long audit rows are kept before they are deleted (units s, m, h, d; off: forever)"),
-        ("SWITCHBOARD_ARCHIVE_DIR", "archive/ beside the database", "where purged requests are archived, a gzip'd NDJSON file a day"),
-    ]
-
     /// Reads the environment; a bad value is an error naming the variable.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SwitchboardServiceConfiguration {
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) -> SwitchboardServiceConfiguration {
         var configuration = SwitchboardServiceConfiguration()
-        func value(_ name: String) -> String? {
-            environment[name].flatMap { $0.isEmpty ? nil : $0 }
+        func value(_ variable: ConfigurationVariable) -> String? {
+            environment[variable.name].flatMap { $0.isEmpty ? nil : $0 }
         }
-        func integer(_ name: String, _ range: ClosedRange<Int>) throws -> Int? {
+        func integer(_ name: ConfigurationVariable, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
             guard let text = value(name) else { return nil }
             guard let number = Int(text), range.contains(number) else {
                 throw ConfigurationError(variable: name, problem: "must be an integer from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
             }
             return number
         }
-        func period(_ name: String) throws -> Duration? {
+        func period(_ name: ConfigurationVariable) throws(ConfigurationError) -> Duration? {
             guard let text = value(name) else { return nil }
             guard let period = Duration(period: text), period > .zero else {
                 throw ConfigurationError(variable: name, problem: "must be a whole number and a unit, s, m, h or d (as in 7d or 36h), got \"\(text)\"")
             }
             return period
         }
-        if let url = value("SWITCHBOARD_AMQP_URL") {
+        if let url = value(.amqpURL) {
             do {
                 configuration.brokers = try AMQPBrokers(parsing: url)
             } catch {
-                throw ConfigurationError(variable: "SWITCHBOARD_AMQP_URL", problem: error.description)
+                throw ConfigurationError(variable: .amqpURL, problem: "is not a broker URL: \(error.description)")
             }
         }
-        if let path = value("SWITCHBOARD_DB") { configuration.databasePath = path }
-        if let prefix = value("SWITCHBOARD_PREFIX") { configuration.prefix = prefix }
-        if let type = value("SWITCHBOARD_QUEUE_TYPE") {
+        if let path = value(.db) { configuration.databasePath = path }
+        if let prefix = value(.prefix) { configuration.prefix = prefix }
+        if let type = value(.queueType) {
             guard let parsed = QueueType(rawValue: type) else {
-                throw ConfigurationError(variable: "SWITCHBOARD_QUEUE_TYPE", problem: "must be quorum or classic, got \"\(type)\"")
+                throw ConfigurationError(variable: .queueType, problem: "must be quorum or classic, got \"\(type)\"")
             }
             configuration.queueType = parsed
         }
-        if let batch = try integer("SWITCHBOARD_BATCH_SIZE", 1...10_000) { configuration.batchSize = batch }
-        if let prefetch = try integer("SWITCHBOARD_PREFETCH", 1...65_535) { configuration.prefetch = prefetch }
+        if let batch = try integer(.batchSize, 1...10_000) { configuration.batchSize = batch }
+        if let prefetch = try integer(.prefetch, 1...65_535) { configuration.prefetch = prefetch }
         configuration.prefetch = max(configuration.prefetch, configuration.batchSize)
-        if let heartbeat = try integer("SWITCHBOARD_HEARTBEAT", 0...3_600) { configuration.heartbeatSeconds = Int32(heartbeat) }
-        if let missed = try integer("SWITCHBOARD_AWAY_AFTER_MISSED", 0...1_000) { configuration.awayAfterMissed = missed }
-        if let window = try period("SWITCHBOARD_DEDUPE_WINDOW") { configuration.dedupeWindow = window }
-        if value("SWITCHBOARD_RETAIN_CLOSED") != "off" { configuration.retainClosed = try period("SWITCHBOARD_RETAIN_CLOSED") }
-        if value("SWITCHBOARD_RETAIN_AUDIT") != "off" { configuration.retainAudit = try period("SWITCHBOARD_RETAIN_AUDIT") }
-        configuration.archiveDirectory = value("SWITCHBOARD_ARCHIVE_DIR")
-        let admins = AccessPolicy.users(environment["SWITCHBOARD_ADMIN_USERS"])
-        let consoles = AccessPolicy.users(environment["SWITCHBOARD_CONSOLE_USERS"])
+        if let heartbeat = try integer(.heartbeat, 0...3_600) { configuration.heartbeatSeconds = Int32(heartbeat) }
+        if let missed = try integer(.awayAfterMissed, 0...1_000) { configuration.awayAfterMissed = missed }
+        if let window = try period(.dedupeWindow) { configuration.dedupeWindow = window }
+        if value(.retainClosed) != "off" { configuration.retainClosed = try period(.retainClosed) }
+        if value(.retainAudit) != "off" { configuration.retainAudit = try period(.retainAudit) }
+        configuration.archiveDirectory = value(.archiveDir)
+        let admins = AccessPolicy.users(environment[ConfigurationVariable.adminUsers.name])
+        let consoles = AccessPolicy.users(environment[ConfigurationVariable.consoleUsers.name])
         configuration.access = AccessPolicy(admins: admins.users, consoles: consoles.users)
-        configuration.rolesWithBlanks = [("SWITCHBOARD_ADMIN_USERS", admins.blanks), ("SWITCHBOARD_CONSOLE_USERS", consoles.blanks)]
+        configuration.rolesWithBlanks = [(ConfigurationVariable.adminUsers, admins.blanks), (.consoleUsers, consoles.blanks)]
             .filter { $0.1 > 0 }.map(\.0)
-        if let http = value("SWITCHBOARD_HTTP") {
+        if let http = value(.http) {
             if http == "off" {
                 configuration.http = nil
             } else {
                 guard let address = HTTPAddress(parsing: http) else {
-                    throw ConfigurationError(variable: "SWITCHBOARD_HTTP", problem: "must be host:port (port 0 to 65535) or off, got \"\(http)\"")
+                    throw ConfigurationError(variable: .http, problem: "must be host:port (port 0 to 65535) or off, got \"\(http)\"")
                 }
                 configuration.http = address
             }
         }
-        configuration.httpToken = value("SWITCHBOARD_HTTP_TOKEN")
-        if let most = try integer("SWITCHBOARD_METRICS_MAX_OPERATORS", 0...1_000_000) { configuration.metricsMaxOperators = most }
-        if let level = value("SWITCHBOARD_LOG_LEVEL") {
+        configuration.httpToken = value(.httpToken)
+        if let most = try integer(.metricsMaxOperators, 0...1_000_000) { configuration.metricsMaxOperators = most }
+        if let level = value(.logLevel) {
             guard let parsed = Logger.Level(rawValue: level) else {
-                throw ConfigurationError(variable: "SWITCHBOARD_LOG_LEVEL", problem: "unknown level \"\(level)\"")
+                throw ConfigurationError(variable: .logLevel, problem: "must be trace, debug, info, notice, warning, error or critical, got \"\(level)\"")
             }
             configuration.logLevel = parsed
         }
@@ -182,8 +162,21 @@ public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
+/// A setting the service cannot start with: the variable, what is wrong, and a way on. The
+/// executable exits with status 78 (EX_CONFIG) on one, so a supervisor can tell it from a crash.
 public struct ConfigurationError: Error, CustomStringConvertible {
-    public var variable: String
+    public var variable: ConfigurationVariable
     public var problem: String
-    public var description: String { "\(variable) \(problem)" }
+
+    public init(variable: ConfigurationVariable, problem: String) {
+        self.variable = variable
+        self.problem = problem
+    }
+
+    public var wayOn: String {
+        let fallback = variable.defaultValue.isEmpty ? "leave it unset" : "unset it for the default (\(variable.defaultValue))"
+        return "set \(variable.name) to such a value, or \(fallback); switchboard --help lists every variable"
+    }
+
+    public var description: String { "\(variable.name) \(problem) — \(wayOn)" }
 }

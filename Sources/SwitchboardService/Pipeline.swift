@@ -72,7 +72,7 @@ final class Pipeline {
     enum End {
         case stopped
         /// Gave up, and why: the service exits.
-        case failed(String)
+        case failed(ServiceFailure)
         /// The store's database session is gone, and the writer's lock with it: consuming
         /// stopped, and the store must be opened again.
         case lostStore
@@ -88,7 +88,7 @@ final class Pipeline {
             } catch let refusal as PrefixRefusal {
                 logger.critical("\(refusal)")
                 closeConnections()
-                return .failed(refusal.description)
+                return .failed(ServiceFailure(refusal.description, kind: .configuration))
             } catch where SwitchboardStore.isSessionLost(error) {
                 return lostStore(error)
             } catch {
@@ -96,7 +96,7 @@ final class Pipeline {
                     // A mistake in this program: reconnecting would repeat it, so stop and say so.
                     logger.critical("stopping on a programming error", metadata: ["error": "\(misuse)"])
                     closeConnections()
-                    return .failed(misuse.description)
+                    return .failed(ServiceFailure(misuse.description, kind: .software))
                 }
                 metrics.add(.reconnects)
                 let delay = backoff.failed()

@@ -8,7 +8,7 @@ final class PipelineControl: Sendable {
         var stopRequested = false
         var ready = false
         var finished = false
-        var failure: String?
+        var failure: ServiceFailure?
         var finishWaiters: [CheckedContinuation<Void, Never>] = []
         var readyWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -18,7 +18,7 @@ final class PipelineControl: Sendable {
     let health = ServiceHealth()
 
     var isStopRequested: Bool { state.withLock { $0.stopRequested } }
-    var failure: String? { state.withLock { $0.failure } }
+    var failure: ServiceFailure? { state.withLock { $0.failure } }
 
     func requestStop() {
         state.withLock { $0.stopRequested = true }
@@ -38,7 +38,7 @@ final class PipelineControl: Sendable {
         waiters.forEach { $0.resume() }
     }
 
-    func markFinished(failure: String? = nil) {
+    func markFinished(failure: ServiceFailure? = nil) {
         health.set(.stopped)
         let waiters = state.withLock { state in
             state.finished = true

@@ -37,7 +37,7 @@ public final class SwitchboardService: Service, Sendable {
             self.logger.info("shutting down: finishing the batch in hand")
             self.control.requestStop()
         }
-        if let failure = control.failure { throw ServiceFailure(description: failure) }
+        if let failure = control.failure { throw failure }
     }
 
     /// Starts the pipeline thread (``run()`` does this; tests may drive it directly).
@@ -47,7 +47,7 @@ public final class SwitchboardService: Service, Sendable {
         Self.warnAboutRoles(configuration, logger: logger)
         let thread = Thread {
             // The store is released (and the database closed) before anyone hears we finished.
-            let failure: String? = {
+            let failure: ServiceFailure? = {
                 // A store whose PostgreSQL session was lost can write nothing more: the
                 // pipeline has stopped consuming, and the store is opened again, standing by
                 // if another instance took the writer's lock meanwhile.
@@ -66,8 +66,9 @@ public final class SwitchboardService: Service, Sendable {
                         }
                     } catch {
                         control.health.set(.databaseUnavailable("\(error)"))
-                        logger.critical("cannot open the database", metadata: ["db": "\(configuration.storeLocation)", "error": "\(error)"])
-                        return "cannot open database \(configuration.storeLocation): \(error)"
+                        let failure = ServiceFailure.cannotOpenStore(configuration.storeLocation, error: error)
+                        logger.critical("\(failure)")
+                        return failure
                     }
                 }
             }()
@@ -115,7 +116,7 @@ public final class SwitchboardService: Service, Sendable {
 
     private static func warnAboutRoles(_ configuration: Configuration, logger: Logger) {
         for variable in configuration.rolesWithBlanks {
-            logger.warning("blank entries in \(variable) were ignored")
+            logger.warning("blank entries in \(variable.name) were ignored")
         }
         if configuration.access.isOpen {
             logger.warning("roles are not set: every broker user may run every command (set SWITCHBOARD_ADMIN_USERS and SWITCHBOARD_CONSOLE_USERS)")
@@ -134,9 +135,6 @@ public final class SwitchboardService: Service, Sendable {
     public func waitUntilFinished() async { await control.waitUntilFinished() }
 }
 
-public struct ServiceFailure: Error, CustomStringConvertible {
-    public var description: String
-}
 
 extension SwitchboardService {
     public typealias Configuration = SwitchboardServiceConfiguration

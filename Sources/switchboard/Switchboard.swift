@@ -1,5 +1,6 @@
 import AMQP
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceLifecycle
 import SwitchboardHTTP
@@ -13,9 +14,10 @@ struct Switchboard: AsyncParsableCommand {
         discussion: """
             Configuration comes from the environment; the flags below override it.
 
-            \(SwitchboardService.Configuration.variables.map { "\($0.name)=\($0.defaultValue)\n    \($0.meaning)" }.joined(separator: "\n"))
+            \(ConfigurationVariable.help)
 
             Ready once it answers a control command (service.status). SIGTERM or SIGINT: the batch in hand is finished and acked, the connections close, exit status 0.
+            Exit status 78 (EX_CONFIG): a setting must change (the message names the variable); 70: a fault in this program; 1: any other failure.
             """)
 
     @Option(name: .long, help: "Broker URL, or a cluster's nodes comma-separated (SWITCHBOARD_AMQP_URL).") var amqpURL: String?
@@ -41,7 +43,7 @@ struct Switchboard: AsyncParsableCommand {
         do {
             configuration = try .fromEnvironment(environment)
         } catch {
-            throw ValidationError("\(error)")
+            throw Self.exit(ServiceFailure(error))
         }
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
@@ -64,6 +66,16 @@ struct Switchboard: AsyncParsableCommand {
         // router, would only mislead.
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let failure as ServiceFailure {
+            throw Self.exit(failure)
+        }
+    }
+
+    /// Says why on stderr, one line an operator can act on, and ends with the failure's status.
+    private static func exit(_ failure: ServiceFailure) -> ExitCode {
+        FileHandle.standardError.write(Data("switchboard: \(failure)\n".utf8))
+        return ExitCode(failure.exitStatus)
     }
 }

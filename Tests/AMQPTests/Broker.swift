@@ -17,8 +17,10 @@ enum Broker {
         return connection
     }
 
+    /// A queue or exchange name of its own, under `t-` so that the broker's test policy
+    /// (scripts/broker test-policy) expires it if a failed run leaves it behind.
     static func uniqueName(_ label: String) -> String {
-        "test.\(label).\(UUID().uuidString.prefix(8).lowercased())"
+        "t-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 }
 

@@ -19,10 +19,11 @@ public func listedConsumerCounts(_ queues: [String]) throws -> [String: Int] {
 /// after `timeout`, the last listing. For checks of queues known to have a consumer, where a
 /// queue left out means only that its Raft member was slow to answer.
 public func consumerCountsOnceEveryQueueIsListed(_ queues: [String], timeout: Duration) throws -> [String: Int] {
-    let deadline = ContinuousClock.now + timeout
     var counts = try listedConsumerCounts(queues)
-    while counts.count < queues.count, ContinuousClock.now < deadline {
+    _ = try? eventually(within: timeout, every: .zero, "a consumer listed on each of \(queues)") { seen -> Bool? in
         counts = try listedConsumerCounts(queues)
+        seen = "\(counts)"
+        return counts.count >= queues.count ? true : nil
     }
     return counts
 }

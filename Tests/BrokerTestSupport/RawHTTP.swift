@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A plain HTTP/1.1 exchange over a socket of its own on 127.0.0.1: tests send any bytes they
 /// like (oversized headers, garbage) and read what comes back; the bench scrapes with it.
@@ -83,6 +84,31 @@ public struct RawHTTP: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length); return getsockname(fd, $0, &length) }
         }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A port on 127.0.0.1 for a child process to listen on, that the test knows before the
+    /// child starts. From 10000 to 19999: below Linux's ephemeral range (32768 up), so none of
+    /// the suite's many outgoing connections takes it between this check and the child's bind;
+    /// below the brokers' distribution ports (25672 up), which a restarted node must get back;
+    /// another on each call in a process; checked free by binding it.
+    public static func listenPort() -> Int {
+        for _ in 0..<2_000 {
+            let port = nextListenPort.add(1, ordering: .relaxed).newValue
+            let candidate = 10_000 + (Int(getpid()) &* 7 &+ port) % 10_000
+            if canBind(candidate) { return candidate }
+        }
+        return freePort()
+    }
+
+    private static let nextListenPort = Atomic<Int>(0)
+
+    private static func canBind(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     /// Whether something accepts connections on this port of 127.0.0.1.

@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestSupport
 import Foundation
 import SwitchboardClient
 import SwitchboardCore
@@ -109,10 +110,10 @@ import Testing
             try connection.openChannel()
             try connection.publish(exchange: "", routingKey: client.topology.control,
                                    body: Array(#"{"command":"operator.create","args":{"name":"Silent","max_load_limit":1}}"#.utf8))
-            let deadline = ContinuousClock.now + .seconds(10)
             var names: [String] = []
-            while names.isEmpty, ContinuousClock.now < deadline {
-                names = try client.ok("operator.list").array.compactMap { $0["name"]?.string }
+            try? eventually(within: .seconds(10), "the operator created", read: { try client.ok("operator.list").array.compactMap { $0["name"]?.string } }) {
+                names = $0
+                return !$0.isEmpty
             }
             #expect(names == ["Silent"])
         }

@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestSupport
 import Foundation
 import SwitchboardCore
 import Testing
@@ -25,8 +26,7 @@ func ctl(_ arguments: [String], prefix: String, url: AMQPURL? = nil, timeout: Du
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
+    _ = try? eventually(within: timeout, every: .milliseconds(10), "switchboardctl exits") { _ in process.isRunning ? nil : true }
     if process.isRunning { process.terminate() }
     process.waitUntilExit()
     return CLIResult(
@@ -74,8 +74,10 @@ func ctlJSON(_ arguments: [String], prefix: String, sourceLocation: SourceLocati
             #expect(sent["message_id"]?.string == "cli-1")
             #expect(try ctl(["request", "send", "--user", "u2", "--source-id", "1", "--message", "second"], prefix: p).status == 0)
             var listed: [JSONValue] = []
-            let deadline = ContinuousClock.now + .seconds(10)
-            while listed.count < 2, ContinuousClock.now < deadline { listed = try json("request", "list").array }
+            try? eventually(within: .seconds(10), "two requests listed", read: { try json("request", "list").array }) {
+                listed = $0
+                return $0.count >= 2
+            }
             #expect(listed.count == 2)
             #expect(listed.first?["operator_id"]?.int == 1, "Мария is inactive: Иван gets it")
             #expect(try json("request", "list", "--status", "assigned", "--operator", "1", "--source", "1", "--limit", "1").array.count == 1)
@@ -111,8 +113,10 @@ func ctlJSON(_ arguments: [String], prefix: String, sourceLocation: SourceLocati
             try ctl(["source", "weights", "1", "1=100"], prefix: p)
             for n in 0..<2 { try ctl(["request", "send", "--user", "u\(n)", "--source", "telegram", "--message", "m"], prefix: p) }
             var load = ""
-            let deadline = ContinuousClock.now + .seconds(10)
-            while !load.contains("2/3"), ContinuousClock.now < deadline { load = try ctl(["stats", "load"], prefix: p).stdout }
+            try? eventually(within: .seconds(10), "a load of 2/3", read: { try ctl(["stats", "load"], prefix: p).stdout }) {
+                load = $0
+                return $0.contains("2/3")
+            }
             let lines = load.split(separator: "\n").map(String.init)
             #expect(lines.count == 4)
             #expect(lines[1].contains("Иван Петров") && lines[1].contains("2/3") && lines[1].contains("66.67%"))
@@ -181,8 +185,9 @@ func ctlJSON(_ arguments: [String], prefix: String, sourceLocation: SourceLocati
             #expect(String(decoding: banner, as: UTF8.self).contains("Watching"))
             try ctl(["request", "send", "--user", "first@telegram", "--source", "telegram", "--message", "a"], prefix: p)
             try ctl(["request", "send", "--user", "second@telegram", "--source", "telegram", "--message", "b"], prefix: p)
-            let deadline = ContinuousClock.now + .seconds(15)
-            while watch.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            _ = try? eventually(within: .seconds(15), every: .milliseconds(20), "watch exits after two events") { _ in
+                watch.isRunning ? nil : true
+            }
             if watch.isRunning { watch.terminate() }
             let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 .split(separator: "\n").map(String.init)
@@ -211,8 +216,10 @@ func ctlJSON(_ arguments: [String], prefix: String, sourceLocation: SourceLocati
             _ = try json("source", "weights", "1", "1=10", "2=10")
             _ = try json("request", "send", "--user", "u1", "--source", "chat", "--message", "hi")
             var offered: [JSONValue] = []
-            let deadline = ContinuousClock.now + .seconds(10)
-            while offered.isEmpty, ContinuousClock.now < deadline { offered = try json("request", "list", "--status", "offered").array }
+            try? eventually(within: .seconds(10), "an offered request", read: { try json("request", "list", "--status", "offered").array }) {
+                offered = $0
+                return !$0.isEmpty
+            }
             #expect(offered.first?["operator_id"]?.int == 1, "Bob is away: the offer goes to Ann")
 
             let wrong = try ctl(["request", "accept", "1", "--operator", "2"], prefix: p)
@@ -249,8 +256,10 @@ extension CLITests {
             _ = try json("source", "weights", "1", "1=10")
             _ = try json("request", "send", "--user", "u1", "--source", "chat", "--message", "hi", "--priority", "3")
             var waiting: [JSONValue] = []
-            let deadline = ContinuousClock.now + .seconds(10)
-            while waiting.isEmpty, ContinuousClock.now < deadline { waiting = try json("request", "list", "--status", "waiting").array }
+            try? eventually(within: .seconds(10), "a waiting request", read: { try json("request", "list", "--status", "waiting").array }) {
+                waiting = $0
+                return !$0.isEmpty
+            }
             #expect(waiting.first?["priority"]?.int == 3)
             #expect(try json("request", "priority", "1", "7")["priority"]?.int == 7)
             let tooHigh = try ctl(["request", "priority", "1", "10"], prefix: p)

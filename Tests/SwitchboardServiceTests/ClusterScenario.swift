@@ -63,17 +63,17 @@ final class ClusterScenario {
     /// confirms were lost with a node is sent again through another: its message ids make
     /// it once.
     func send(_ range: Range<Int>, before deadline: ContinuousClock.Instant) -> Bool {
-        while ContinuousClock.now < deadline {
+        let sent = try? eventually(within: deadline - .now, every: .milliseconds(200), "messages \(range) confirmed") { _ -> Bool? in
             do {
                 try client.sendIntake(intakeBatch(range, label: prefix))
                 return true
             } catch {
                 client.close()
                 client = ControlClient(brokers: Cluster.brokers, prefix: prefix)
-                Thread.sleep(forTimeInterval: 0.2)  // a pause before the next node, bounded by the deadline
+                throw error
             }
         }
-        return false
+        return sent == true
     }
 
     /// Every message stored once, every request's event published (duplicates of one event

@@ -44,10 +44,15 @@ struct ClusterTests {
             var moved = false
             var cliRuns: [CLIResult] = []
             let sent = try scenario.stream {
-                let readyBefore = scenario.service.output.components(separatedBy: "[SwitchboardService] ready").count - 1
                 try Cluster.kill(first)
-                moved = scenario.service.waitForOutput(containing: "[SwitchboardService] ready", afterOccurrences: readyBefore,
-                                                       timeout: .seconds(10))
+                // Moved once it answers service.status from another node (through the others).
+                let survivors = Cluster.brokers([1, 2, 3].filter { $0 != first }).unredacted
+                moved = (try? eventually(within: .seconds(10), every: .milliseconds(100), "service.status from another node") { seen -> Bool? in
+                    let run = try ctl(["health", "--json", "--timeout", "1", "--amqp-url", survivors], prefix: scenario.prefix)
+                    let node = run.json?["broker"]?.string.flatMap(Cluster.node(of:))
+                    seen = "status \(run.status), node \(node.map(String.init) ?? "-") \(run.stderr)"
+                    return node != nil && node != first ? true : nil
+                }) != nil
                 // switchboardctl given the stopped node first; each run draws its own order.
                 let list = Cluster.brokers([first] + [1, 2, 3].filter { $0 != first }).unredacted
                 cliRuns = try (0..<3).map { _ in try ctl(["health", "--json", "--amqp-url", list], prefix: scenario.prefix) }
@@ -76,12 +81,11 @@ struct ClusterTests {
             var newLeader: String?
             let sent = try scenario.stream {
                 try Cluster.kill(2)
-                let deadline = ContinuousClock.now + .seconds(30)
-                repeat {
-                    newLeader = try? leader()
-                    if let newLeader, newLeader != "c2@localhost" { break }
-                    Thread.sleep(forTimeInterval: 0.2)  // poll interval, bounded by the deadline
-                } while ContinuousClock.now < deadline
+                newLeader = try? eventually(within: .seconds(30), every: .milliseconds(200), "a leader other than c2") { seen in
+                    let found = try leader()
+                    seen = found ?? "none"
+                    return found.flatMap { $0 == "c2@localhost" ? nil : $0 }
+                }
             }
             #expect(sent, "every chunk confirmed")
             #expect(["c1@localhost", "c3@localhost"].contains(newLeader ?? ""), "a new leader was elected: \(String(describing: newLeader))")
@@ -96,7 +100,7 @@ struct ClusterTests {
             let kept = try scenario.serviceNode()
             let others = [1, 2, 3].filter { $0 != kept }
             defer { for node in others { try? Cluster.revive(node) } }
-            let http = RawHTTP(port: try #require(scenario.service.httpPort()))
+            let http = RawHTTP(port: scenario.service.httpPort)
             let stored = { () throws -> Double in
                 parsePrometheus(try http.get("/metrics").body).filter { $0.name == "switchboard_requests_total" }.map(\.value).reduce(0, +)
             }

@@ -1,4 +1,5 @@
 import AMQP
+import BrokerTestSupport
 import Foundation
 import SwitchboardClient
 import SwitchboardCore
@@ -27,22 +28,21 @@ extension ControlClient {
 
     /// Polls `service.status` until `isDone` holds for it or time runs out; the last status.
     func waitForStatus(timeout: Duration, until isDone: (JSONValue) -> Bool) throws -> JSONValue {
-        let deadline = ContinuousClock.now + timeout
         var status = try ok("service.status")
-        while !isDone(status), ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
+        _ = try? eventually(within: timeout, every: .milliseconds(100), "service.status as expected") { seen -> Bool? in
             status = try ok("service.status")
+            seen = "\(status)"
+            return isDone(status) ? true : nil
         }
         return status
     }
 
     func waitForCount(_ count: Int, timeout: Duration) throws -> Int {
-        let deadline = ContinuousClock.now + timeout
         var stored = 0
-        while ContinuousClock.now < deadline {
-            stored = (try? storedCount()) ?? stored
-            if stored >= count { return stored }
-            Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
+        _ = try? eventually(within: timeout, every: .milliseconds(100), "\(count) requests stored") { seen -> Bool? in
+            stored = try storedCount()
+            seen = "\(stored)"
+            return stored >= count ? true : nil
         }
         return stored
     }

@@ -71,9 +71,8 @@ final class SmallDisk: @unchecked Sendable {
             let service = try ServiceProcess(prefix: prefix, databasePath: disk.folder.appendingPathComponent("switchboard.sqlite").path)
             let client = ControlClient(url: brokerURL, prefix: prefix)
             defer { client.close(); _ = service.terminate(timeout: .seconds(10)) }
-            guard try client.waitUntilAnswering(timeout: .seconds(30)), let port = service.httpPort() else {
-                throw StartFailure(log: service.output)
-            }
+            guard try client.waitUntilAnswering(timeout: .seconds(30)) else { throw StartFailure(log: service.output) }
+            let port = try service.httpListening()
             let http = RawHTTP(port: port)
             try client.ok("operator.create", ["name": "Ann", "max_load_limit": 10_000])
             try client.ok("source.create", ["name": "Chat", "identifier": "chat"])

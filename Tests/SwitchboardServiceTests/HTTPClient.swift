@@ -2,26 +2,16 @@ import BrokerTestSupport
 import Foundation
 import Testing
 
-extension ServiceProcess {
-    /// The port the service's HTTP side listens on, from its log line.
-    func httpPort(timeout: Duration = .seconds(30)) -> Int? {
-        guard waitForOutput(containing: "HTTP listening", timeout: timeout) else { return nil }
-        let line = output.split(separator: "\n").first { $0.contains("HTTP listening") } ?? ""
-        guard let range = line.range(of: "address=127.0.0.1:") else { return nil }
-        return Int(line[range.upperBound...].prefix { $0.isNumber })
-    }
-}
-
 extension RawHTTP {
     /// GETs `path` until it answers `status` or the deadline passes; the last answer.
     func poll(_ path: String, until status: Int, timeout: Duration) throws -> Answer {
-        let deadline = ContinuousClock.now + timeout
-        var answer = try get(path)
-        while answer.status != status, ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.1)  // poll interval, bounded by the deadline
-            answer = try get(path)
+        var last = try get(path)
+        _ = try? eventually(within: timeout, every: .milliseconds(100), "\(path) answers \(status)") { seen -> Bool? in
+            last = try get(path)
+            seen = "\(last.status) \(last.body)"
+            return last.status == status ? true : nil
         }
-        return answer
+        return last
     }
 }
 

@@ -116,13 +116,12 @@ extension ControlClient {
 
     /// Polls `request.list` until `count` requests are stored or the deadline passes.
     func waitForRequests(_ count: Int, status: String? = nil, timeout: Duration = .seconds(30)) throws -> [JSONValue] {
-        let deadline = ContinuousClock.now + timeout
         var found: [JSONValue] = []
-        repeat {
+        _ = try? eventually(within: timeout, "\(count) requests stored\(status.map { " as \($0)" } ?? "")") { seen -> Bool? in
             found = try allRequests(status: status)
-            if found.count >= count { return found }
-            Thread.sleep(forTimeInterval: 0.05)  // poll interval, bounded by the deadline
-        } while ContinuousClock.now < deadline
+            seen = "\(found.count)"
+            return found.count >= count ? true : nil
+        }
         return found
     }
 

@@ -21,7 +21,7 @@ final class NextWriter {
             return
         }
         let standby = try ServiceProcess(prefix: prefix, databasePath: database, environment: environment)
-        #expect(standby.waitForOutput(containing: "standing by", timeout: .seconds(30)), "\(standby.output)")
+        try standby.waitForRole("standby", timeout: .seconds(30))
         self.standby = standby
     }
 

@@ -19,7 +19,7 @@ import Testing
             let service = try ServiceProcess(prefix: prefix, databasePath: database, environment: [
                 "SWITCHBOARD_AMQP_URL": user.url.unredacted, "SWITCHBOARD_LOG_LEVEL": "trace", "SWITCHBOARD_ADMIN_USERS": user.name,
             ])
-            #expect(service.waitForOutput(containing: "ready", timeout: .seconds(30)), "\(service.output)")
+            try service.waitForRole("active", timeout: .seconds(30))
             func run(_ arguments: String...) throws -> CLIResult {
                 let result = try ctl(arguments, prefix: prefix, url: user.url)
                 shown += [result.stdout, result.stderr]
@@ -34,11 +34,14 @@ import Testing
             // The broker drops the service's connections: the reconnect path logs the error,
             // and the service comes back.
             try closeBrokerConnections(matching: user.name, reason: "closed by the no-secrets test")
-            #expect(service.waitForOutput(containing: "closed by the no-secrets test", timeout: .seconds(20)), "\(service.output)")
-            let deadline = ContinuousClock.now + .seconds(20)
-            var healthy = false
-            while !healthy, ContinuousClock.now < deadline { healthy = try run("health").status == 0 }  // each try waits for a reply
-            #expect(healthy, "the service is back after the broker closed its connections")
+            // Back once it answers again, having counted the reconnect (its log then holds the error).
+            #expect(throws: Never.self, "the service is back after the broker closed its connections") {
+                try eventually(within: .seconds(20), "service.status counts a reconnect") { seen -> Bool? in
+                    let health = try run("health", "--json")
+                    seen = health.stdout + health.stderr
+                    return (health.json?["counters"]?["reconnects"]?.int ?? 0) >= 1 ? true : nil
+                }
+            }
             #expect(service.terminate(timeout: .seconds(20)) == 0)
             shown.append(service.output)
             return shown
@@ -68,11 +71,17 @@ import Testing
             let service = try ServiceProcess(prefix: prefix, databasePath: temporaryDatabase(), environment: [
                 "SWITCHBOARD_AMQP_URL": urlText, "SWITCHBOARD_LOG_LEVEL": "trace",
             ])
-            // Either the service retries (and says why) or it exits at once (a bad URL).
-            _ = service.waitForOutput(containing: expected, timeout: .seconds(20))
+            // Either the service retries and its readiness says why, or it exits at once (a bad
+            // URL, status 78) and its last line says why.
+            let said = try? eventually(within: .seconds(20), "the service says why") { seen -> String? in
+                if !service.process.isRunning { return "exit \(service.process.terminationStatus): \(service.output)" }
+                let answer = try service.readiness()
+                seen = answer.body
+                return answer.body.contains(expected) ? answer.body : nil
+            }
             _ = service.terminate(timeout: .seconds(10))
             let cli = try ctl(["operator", "list", "--amqp-url", urlText, "--timeout", "2"], prefix: prefix)
-            return (cli.stdout + cli.stderr, service.output)
+            return (cli.stdout + cli.stderr, (said ?? "") + "\n" + service.output)
         }
         #expect(serviceOutput.contains(expected), "\(situation): the service says why: \(serviceOutput)")
         #expect(cliOutput.contains(expected), "\(situation): the CLI says why: \(cliOutput)")

@@ -26,10 +26,8 @@ extension ClusterTests {
             let service = try ServiceProcess(prefix: prefix, databasePath: temporaryDatabase(),
                                              environment: ["SWITCHBOARD_AMQP_URL": Cluster.url(Self.restarted).unredacted])
             defer { _ = service.terminate(timeout: .seconds(10)); try? deleteTopologyNow(prefix, brokers: Cluster.brokers) }
-            guard let port = service.httpPort(), service.waitForOutput(containing: "ready", timeout: .seconds(30)) else {
-                return (0, nil, nil, service.output)
-            }
-            let http = RawHTTP(port: port)
+            guard (try? service.waitForRole("active", timeout: .seconds(30))) != nil else { return (0, nil, nil, service.output) }
+            let http = RawHTTP(port: service.httpPort)
             let before = try http.get("/readyz").status
             var during: RawHTTP.Answer?
             try Self.restartNode {
@@ -41,6 +39,7 @@ extension ClusterTests {
         }
         #expect(outcome.before == 200, "\(outcome.log)")
         #expect(outcome.during?.body.contains("broker not connected") == true, "503 within 5 s, saying why: \(String(describing: outcome.during))")
+        #expect(outcome.during?.body.contains("SWITCHBOARD_AMQP_URL") == true, "naming the variable that sets the broker")
         #expect(outcome.after?.body.contains(#""status":"ready""#) == true, "ready again once the broker is back")
     }
 

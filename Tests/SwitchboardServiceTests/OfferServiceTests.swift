@@ -161,8 +161,7 @@ extension EventWatcher {
             service.kill9()
             // Nobody writes until every deadline has passed.
             let latest = firstOffer.values.map(\.due).max() ?? Timestamp.now()
-            let downUntil = ContinuousClock.now + .seconds(10)
-            while Timestamp.now() <= latest, ContinuousClock.now < downUntil { Thread.sleep(forTimeInterval: 0.05) }
+            _ = try? eventually(within: .seconds(10), "the wall clock past the last deadline") { _ in Timestamp.now() > latest ? true : nil }
             service = try next.takeOver()
             guard try client.waitUntilAnswering(timeout: .seconds(30)) else { return ([:], [], [:], [:], service.output) }
             // Stop the second round from expiring too: make the source's next offers long.

@@ -68,10 +68,9 @@ struct BrokerUser {
             #expect(throws: AMQPError.self, "the broker let a forged user_id through") { try raw.waitForConfirms(timeout: .seconds(10)) }
 
             var audit: [JSONValue] = []
-            let deadline = ContinuousClock.now + .seconds(10)
-            while audit.count < 5, ContinuousClock.now < deadline {
-                guard case let .array(rows) = try admin.ok("audit.list") else { break }
-                audit = rows
+            try? eventually(within: .seconds(10), "five audit rows", read: { try admin.ok("audit.list").array }) {
+                audit = $0
+                return $0.count >= 5
             }
             let lines = audit.map { row in [row["user"], row["command"], row["outcome"]] }
             let guest = JSONValue.string(brokerURL.user), deskUser = JSONValue.string(desk.name)

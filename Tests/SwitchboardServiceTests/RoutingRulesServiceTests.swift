@@ -94,8 +94,7 @@ import Testing
             service.kill9()
             // Nobody writes until every deadline has passed.
             let latest = Timestamp(milliseconds: (created.map(\.milliseconds).max() ?? 0) + 2_000)
-            let downUntil = ContinuousClock.now + .seconds(10)
-            while Timestamp.now() <= latest, ContinuousClock.now < downUntil { Thread.sleep(forTimeInterval: 0.05) }
+            _ = try? eventually(within: .seconds(10), "the wall clock past the last deadline") { _ in Timestamp.now() > latest ? true : nil }
             service = try next.takeOver()
             guard try client.waitUntilAnswering(timeout: .seconds(30)) else { return ([:], service.output) }
             let after = try watcher.collect(for: .seconds(20)) { events in
@@ -158,9 +157,8 @@ import Testing
             let waiting = try watcher.collect(for: .seconds(10)) { $0.count == 3 }
             let lastCreated = try #require(waiting.compactMap(\.request?.createdAt).max())
             // Wait until 1.5 s have passed since the last request was created, by the wall clock.
-            let until = ContinuousClock.now + .seconds(5)
-            while Timestamp.now().milliseconds - lastCreated.milliseconds < 1_500, ContinuousClock.now < until {
-                Thread.sleep(forTimeInterval: 0.02)
+            _ = try? eventually(within: .seconds(5), every: .milliseconds(20), "1.5 s since the last request") { _ in
+                Timestamp.now().milliseconds - lastCreated.milliseconds >= 1_500 ? true : nil
             }
             let waited = Double(Timestamp.now().milliseconds - lastCreated.milliseconds) / 1000
             try client.ok("operator.toggle_active", ["id": 1])

@@ -6,6 +6,8 @@ import Testing
 final class ServiceProcess: @unchecked Sendable {
     let process = Process()
     let log: URL
+    /// Where its HTTP side listens: chosen before the start, so no test reads it from the log.
+    let httpPort: Int
 
     static var executable: URL {
         // The test bundle sits in the build directory next to the products.
@@ -23,8 +25,9 @@ final class ServiceProcess: @unchecked Sendable {
         environment["SWITCHBOARD_DB"] = databasePath
         environment["SWITCHBOARD_PREFIX"] = prefix
         environment["SWITCHBOARD_BATCH_SIZE"] = "64"
-        // Many services run side by side in the tests: each HTTP side takes a free port.
-        environment["SWITCHBOARD_HTTP"] = "127.0.0.1:0"
+        // Many services run side by side in the tests: each HTTP side takes a port of its own.
+        httpPort = RawHTTP.listenPort()
+        environment["SWITCHBOARD_HTTP"] = "127.0.0.1:\(httpPort)"
         environment["SWITCHBOARD_ARCHIVE_DIR"] = TestDatabase.archiveDirectory(for: databasePath)
         environment.merge(extra) { $1 }
         process.environment = environment
@@ -39,23 +42,46 @@ final class ServiceProcess: @unchecked Sendable {
         if process.isRunning { kill9() }
     }
 
-    /// Polls the log until it contains `text` (counting only what came after the log held
-    /// `afterOccurrences` of it) or the deadline passes.
-    func waitForOutput(containing text: String, afterOccurrences: Int = 0, timeout: Duration) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if output.components(separatedBy: text).count - 1 > afterOccurrences { return true }
-            Thread.sleep(forTimeInterval: 0.05)  // poll interval, bounded by the deadline
-        }
-        return false
-    }
-
     /// Waits for the process to end by itself; nil if it is still running at the deadline.
     func waitForExit(timeout: Duration) -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        return process.isRunning ? nil : process.terminationStatus
+        let exited = try? eventually(within: timeout, every: .milliseconds(20), "the service exits") { _ in
+            process.isRunning ? nil : true
+        }
+        return exited == nil ? nil : process.terminationStatus
     }
+
+    /// Waits until the HTTP side answers `/healthz`; its port.
+    func httpListening(timeout: Duration = .seconds(30)) throws -> Int {
+        try eventually(within: timeout, "HTTP on 127.0.0.1:\(httpPort) answers /healthz") { seen in
+            let answer = try RawHTTP(port: httpPort).get("/healthz")
+            seen = "\(answer.status)"
+            return answer.status == 200 ? httpPort : nil
+        }
+    }
+
+    /// The readiness probe's answer (no token is needed for it).
+    func readiness() throws -> RawHTTP.Answer { try RawHTTP(port: httpPort).get("/readyz") }
+
+    /// Waits until the readiness probe says `role` (`active`: answering 200; `standby`: 503
+    /// with that role), and returns the answer.
+    @discardableResult
+    func waitForRole(_ role: String, timeout: Duration) throws -> RawHTTP.Answer {
+        try eventually(within: timeout, "/readyz says role \(role)") { seen in
+            let answer = try readiness()
+            seen = "\(answer.status) \(answer.body)"
+            let matches = role == "active" ? answer.status == 200 : answer.status == 503 && answer.body.contains(#""role":"\#(role)""#)
+            return matches ? answer : nil
+        }
+    }
+
+    /// What it said last: on an exit for a setting, the one line that names what to change
+    /// (`switchboard: …`), which is what an operator reads.
+    var lastLine: String {
+        output.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init) ?? ""
+    }
+
+    /// The last lines of its log, for a failing expectation's message.
+    var logTail: String { String(output.suffix(3_000)) }
 
     func kill9() {
         Foundation.kill(process.processIdentifier, SIGKILL)
@@ -66,13 +92,11 @@ final class ServiceProcess: @unchecked Sendable {
     /// if it did not exit in time (it is then killed).
     func terminate(timeout: Duration) -> Int32? {
         Foundation.kill(process.processIdentifier, SIGTERM)
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning {
+        guard let status = waitForExit(timeout: timeout) else {
             kill9()
             return nil
         }
-        return process.terminationStatus
+        return status
     }
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }

@@ -14,8 +14,6 @@ import Testing
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_HA"] == "1" && Cluster.isRunning
                                  && LocalPostgres.isRunning, "SWITCHBOARD_TEST_HA=1, the cluster and PostgreSQL"))
 struct StandbyTakeoverTests {
-    static let ready = "[SwitchboardService] ready"
-
     @Test func killingTheActiveInstanceTwiceMidStreamHandsOverWithNothingLostOrDoubled() async throws {
         try await Self.onPostgres("ha-kill") { scenario, database in
             let standbys = try (0..<2).map { _ in try Self.standby(for: scenario, database: database) }
@@ -50,13 +48,13 @@ struct StandbyTakeoverTests {
                 Thread.sleep(forTimeInterval: 2)  // the stop's length is the test's subject, not a wait for an event
                 epochWhileStopped = try admin.execute("SELECT max(epoch) FROM writer_epochs").scalar ?? ""
                 // Past the limit, the standby ends its session and takes the database.
-                #expect(standby.waitForOutput(containing: "taking over", timeout: .seconds(10)), "\(standby.output.suffix(2_000))")
+                #expect(throws: Never.self) { try standby.waitForRole("active", timeout: .seconds(10)) }
                 Thread.sleep(forTimeInterval: 6)  // the rest of the 10 s stop
             }
             #expect(sent, "every chunk confirmed")
             #expect(epochWhileStopped == "1", "no second writer while the stopped one held its session")
-            #expect(scenario.service.waitForOutput(containing: "lost the database session", timeout: .seconds(30)),
-                    "the resumed instance found its session ended: \(scenario.service.output.suffix(2_000))")
+            // The resumed instance found its session ended, and stands by behind the new writer.
+            #expect(throws: Never.self) { try scenario.service.waitForRole("standby", timeout: .seconds(30)) }
             #expect(Self.waitForActive([standby]) != nil)
             try scenario.expectEverythingOnce()
             try Self.expectEpochsNeverInterleaved(database, writers: 2)
@@ -64,7 +62,7 @@ struct StandbyTakeoverTests {
     }
 
     @Test func restartingPostgresMidStreamLosesNothing() async throws {
-        try await Self.onPostgres("ha-restart") { scenario, _ in
+        try await Self.onPostgres("ha-restart") { scenario, database in
             let sent = try scenario.stream {
                 // Through system(3), as Cluster's scripts: Foundation's Process never saw a
                 // script end once it had started a server in the background.
@@ -73,9 +71,15 @@ struct StandbyTakeoverTests {
                 #expect(status == 0, "scripts/postgres restart: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
             }
             #expect(sent, "every chunk confirmed")
-            #expect(scenario.service.waitForOutput(containing: "lost the database session", timeout: .seconds(30)))
-            #expect(scenario.service.waitForOutput(containing: Self.ready, afterOccurrences: 1, timeout: .seconds(30)),
-                    "active again: \(scenario.service.output.suffix(2_000))")
+            // It lost its session with the server and wrote again through a new one: a new epoch.
+            #expect(throws: Never.self) {
+                try eventually(within: .seconds(30), "a second writer epoch after the restart") { seen -> Bool? in
+                    let epoch = try PostgresConnection(url: database).execute("SELECT max(epoch) FROM writer_epochs").scalar
+                    seen = epoch ?? "none"
+                    return epoch == "2" ? true : nil
+                }
+            }
+            #expect(throws: Never.self) { try scenario.service.waitForRole("active", timeout: .seconds(30)) }
             try scenario.expectEverythingOnce()
         }
     }
@@ -90,31 +94,20 @@ struct StandbyTakeoverTests {
         }
     }
 
-    /// Another instance on the scenario's prefix and database, once it says it stands by, in
-    /// its log and on its readiness probe.
+    /// Another instance on the scenario's prefix and database, once its readiness probe says
+    /// it stands by.
     static func standby(for scenario: ClusterScenario, database: String) throws -> ServiceProcess {
         let process = try ServiceProcess(prefix: scenario.prefix, databasePath: database,
                                          environment: ["SWITCHBOARD_AMQP_URL": Cluster.brokers.unredacted])
-        #expect(process.waitForOutput(containing: "standing by", timeout: .seconds(30)), "\(process.output)")
-        let port = try #require(process.httpPort(), "\(process.output)")
-        let deadline = ContinuousClock.now + .seconds(10)
-        var ready = try RawHTTP(port: port).get("/readyz")
-        while !ready.body.contains(#""role":"standby""#), ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.05)  // poll interval, bounded by the deadline
-            ready = try RawHTTP(port: port).get("/readyz")
-        }
-        #expect(ready.status == 503 && ready.body.contains(#""role":"standby""#), "\(ready.body)")
+        try process.waitForRole("standby", timeout: .seconds(30))
         return process
     }
 
     /// The instance that is ready (consuming), polled for up to 15 s.
     static func waitForActive(_ processes: [ServiceProcess]) -> ServiceProcess? {
-        let deadline = ContinuousClock.now + .seconds(15)
-        while ContinuousClock.now < deadline {
-            if let active = processes.first(where: { $0.output.contains(ready) }) { return active }
-            Thread.sleep(forTimeInterval: 0.05)  // poll interval, bounded by the deadline
+        try? eventually(within: .seconds(15), "an instance answers /readyz 200") { _ in
+            processes.first { (try? $0.readiness().status) == 200 }
         }
-        return nil
     }
 
     /// Requests in id order never go back to an earlier writer epoch, and `writers` epochs wrote.

@@ -27,12 +27,11 @@ struct TLSServiceTests {
         #expect(sent.status == 0, "\(sent.stderr)")
         // The request went in over TLS, and the service, on TLS too, assigned it. Each check
         // is a CLI round trip, so the loop paces itself.
-        let deadline = ContinuousClock.now + .seconds(10)
-        var load: Int64?
-        while load != 1, ContinuousClock.now < deadline {
-            load = try ctl(["operator", "get", "1", "--json"], prefix: p, url: url).json?["current_load"]?.int
+        #expect(throws: Never.self) {
+            try eventually(within: .seconds(10), "operator 1 has the request",
+                           read: { try ctl(["operator", "get", "1", "--json"], prefix: p, url: url).json?["current_load"]?.int },
+                           until: { $0 == 1 })
         }
-        #expect(load == 1)
     }
 
     @Test func aListWhoseLiveNodeIsATLSOneWorksTheSameWay() async throws {
@@ -42,9 +41,7 @@ struct TLSServiceTests {
             let prefix = uniquePrefix("tls-list")
             let service = try ServiceProcess(prefix: prefix, databasePath: temporaryDatabase(), environment: ["SWITCHBOARD_AMQP_URL": list])
             defer { _ = service.terminate(timeout: .seconds(10)); try? deleteTopologyNow(prefix, brokers: AMQPBrokers(parsing: tls)) }
-            #expect(service.waitForOutput(containing: "[SwitchboardService] ready", timeout: .seconds(30)), "\(service.output)")
-            let connected = service.output.split(separator: "\n").filter { $0.contains("[SwitchboardService] connected") }
-            #expect(connected.count == 1 && connected[0].contains("broker=amqps://"), "on the TLS node: \(service.output)")
+            try service.waitForRole("active", timeout: .seconds(30))
             let health = try ctl(["health", "--json", "--amqp-url", list], prefix: prefix)
             #expect(health.status == 0, "\(health.stderr)")
             #expect(health.json?["broker"]?.string?.hasPrefix("amqps://") == true, "\(health.stdout)")

@@ -54,13 +54,8 @@ import SwitchboardCore
             Thread.sleep(forTimeInterval: 0.25)
         }
         // Untouched past the limit, its session is ended and the standby writes.
-        let deadline = ContinuousClock.now + .seconds(PostgresBackend.hungAfterSeconds + 3)
-        var standby: SwitchboardStore?
-        while standby == nil, ContinuousClock.now < deadline {
-            standby = try? makeStore(path: url)
-            if standby == nil { Thread.sleep(forTimeInterval: 0.25) }
-        }
-        let taken = try #require(standby, "no takeover from a hung writer")
+        let taken = try eventually(within: .seconds(PostgresBackend.hungAfterSeconds + 3), every: .milliseconds(250),
+                                   "a standby takes over from the hung writer") { _ in try makeStore(path: url) }
         #expect(taken.writerEpoch == hung.writerEpoch + 1)
         #expect(throws: (any Error).self) { try hung.createSource("late") }
     }
