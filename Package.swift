@@ -128,7 +128,10 @@ let package = Package(
         // The writer's decisions and the documentation, checked with no broker or database server.
         .testTarget(
             name: "SwitchboardServiceUnitTests",
-            dependencies: ["SwitchboardService", "SwitchboardStore", "SwitchboardCore", "BrokerTestSupport"],
+            dependencies: [
+                "SwitchboardService", "SwitchboardStore", "SwitchboardCore", "BrokerTestSupport", "Postgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

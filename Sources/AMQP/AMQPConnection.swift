@@ -2,7 +2,11 @@
 // clang may attribute its symbols to either.
 import CAMQPShims
 import CRabbitMQ
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One connection to RabbitMQ through rabbitmq-c.
 ///
@@ -10,7 +14,8 @@ import Glibc
 /// connection belongs to one thread for its whole life and that thread must call into it
 /// (``nextDelivery(timeout:)``, ``waitForConfirms(channel:timeout:)`` or ``pump()``) at least
 /// every heartbeat/2. The type is deliberately not `Sendable`: create it on the thread that
-/// will own it (``DedicatedThread``), never on the Swift concurrency pool.
+/// will own it (the service's writer thread, started by `SwitchboardService`; in tests and
+/// tools, ``DedicatedThread``), never on the Swift concurrency pool.
 ///
 /// A connection that consumes and one that waits for publisher confirms interleave frames;
 /// keep those on separate connections (both may be owned by the same thread).

@@ -1,6 +1,10 @@
 import CAMQPShims
 import CRabbitMQ
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension AMQPConnection {
     /// Limits how many unacked deliveries the broker sends each consumer on the channel.

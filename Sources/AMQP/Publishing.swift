@@ -1,6 +1,10 @@
 import CAMQPShims
 import CRabbitMQ
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Publisher-confirm bookkeeping for one channel: which sequence numbers the broker has not
 /// yet acked, and what it nacked or returned meanwhile.

@@ -1,5 +1,9 @@
 import CRabbitMQ
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension AMQPConnection {
     /// Whether something from the broker can be read without waiting: frames rabbitmq-c has

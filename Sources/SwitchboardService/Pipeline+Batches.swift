@@ -19,8 +19,20 @@ extension Pipeline {
     /// What the committed batch owes the broker besides its events: a dead letter for each
     /// refused intake message, a reply for each command.
     struct Owed {
-        var deadLetters: [(AMQPDelivery, IntakeRejection)] = []
-        var replies: [(AMQPDelivery, String?, Answer)] = []
+        var deadLetters: [DeadLetter] = []
+        var replies: [OwedReply] = []
+    }
+
+    struct DeadLetter {
+        var delivery: AMQPDelivery
+        var rejection: IntakeRejection
+    }
+
+    struct OwedReply {
+        var delivery: AMQPDelivery
+        /// The command's name as sent; nil when it named none.
+        var command: String?
+        var answer: Answer
     }
 
     /// A delivery and what it is for the store: work, or an intake message refused as it stands.
@@ -62,7 +74,7 @@ extension Pipeline {
             let sequence = try publish(event, on: publisher)
             if position == 0 { batch.firstSequence = sequence }
         }
-        for (delivery, rejection) in batch.owed.deadLetters { try deadLetter(delivery, rejection, on: publisher) }
+        for letter in batch.owed.deadLetters { try deadLetter(letter.delivery, letter.rejection, on: publisher) }
         return batch
     }
 
@@ -72,10 +84,10 @@ extension Pipeline {
         inFlight = nil
         refused.published(batch.events, refused: try collect(batch), now: .now)
         metrics.add(.deadLettered, batch.owed.deadLetters.count)
-        for (_, rejection) in batch.owed.deadLetters { figures.deadLettered(rejection.code.rawValue) }
+        for letter in batch.owed.deadLetters { figures.deadLettered(letter.rejection.code.rawValue) }
         // Replies go out once the effects are durable and their events with the broker.
         guard let publisher else { throw AMQPError.closed }
-        for (delivery, name, answer) in batch.owed.replies { try reply(to: delivery, command: name, answer, on: publisher) }
+        for owed in batch.owed.replies { try reply(to: owed.delivery, command: owed.command, owed.answer, on: publisher) }
         guard let last = batch.ackThrough else { return }
         try consumer?.ack(last.deliveryTag, multiple: true)
         metrics.add(.batches)
@@ -114,7 +126,7 @@ extension Pipeline {
             let item: WorkItem
             switch entry.work {
             case let .failure(rejection):
-                owed.deadLetters.append((entry.delivery, rejection))
+                owed.deadLetters.append(DeadLetter(delivery: entry.delivery, rejection: rejection))
                 continue
             case let .success(work): item = work
             }
@@ -125,14 +137,14 @@ extension Pipeline {
                 case .offered: metrics.add(.requestsAccepted); metrics.add(.requestsOffered)
                 case .waiting: metrics.add(.requestsAccepted); metrics.add(.requestsWaiting)
                 case .duplicate: metrics.add(.duplicates)
-                case let .rejected(rejection): owed.deadLetters.append((entry.delivery, rejection))
+                case let .rejected(rejection): owed.deadLetters.append(DeadLetter(delivery: entry.delivery, rejection: rejection))
                 }
             case let .command(outcome):
                 if case let .success(.purge(summary)) = outcome, !summary.dryRun { metrics.add(.requestsPurged, summary.purged) }
-                owed.replies.append((entry.delivery, item.commandName, .outcome(outcome)))
+                owed.replies.append(OwedReply(delivery: entry.delivery, command: item.commandName, answer: .outcome(outcome)))
             case let .repeatedCommand(reply):
                 metrics.add(.duplicates)
-                owed.replies.append((entry.delivery, item.commandName, .repeated(reply)))
+                owed.replies.append(OwedReply(delivery: entry.delivery, command: item.commandName, answer: .repeated(reply)))
             case nil:
                 preconditionFailure("the store answered fewer results than it was given items")
             }

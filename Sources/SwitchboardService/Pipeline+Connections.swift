@@ -78,7 +78,7 @@ extension Pipeline {
     /// to the broker, for whichever instance writes next.
     func lostStore(_ error: any Error) -> End {
         logger.error("lost the database session, and the writer's lock with it: stopped consuming", metadata: ["error": "\(error)"])
-        control.health.set(.databaseUnavailable("\(error)"))
+        control.health.set(.databaseUnavailable(StoreFailure(error).description))
         closeConnections()
         return .lostStore
     }

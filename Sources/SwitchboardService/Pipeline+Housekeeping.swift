@@ -121,7 +121,7 @@ extension Pipeline {
                 figures.databaseUnavailable()
                 if backoff.failures == 1 {
                     phaseBefore = control.health.phase
-                    control.health.set(.databaseUnavailable("\(error)"))
+                    control.health.set(.databaseUnavailable(StoreFailure(error).description))
                     logger.error("the database cannot take writes; holding the batch and trying again", metadata: [
                         "error": "\(error)", "db": "\(configuration.storeLocation)",
                     ])

@@ -102,7 +102,7 @@ final class Pipeline {
                 let delay = backoff.failed()
                 let phase: ServicePhase = error is AMQPError
                     ? .brokerUnavailable(BrokerUnreachable(brokers: configuration.brokers, error: error).description)
-                    : .databaseUnavailable("\(error)")
+                    : .databaseUnavailable(StoreFailure(error).description)
                 control.health.set(phase)
                 logger.warning("broker or database failure; reconnecting", metadata: [
                     "error": "\(error)", "attempt": "\(backoff.failures)", "retry_in_ms": "\(delay.milliseconds)",

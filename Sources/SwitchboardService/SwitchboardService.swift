@@ -65,7 +65,7 @@ public final class SwitchboardService: Service, Sendable {
                         case .lostStore: continue
                         }
                     } catch {
-                        control.health.set(.databaseUnavailable("\(error)"))
+                        control.health.set(.databaseUnavailable(StoreFailure(error).description))
                         let failure = ServiceFailure.cannotOpenStore(configuration.storeLocation, error: error)
                         logger.critical("\(failure)")
                         return failure
@@ -106,7 +106,7 @@ public final class SwitchboardService: Service, Sendable {
                 unreachable += 1
                 if unreachable == 1 {
                     logger.error("cannot reach the database; trying again", metadata: ["db": "\(configuration.storeLocation)", "error": "\(error)"])
-                    control.health.set(.databaseUnavailable("\(error)"))
+                    control.health.set(.databaseUnavailable(StoreFailure(error).description))
                 }
                 control.sleep(ReconnectBackoff.delay(afterFailures: unreachable, cap: configuration.maxReconnectDelay))
             }

@@ -1,6 +1,10 @@
 import CompressNIO
 import Foundation
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import SwitchboardCore
 

@@ -1,5 +1,9 @@
 import Foundation
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The database holds every customer's messages: its folder, when the store creates it, is
 /// 0700 and its file 0600 whatever the umask (the archive's folder and files too). SQLite gives the `-wal` and `-shm` files it makes

@@ -1,5 +1,9 @@
 import Foundation
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SwitchboardCore
 
 /// One unit of work for the single writer: an intake message or a control command.
@@ -75,8 +79,10 @@ public struct Applied: Sendable {
 
 /// Switchboard's durable state, in a SQLite file or a PostgreSQL database (``StoreLocation``).
 ///
-/// Every change happens in ``apply(_:)``: one write transaction for a whole batch, with a
-/// savepoint per item so one bad command undoes only itself. The type is not `Sendable`: it
+/// Every change a delivery causes happens in ``apply(_:)``: one write transaction for a whole
+/// batch, with a savepoint per item so one bad command undoes only itself. The writer's
+/// housekeeping (forgetting message ids, retention rounds, settling the outbox, giving pages
+/// back) runs between batches, each in a short transaction of its own. The type is not `Sendable`: it
 /// has one owner, the service's single writer loop, which also keeps the random source.
 public final class SwitchboardStore {
     let backend: any StoreBackend

@@ -88,7 +88,7 @@ final class SmallDisk: @unchecked Sendable {
 
             let unready = try http.poll("/readyz", until: 503, timeout: .seconds(20))
             #expect(unready.status == 503, "\(unready.body)\n\(service.output.suffix(2_000))")
-            #expect(unready.body.contains("database not writable"), "\(unready.body)")
+            #expect(unready.body.contains("database not writable: the disk that holds the database is full — free space on it"), "\(unready.body)")
             #expect(try http.get("/healthz").status == 200, "alive all the same")
             // Held, not bounced through reconnects: readiness stays down while the disk is full.
             let flaps = (0..<10).filter { _ in

@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Postgres
 
 /// The store in a PostgreSQL database that several instances share, one writing at a time.
