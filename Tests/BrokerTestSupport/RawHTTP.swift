@@ -102,23 +102,19 @@ public struct RawHTTP: Sendable {
 
     private static let nextListenPort = Atomic<Int>(0)
 
-    private static func canBind(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = loopback(port: port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
+    private static func canBind(_ port: Int) -> Bool { onLoopback(port, bind) == 0 }
 
     /// Whether something accepts connections on this port of 127.0.0.1.
-    public static func listens(_ port: Int) -> Bool {
+    public static func listens(_ port: Int) -> Bool { onLoopback(port, connect) == 0 }
+
+    /// `call` (bind or connect) on a new socket with 127.0.0.1:`port`, the socket then closed.
+    private static func onLoopback(_ port: Int, _ call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = loopback(port: port)
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
     }
 
     static func loopback(port: Int) -> sockaddr_in {
