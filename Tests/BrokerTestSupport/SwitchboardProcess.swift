@@ -56,10 +56,10 @@ open class SwitchboardProcess: @unchecked Sendable {
 
     public var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    /// What it said last: on an exit for a setting, the one line that names what to change
-    /// (`switchboard: …`), which is what an operator reads.
-    public var lastLine: String {
-        output.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init) ?? ""
+    /// Why it exited: the one line, `switchboard: …`, that names what to change, which is what
+    /// an operator reads. Log lines of other threads may still follow it.
+    public var exitMessage: String {
+        output.split(separator: "\n").last { $0.hasPrefix("switchboard: ") }.map(String.init) ?? ""
     }
 
     /// The last lines of its log, for a failing expectation's message.

@@ -45,7 +45,7 @@ import Testing
                                              environment: ["SWITCHBOARD_DEDUPE_WINDOW": "1 week"])
             let status = service.waitForExit(timeout: .seconds(20))
             #expect(status == 78, "a setting to change: EX_CONFIG")
-            #expect(service.lastLine.contains("SWITCHBOARD_DEDUPE_WINDOW must be a whole number and a unit"), "\(service.logTail)")
+            #expect(service.exitMessage.contains("SWITCHBOARD_DEDUPE_WINDOW must be a whole number and a unit"), "\(service.logTail)")
         }
     }
 }

@@ -30,7 +30,7 @@ import Testing
             let intruder = try ServiceProcess(prefix: prefix, databasePath: otherDatabase)
             let intruderExit = intruder.waitForExit(timeout: .seconds(30))
             #expect(intruderExit == 78, "an instance on another database exits as for a setting to change (EX_CONFIG)")
-            #expect(intruder.lastLine.contains(storeId) && intruder.lastLine.contains("switchboardctl prefix release"), "\(intruder.logTail)")
+            #expect(intruder.exitMessage.contains(storeId) && intruder.exitMessage.contains("switchboardctl prefix release"), "exit message: \(intruder.exitMessage)\nlog: \(intruder.logTail)")
 
             try client.sendIntake(intakeBatch(0..<600, label: "a"))
             // Sampled while the stream is processed, and at least once (one rabbitmqctl call takes about a second).

@@ -13,7 +13,7 @@ import Testing
     @Test func aBadValueNamesTheVariableAndExitsAsASettingToChange() throws {
         let service = try SwitchboardProcess.with(environment: ["SWITCHBOARD_BATCH_SIZE": "lots", "SWITCHBOARD_DB": database()])
         #expect(service.waitForExit(timeout: .seconds(20)) == Self.configurationStatus)
-        #expect(service.lastLine == #"switchboard: SWITCHBOARD_BATCH_SIZE must be an integer from 1 to 10000, got "lots" — set SWITCHBOARD_BATCH_SIZE to such a value, or unset it for the default (256); switchboard --help lists every variable"#)
+        #expect(service.exitMessage == #"switchboard: SWITCHBOARD_BATCH_SIZE must be an integer from 1 to 10000, got "lots" — set SWITCHBOARD_BATCH_SIZE to such a value, or unset it for the default (256); switchboard --help lists every variable"#)
     }
 
     @Test func aTakenHTTPPortSaysWhichAddressAndHowToChooseAnother() throws {
@@ -33,14 +33,14 @@ import Testing
             "SWITCHBOARD_HTTP": "127.0.0.1:\(port)", "SWITCHBOARD_DB": database(), "SWITCHBOARD_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/%2f",
         ])
         #expect(service.waitForExit(timeout: .seconds(20)) == Self.configurationStatus, "\(service.output)")
-        #expect(service.lastLine == "switchboard: cannot listen on 127.0.0.1:\(port) (SWITCHBOARD_HTTP): address already in use — set SWITCHBOARD_HTTP to another address, or off")
+        #expect(service.exitMessage == "switchboard: cannot listen on 127.0.0.1:\(port) (SWITCHBOARD_HTTP): address already in use — set SWITCHBOARD_HTTP to another address, or off")
     }
 
     @Test func aDatabasePathThatIsAFolderNamesTheVariableAndAFileToUse() throws {
         let folder = ScratchFolder.make("db-folder").path
         let service = try SwitchboardProcess.with(environment: ["SWITCHBOARD_DB": folder, "SWITCHBOARD_HTTP": "off"])
         #expect(service.waitForExit(timeout: .seconds(20)) == Self.configurationStatus, "\(service.output)")
-        #expect(service.lastLine == "switchboard: cannot open the database \(folder) (SWITCHBOARD_DB): it is a folder — set SWITCHBOARD_DB to a file path, such as \(folder)/switchboard.sqlite")
+        #expect(service.exitMessage == "switchboard: cannot open the database \(folder) (SWITCHBOARD_DB): it is a folder — set SWITCHBOARD_DB to a file path, such as \(folder)/switchboard.sqlite")
     }
 
     @Test func anUnreachableBrokerIsRetriedWhileReadinessNamesItsAddressAndVariable() throws {
