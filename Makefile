@@ -43,7 +43,7 @@ broker-stop:
 bench-amqp: broker
 	scripts/amqp-bench
 
-# The service against the broker's own ceiling, in the same run (see README, Benchmarks).
+# The service against the broker's own ceiling, in the same run (docs/benchmarks.md).
 bench: broker
 	$(SWIFT) build -c release --product switchboard
 	$(SWIFT) build -c release --product switchboard-bench

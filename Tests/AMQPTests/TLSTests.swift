@@ -35,7 +35,7 @@ struct TLSTests {
     }
 
     /// rabbitmq-c checks the certificate's DNS names only, not its IP addresses: a broker
-    /// must be reached by a name its certificate carries (README, Configuration).
+    /// must be reached by a name its certificate carries (docs/configuration.md, TLS).
     @Test func anAddressInsteadOfTheCertificatesNameIsRefused() async throws {
         let url = try LocalTLS.url(host: "127.0.0.1", query: "cacertfile=\(LocalTLS.ca)")
         let failure = try await socketFailure(connecting: url)

@@ -26,7 +26,7 @@ import Testing
         guard case .repeatedCommand = try store.apply([.command(.operatorCreate(name: "Cy", maxLoadLimit: 1, isActive: true), messageId: "recent-command")]).results[0] else {
             throw TestFailure("a command repeated within the window must not run again")
         }
-        // Past the window the id is free again: the one edge the window leaves (README).
+        // Past the window the id is free again: the one edge the window leaves (docs/configuration.md).
         if case .duplicate = try store.send("u1", source: .id(source), messageId: "old") {
             Issue.record("an id forgotten is a new message")
         }
