@@ -84,14 +84,14 @@ public final class SwitchboardService: Service, Sendable {
     /// while a PostgreSQL server cannot be reached. nil: asked to stop meanwhile.
     private static func openStore(_ configuration: Configuration, control: PipelineControl, logger: Logger) throws -> SwitchboardStore? {
         var stoodBy = false
-        var unreachable = 0
+        var unreachable = ReconnectBackoff(cap: configuration.maxReconnectDelay)
         while !control.isStopRequested {
             do {
                 let store = try SwitchboardStore(location: configuration.storeLocation, awayAfterMissed: configuration.awayAfterMissed,
                                                  access: configuration.access, archiveDirectory: configuration.archiveDirectory)
                 if stoodBy {
                     logger.notice("taking over: the database is free", metadata: ["db": "\(configuration.storeLocation)"])
-                } else if unreachable > 0 {
+                } else if unreachable.failures > 0 {
                     logger.notice("the database answers again", metadata: ["db": "\(configuration.storeLocation)"])
                 }
                 return store
@@ -103,12 +103,12 @@ public final class SwitchboardService: Service, Sendable {
                 stoodBy = true
                 control.sleep(.milliseconds(250))
             } catch where SwitchboardStore.isSessionLost(error) {
-                unreachable += 1
-                if unreachable == 1 {
+                let pause = unreachable.failed()
+                if unreachable.failures == 1 {
                     logger.error("cannot reach the database; trying again", metadata: ["db": "\(configuration.storeLocation)", "error": "\(error)"])
                     control.health.set(.databaseUnavailable(StoreFailure(error).description))
                 }
-                control.sleep(ReconnectBackoff.delay(afterFailures: unreachable, cap: configuration.maxReconnectDelay))
+                control.sleep(pause)
             }
         }
         return nil

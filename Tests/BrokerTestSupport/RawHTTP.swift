@@ -104,6 +104,20 @@ public struct RawHTTP: Sendable {
 
     private static func canBind(_ port: Int) -> Bool { onLoopback(port, bind) == 0 }
 
+    /// A socket listening on 127.0.0.1:`port` until it is closed: a port taken for a test.
+    public static func holdListening(_ port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = loopback(port: port)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard fd >= 0, bound == 0, listen(fd, 1) == 0 else {
+            close(fd)
+            throw POSIXFailure(what: "listen on 127.0.0.1:\(port)")
+        }
+        return fd
+    }
+
     /// Whether something accepts connections on this port of 127.0.0.1.
     public static func listens(_ port: Int) -> Bool { onLoopback(port, connect) == 0 }
 

@@ -14,11 +14,10 @@ final class ServiceProcess: SwitchboardProcess, @unchecked Sendable {
         environment["SWITCHBOARD_PREFIX"] = prefix
         environment["SWITCHBOARD_BATCH_SIZE"] = "64"
         // Many services run side by side in the tests: each HTTP side takes a port of its own.
-        let port = RawHTTP.listenPort()
-        environment["SWITCHBOARD_HTTP"] = "127.0.0.1:\(port)"
+        httpPort = RawHTTP.listenPort()
+        environment["SWITCHBOARD_HTTP"] = "127.0.0.1:\(httpPort)"
         environment["SWITCHBOARD_ARCHIVE_DIR"] = TestDatabase.archiveDirectory(for: databasePath)
         environment.merge(extra) { $1 }
-        httpPort = Int(environment["SWITCHBOARD_HTTP"].flatMap { $0.split(separator: ":").last.flatMap { Int($0) } } ?? port)
         try super.init(environment: environment, logName: "switchboard-\(prefix)")
     }
 

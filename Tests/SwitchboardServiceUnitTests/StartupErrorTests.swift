@@ -18,16 +18,8 @@ import Testing
 
     @Test func aTakenHTTPPortSaysWhichAddressAndHowToChooseAnother() throws {
         let port = RawHTTP.listenPort()
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let holder = try RawHTTP.holdListening(port)
         defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(bound == 0 && listen(holder, 1) == 0)
         // No broker answers on port 1: the HTTP side fails first, and ends the process.
         let service = try SwitchboardProcess.with(environment: [
             "SWITCHBOARD_HTTP": "127.0.0.1:\(port)", "SWITCHBOARD_DB": database(), "SWITCHBOARD_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/%2f",

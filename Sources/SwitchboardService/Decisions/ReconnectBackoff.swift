@@ -25,9 +25,4 @@ struct ReconnectBackoff {
         let ceiling = min(cap.milliseconds, 100 << min(max(failures, 1) - 1, 16))
         return .milliseconds(Int64.random(in: ceiling / 2...max(ceiling, 1), using: &random))
     }
-
-    static func delay(afterFailures failures: Int, cap: Duration) -> Duration {
-        var random = SystemRandomNumberGenerator()
-        return delay(afterFailures: failures, cap: cap, using: &random)
-    }
 }
