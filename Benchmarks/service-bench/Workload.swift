@@ -45,6 +45,9 @@ final class Sink: @unchecked Sendable {
     private let expected: Int
     private let lock = NSLock()
     private var received = 0
+    /// Event ids counted: an event the broker refused to another subscriber is published
+    /// again, and its copies count once.
+    private var seen = Set<String>()
     private var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
     private var lastReceipt: UInt64 = 0
     private let ready = DispatchSemaphore(value: 0)
@@ -81,7 +84,8 @@ final class Sink: @unchecked Sendable {
                     }
                     let now = nowNanos()
                     guard let id = delivery.properties.correlationId, id.hasPrefix(run + "-"),
-                          let sent = id.split(separator: "-").last.flatMap({ UInt64($0) })
+                          let sent = id.split(separator: "-").last.flatMap({ UInt64($0) }),
+                          lock.withLock({ seen.insert(delivery.properties.messageId ?? id).inserted })
                     else { continue }
                     lock.withLock {
                         received += 1

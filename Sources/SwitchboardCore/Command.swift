@@ -134,6 +134,9 @@ public enum Command: Sendable, Equatable {
     case serviceStatus
     case auditList(AuditFilter)
     case statsServiceLevel(ServiceLevelQuery)
+    case eventsListSetAside(SetAsideFilter)
+    /// Puts set-aside events back in the outbox, to be published (and retried) again.
+    case eventsResend(ResendSelection)
 
     /// The command's name as sent, from the one list of names.
     public var kind: CommandName {
@@ -163,6 +166,8 @@ public enum Command: Sendable, Equatable {
         case .serviceStatus: .serviceStatus
         case .auditList: .auditList
         case .statsServiceLevel: .statsServiceLevel
+        case .eventsListSetAside: .eventsListSetAside
+        case .eventsResend: .eventsResend
         }
     }
 
@@ -317,6 +322,8 @@ public enum Command: Sendable, Equatable {
                 limit: r.integer("limit", in: Limits.listLimit, required: false) ?? Limits.defaultListLimit,
                 user: r.text("user", maxLength: Limits.nameLength, required: false),
                 command: r.text("command", maxLength: Limits.nameLength, required: false)))
+        case .eventsListSetAside: command = .eventsListSetAside(SetAsideFilter.read(&r))
+        case .eventsResend: command = .eventsResend(ResendSelection.read(&r))
         }
         r.rejectUnknownFields()
         guard r.problems.isEmpty, let command else { return .failure(.validation(r.problems)) }

@@ -26,6 +26,8 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
     case statsServiceLevel = "stats.service_level"
     case serviceStatus = "service.status"
     case auditList = "audit.list"
+    case eventsListSetAside = "events.list_set_aside"
+    case eventsResend = "events.resend"
 
     /// Who may run a command once roles are set (admins may run every one).
     public enum Access: Sendable {
@@ -33,7 +35,7 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
         case consoleRead
         /// What a console does for its operator: presence, accept, reject, close.
         case consoleChange
-        /// Everything else, the audit trail among it: admins only.
+        /// Everything else, the audit trail and set-aside events among it: admins only.
         case adminOnly
     }
 
@@ -42,7 +44,7 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
     public var isReadOnly: Bool {
         switch self {
         case .operatorList, .operatorGet, .sourceList, .sourceGet, .requestGet, .requestList, .statsOperatorsLoad,
-             .statsRequestsDistribution, .statsServiceLevel, .serviceStatus, .auditList: true
+             .statsRequestsDistribution, .statsServiceLevel, .serviceStatus, .auditList, .eventsListSetAside: true
         default: false
         }
     }
@@ -50,7 +52,7 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
     public var access: Access {
         switch self {
         case .operatorSetPresence, .requestAccept, .requestReject, .requestClose: .consoleChange
-        case .auditList: .adminOnly
+        case .auditList, .eventsListSetAside: .adminOnly
         default: isReadOnly ? .consoleRead : .adminOnly
         }
     }

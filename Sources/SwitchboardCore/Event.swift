@@ -76,6 +76,10 @@ public struct EventRequest: Sendable, Equatable, Codable {
 public struct Event: Sendable, Equatable, Codable {
     public var event: EventName
     public var eventId: String
+    /// Grows with each event the store writes, kept when an event is published again: a
+    /// console that has shown a later event of the request keeps that one. Absent only on
+    /// events set aside by a version before it.
+    public var sequence: Int64?
     public var occurredAt: Timestamp
     public var request: EventRequest
     /// On `request.offered` and `request.assigned`.
@@ -86,10 +90,11 @@ public struct Event: Sendable, Equatable, Codable {
     /// `rejection_reason`.
     public var decline: Decline?
 
-    public init(event: EventName, eventId: String = UUID().uuidString.lowercased(), occurredAt: Timestamp, request: EventRequest,
-                route: Route? = nil, waitedMs: Int64? = nil, decline: Decline? = nil) {
+    public init(event: EventName, eventId: String = UUID().uuidString.lowercased(), sequence: Int64? = nil, occurredAt: Timestamp,
+                request: EventRequest, route: Route? = nil, waitedMs: Int64? = nil, decline: Decline? = nil) {
         self.event = event
         self.eventId = eventId
+        self.sequence = sequence
         self.occurredAt = occurredAt
         self.request = request
         self.route = route
@@ -98,7 +103,7 @@ public struct Event: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case event, eventId = "event_id", occurredAt = "occurred_at", request, route, waitedMs = "waited_ms"
+        case event, eventId = "event_id", sequence, occurredAt = "occurred_at", request, route, waitedMs = "waited_ms"
         case operatorId = "operator_id", reason, rejectionReason = "rejection_reason"
     }
 
@@ -106,6 +111,7 @@ public struct Event: Sendable, Equatable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         event = try c.decode(EventName.self, forKey: .event)
         eventId = try c.decode(String.self, forKey: .eventId)
+        sequence = try c.decodeIfPresent(Int64.self, forKey: .sequence)
         occurredAt = try c.decode(Timestamp.self, forKey: .occurredAt)
         request = try c.decode(EventRequest.self, forKey: .request)
         route = try c.decodeIfPresent(Route.self, forKey: .route)
@@ -120,6 +126,7 @@ public struct Event: Sendable, Equatable, Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(event, forKey: .event)
         try c.encode(eventId, forKey: .eventId)
+        try c.encodeIfPresent(sequence, forKey: .sequence)
         try c.encode(occurredAt, forKey: .occurredAt)
         try c.encode(request, forKey: .request)
         try c.encodeIfPresent(route, forKey: .route)
@@ -143,13 +150,17 @@ public enum PresenceChangeReason: String, Sendable, Codable, CaseIterable {
 public struct PresenceEvent: Sendable, Equatable, Codable {
     public var event: EventName = .operatorPresenceChanged
     public var eventId: String
+    /// As ``Event/sequence``.
+    public var sequence: Int64?
     public var occurredAt: Timestamp
     public var `operator`: Operator
     public var previousPresence: Presence
     public var reason: PresenceChangeReason
 
-    public init(eventId: String, occurredAt: Timestamp, operator: Operator, previousPresence: Presence, reason: PresenceChangeReason) {
+    public init(eventId: String, sequence: Int64? = nil, occurredAt: Timestamp, operator: Operator, previousPresence: Presence,
+                reason: PresenceChangeReason) {
         self.eventId = eventId
+        self.sequence = sequence
         self.occurredAt = occurredAt
         self.operator = `operator`
         self.previousPresence = previousPresence
@@ -157,6 +168,6 @@ public struct PresenceEvent: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case event, eventId = "event_id", occurredAt = "occurred_at", `operator`, previousPresence = "previous_presence", reason
+        case event, eventId = "event_id", sequence, occurredAt = "occurred_at", `operator`, previousPresence = "previous_presence", reason
     }
 }

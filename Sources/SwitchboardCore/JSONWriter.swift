@@ -140,6 +140,7 @@ extension Event {
         w.beginObject()
         w.key("event"); w.string(event.rawValue)
         w.key("event_id"); w.string(eventId)
+        if let sequence { w.key("sequence"); w.integer(sequence) }
         w.key("occurred_at"); w.timestamp(occurredAt)
         w.key("request")
         let r = request.request

@@ -321,8 +321,10 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
     public var role: String?
     /// The database's identity, which the prefix is bound to on the broker.
     public var storeId: String?
-    /// Events the broker kept refusing (a subscriber's full queue), set aside since start.
+    /// Events the broker kept refusing for SWITCHBOARD_EVENT_RETRY_FOR, set aside since start.
     public var eventsSetAside: Int?
+    /// Events the broker refused that are being published again until it takes them.
+    public var eventsRetrying: Int?
     /// Requests on offer, not yet accepted.
     public var offeredCount: Int?
     /// The broker node the service is connected to, password hidden.
@@ -339,7 +341,8 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
 
     public init(status: String = "ok", version: String, uptimeSeconds: Double, waitingCount: Int, outboxPending: Int,
                 counters: [String: Int]? = nil, role: String? = nil, storeId: String? = nil, eventsSetAside: Int? = nil,
-                offeredCount: Int? = nil, oldestKeyAgeSeconds: Double? = nil, requestsPurged: Int? = nil) {
+                offeredCount: Int? = nil, oldestKeyAgeSeconds: Double? = nil, requestsPurged: Int? = nil,
+                eventsRetrying: Int? = nil) {
         self.status = status
         self.version = version
         self.uptimeSeconds = uptimeSeconds
@@ -352,11 +355,13 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
         self.offeredCount = offeredCount
         self.oldestKeyAgeSeconds = oldestKeyAgeSeconds
         self.requestsPurged = requestsPurged
+        self.eventsRetrying = eventsRetrying
     }
 
     enum CodingKeys: String, CodingKey {
         case status, version, uptimeSeconds = "uptime_seconds", waitingCount = "waiting_count"
         case outboxPending = "outbox_pending", counters, role, storeId = "store_id", eventsSetAside = "events_set_aside"
+        case eventsRetrying = "events_retrying"
         case offeredCount = "offered_count", broker
         case dedupeWindowSeconds = "dedupe_window_seconds", oldestKeyAgeSeconds = "oldest_key_age_seconds"
         case requestsPurged = "requests_purged", retainClosedSeconds = "retain_closed_seconds"

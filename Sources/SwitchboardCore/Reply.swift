@@ -16,6 +16,8 @@ public enum CommandResult: Sendable, Equatable, Encodable {
     case audit([AuditEntry])
     case purge(PurgeSummary)
     case serviceLevel(ServiceLevel)
+    case setAside([SetAsideEvent])
+    case resent(Resent)
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
@@ -34,6 +36,8 @@ public enum CommandResult: Sendable, Equatable, Encodable {
         case let .audit(v): try c.encode(v)
         case let .purge(v): try c.encode(v)
         case let .serviceLevel(v): try c.encode(v)
+        case let .setAside(v): try c.encode(v)
+        case let .resent(v): try c.encode(v)
         }
     }
 }

@@ -13,6 +13,9 @@ public enum Limits {
     /// Requests one `request.purge` archives and deletes at most: about 40 ms of the writer's
     /// time (switchboard-bench --only retention); the reply's `remaining` says whether to go on.
     public static let purgeBatch = 2_000
+    /// Set-aside events one `events.resend` puts back at most; the reply's `remaining` says
+    /// whether to go on.
+    public static let resendBatch = 10_000
     /// Intake's and `request.set_priority`'s `priority`: higher is served first.
     public static let priority = 0...9
     /// The priority an escalated request is raised to.

@@ -16,6 +16,7 @@ public final class MetricsExposition: Sendable {
     private let oldestWaiting: Gauge
     private let offered: Gauge
     private let outboxPending: Gauge
+    private let eventsRetrying: Gauge
     private let active: Gauge
     private let presence: [Presence: Gauge]
     private let operatorSeries = Mutex<[Int64: OperatorSeries]>([:])
@@ -43,6 +44,7 @@ public final class MetricsExposition: Sendable {
         oldestWaiting = Self.gauge(registry, "switchboard_oldest_waiting_seconds", "How long the oldest waiting request has waited")
         offered = Self.gauge(registry, "switchboard_offered_requests", "Requests on offer, not yet accepted")
         outboxPending = Self.gauge(registry, "switchboard_outbox_pending", "Committed events not yet confirmed by the broker")
+        eventsRetrying = Self.gauge(registry, "switchboard_events_retrying", "Events the broker refused, published again until it takes them")
         active = Self.gauge(registry, "switchboard_active", "1 on the active instance, 0 on a standby (or while starting)")
         presence = Dictionary(uniqueKeysWithValues: Presence.allCases.map { state in
             (state, Self.gauge(registry, "switchboard_operators", "Operators by presence", labels: [("presence", state.rawValue)]))
@@ -57,6 +59,7 @@ public final class MetricsExposition: Sendable {
         oldestWaiting.set(floor.oldestWaitingSeconds)
         offered.set(Int64(floor.offeredCount))
         outboxPending.set(Int64(floor.outboxPending))
+        eventsRetrying.set(Int64(floor.eventsRetrying))
         for state in Presence.allCases {
             presence[state]?.set(Int64(floor.operators.count { $0.presence == state }))
         }

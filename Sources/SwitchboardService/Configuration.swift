@@ -45,6 +45,8 @@ public struct SwitchboardServiceConfiguration: Sendable {
     public var retainAudit: Duration?
     /// Where purged requests are archived; nil: `archive/` beside the database.
     public var archiveDirectory: String?
+    /// How long an event the broker refuses is published again before it is set aside.
+    public var eventRetryFor: Duration = .seconds(15 * 60)
 
     /// Where the store is: never log ``databasePath`` itself, which may hold a password.
     public var storeLocation: StoreLocation { StoreLocation(databasePath) }
@@ -112,6 +114,13 @@ public struct SwitchboardServiceConfiguration: Sendable {
         if value(.retainClosed) != "off" { configuration.retainClosed = try period(.retainClosed) }
         if value(.retainAudit) != "off" { configuration.retainAudit = try period(.retainAudit) }
         configuration.archiveDirectory = value(.archiveDir)
+        if let retryFor = value(.eventRetryFor) {
+            guard retryFor == "0" || (Duration(period: retryFor).map { $0 > .zero } ?? false), !retryFor.hasSuffix("d") else {
+                throw ConfigurationError(variable: .eventRetryFor,
+                                         problem: "must be 0 or a whole number and a unit, s, m or h (as in 15m or 90s), got \"\(retryFor)\"")
+            }
+            configuration.eventRetryFor = Duration(period: retryFor) ?? .zero
+        }
         let admins = AccessPolicy.users(environment[ConfigurationVariable.adminUsers.name])
         let consoles = AccessPolicy.users(environment[ConfigurationVariable.consoleUsers.name])
         configuration.access = AccessPolicy(admins: admins.users, consoles: consoles.users)

@@ -20,6 +20,7 @@ public enum ConfigurationVariable: String, CaseIterable, Sendable {
     case retainClosed = "SWITCHBOARD_RETAIN_CLOSED"
     case retainAudit = "SWITCHBOARD_RETAIN_AUDIT"
     case archiveDir = "SWITCHBOARD_ARCHIVE_DIR"
+    case eventRetryFor = "SWITCHBOARD_EVENT_RETRY_FOR"
 
     public var name: String { rawValue }
 
@@ -41,6 +42,7 @@ public enum ConfigurationVariable: String, CaseIterable, Sendable {
         case .dedupeWindow: "7d"
         case .retainClosed, .retainAudit: "off"
         case .archiveDir: "archive/ beside the database"
+        case .eventRetryFor: "15m"
         }
     }
 
@@ -64,6 +66,7 @@ public enum ConfigurationVariable: String, CaseIterable, Sendable {
         case .retainClosed: "how long closed requests are kept before they are archived and deleted (units s, m, h, d; off: forever)"
         case .retainAudit: "how long audit rows are kept before they are deleted (units s, m, h, d; off: forever)"
         case .archiveDir: "where purged requests are archived, a gzip'd NDJSON file a day"
+        case .eventRetryFor: "how long an event the broker refuses is published again before it is set aside (units s, m, h; 0: set aside at once)"
         }
     }
 

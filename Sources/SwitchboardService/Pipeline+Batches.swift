@@ -82,7 +82,7 @@ extension Pipeline {
     func finishInFlight() throws {
         guard let batch = inFlight else { return }
         inFlight = nil
-        refused.published(batch.events, refused: try collect(batch), now: .now)
+        recordFirstAttempt(batch.events, refused: try collect(batch))
         metrics.add(.deadLettered, batch.owed.deadLetters.count)
         for letter in batch.owed.deadLetters { figures.deadLettered(letter.rejection.code.rawValue) }
         // Replies go out once the effects are durable and their events with the broker.
@@ -108,13 +108,13 @@ extension Pipeline {
         var started = ContinuousClock.now
         let applied = try untilWritable {
             started = .now
-            return try store.apply(items, settling: refused.settlement)
+            return try store.apply(items, settling: retries.settlement)
         }
         figures.applied(applied.figures, items: items.count, transaction: .now - started)
         metrics.add(.assignments, applied.figures.assignmentWaits.count)
         metrics.add(.requestsEscalated, applied.figures.escalated)
         metrics.add(.assignmentWaitMilliseconds, Int(applied.figures.assignmentWaits.reduce(0, +)))
-        refused.settlement = OutboxSettlement()
+        retries.settlement = OutboxSettlement()
         return applied
     }
 
@@ -141,6 +141,7 @@ extension Pipeline {
                 }
             case let .command(outcome):
                 if case let .success(.purge(summary)) = outcome, !summary.dryRun { metrics.add(.requestsPurged, summary.purged) }
+                if case let .success(.resent(resent)) = outcome, resent.resent > 0 { retryRounds.scheduled(.now()) }
                 owed.replies.append(OwedReply(delivery: entry.delivery, command: item.commandName, answer: .outcome(outcome)))
             case let .repeatedCommand(reply):
                 metrics.add(.duplicates)

@@ -3,38 +3,60 @@ import Logging
 import SwitchboardCore
 import SwitchboardStore
 
-/// What the writer does between batches: refused events published again, the outbox left
+/// What the writer does between batches: refused events published again from the store, the outbox left
 /// by an earlier run, message ids past the dedupe window, retention rounds, checkpoints, and
 /// holding a write while the database cannot take it. When each runs is the decision of a
 /// value in Decisions/.
 extension Pipeline {
-    /// Publishes again the refused events whose pause is over; sets aside those refused too often.
+    /// Publishes again a page of the refused events whose pause is over (read from the
+    /// store, where they wait), when ``RetryRounds`` says a round is due; sets aside those
+    /// whose SWITCHBOARD_EVENT_RETRY_FOR has passed.
     func retryRefusedEvents() throws {
-        let due = refused.takeDue(now: .now)
-        var setAside = refused.heldOver
-        refused.heldOver = []
-        if !due.isEmpty {
-            let refusals = try publishConfirmed(due.map(\.event))
-            setAside += refused.retried(due, refused: refusals, now: .now)
-        }
-        guard !setAside.isEmpty else { return }
+        guard retryRounds.earliestDue != nil, retryRounds.isDue(now: .now, wallClock: .now()) else { return }
+        // What earlier publications settled goes first, so that the page read is current.
+        try finishInFlight()
+        try settleOutbox()
+        let now = Timestamp.now()
+        let rows = try store.dueRetries(at: now, rows: RetryRounds.rows, events: RetryRounds.events)
+        let events = rows.flatMap(\.events)
+        let refusals = events.isEmpty ? [] : try publishConfirmed(events)
+        metrics.add(.eventRetries, events.count)
+        let outcome = retries.retried(rows, refused: refusals, now: .now())
+        try settleOutbox()
+        retryRounds.finished(refusedAgain: !refusals.isEmpty, nextDue: try store.nextRetryDue(), now: .now)
+        noteRefusals(refusals.map { events[$0].routingKey }, setAside: outcome.setAside)
+    }
+
+    /// Records the first publication of events from the outbox, some of which the broker may have refused.
+    func recordFirstAttempt(_ events: [OutboxEvent], refused: Set<Int>) {
+        let outcome = retries.published(events, refused: refused, now: .now())
+        retryRounds.scheduled(outcome.nextDue)
+        noteRefusals(refused.map { events[$0].routingKey }, setAside: outcome.setAside)
+    }
+
+    /// Counts what was set aside, and warns of refusals at most once a minute, by routing key.
+    private func noteRefusals(_ refusedKeys: [String], setAside: [OutboxEvent]) {
+        guard !refusedKeys.isEmpty || !setAside.isEmpty else { return }
         metrics.add(.eventsSetAside, setAside.count)
-        guard let byRoutingKey = setAsideWarnings.setAside(setAside.map(\.routingKey), at: .now) else { return }
-        logger.warning("events set aside: a subscriber's queue kept refusing them (bound it with drop-head, not reject-publish)", metadata: [
-            "by_routing_key": "\(byRoutingKey.map { "\($0.routingKey)=\($0.count)" }.joined(separator: ","))",
-            "total_since_start": "\(metrics[.eventsSetAside])",
+        guard let byRoutingKey = refusalWarnings.refused(refusedKeys, at: .now) else { return }
+        logger.warning("""
+            events refused by a subscriber's queue: they are published again until it takes them, for \
+            SWITCHBOARD_EVENT_RETRY_FOR, then set aside; bound a console's queue with drop-head (not reject-publish), or drain it
+            """, metadata: [
+            "refused_by_routing_key": "\(byRoutingKey.map { "\($0.routingKey)=\($0.count)" }.joined(separator: ","))",
+            "set_aside_since_start": "\(metrics[.eventsSetAside])",
         ])
     }
 
     /// Publishes events left unsent by an earlier run (a crash between commit and confirm),
-    /// in pages that move on past rows still held by refused events.
+    /// a page at a time; refused ones join the retries.
     func publishOutbox() throws {
         var total = 0
         var afterRow: Int64 = 0
         while true {
             let events = try store.unsentEvents(afterRow: afterRow, limit: 20)
             guard let last = events.last else { break }
-            refused.published(events, refused: try publishConfirmed(events), now: .now)
+            recordFirstAttempt(events, refused: try publishConfirmed(events))
             try settleOutbox()
             afterRow = last.id
             total += events.count
@@ -93,9 +115,9 @@ extension Pipeline {
 
     /// Writes the outbox settlement now, when no batch is coming to carry it.
     func settleOutbox() throws {
-        guard !refused.settlement.isEmpty else { return }
-        try untilWritable { try store.settle(refused.settlement) }
-        refused.settlement = OutboxSettlement()
+        guard !retries.settlement.isEmpty else { return }
+        try untilWritable { try store.settle(retries.settlement) }
+        retries.settlement = OutboxSettlement()
     }
 
     /// Runs a write; while the database cannot take it (a full disk, a read-only file), waits

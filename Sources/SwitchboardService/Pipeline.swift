@@ -37,10 +37,11 @@ final class Pipeline {
 
     var consumer: AMQPConnection?
     var publisher: AMQPConnection?
-    /// Events the broker refused, waiting for another attempt, and what to settle in the
-    /// outbox with the next transaction.
-    var refused = RefusedEvents()
-    var setAsideWarnings = SetAsideWarnings()
+    /// What to settle in the outbox with the next transaction, refused events' schedules among it.
+    var retries: EventRetries
+    /// When to read refused events from the store and publish them again.
+    var retryRounds = RetryRounds(earliestDue: nil)
+    var refusalWarnings = RefusalWarnings()
     /// Whether the broker said it blocks our publishing (a memory or disk alarm), as last logged.
     var blockedByBroker = false
     /// The committed batch whose events are with the broker, confirms not yet collected.
@@ -66,6 +67,7 @@ final class Pipeline {
         self.figures = figures
         self.feed = feed
         self.logger = logger
+        self.retries = EventRetries(retryFor: configuration.eventRetryFor)
     }
 
     /// How ``run()`` ended.
@@ -123,7 +125,8 @@ final class Pipeline {
 
     private func serve(onReady: () -> Void) throws {
         guard let (consumer, publisher) = try connectAndBecomeActive() else { return }
-        refused = RefusedEvents()
+        retries = EventRetries(retryFor: configuration.eventRetryFor)
+        retryRounds = RetryRounds(earliestDue: try store.nextRetryDue())
         try publishOutbox()
         try consumer.setPrefetch(UInt16(clamping: configuration.prefetch))
         try consumer.consume(queue: topology.requests, consumerTag: Self.intakeTag)
@@ -146,10 +149,11 @@ final class Pipeline {
             let checkpointDue = Checkpoints.dueWhenIdle(commitsSince: store.commitsSinceCheckpoint)
             let deadline = try store.nextDeadline()
             let now = ContinuousClock.now
+            let wallClock = Timestamp.now()
             let wake = NextWake(
-                NextWake.Schedules(nextRetry: refused.nextDue, forgettingDue: forgetting.isDue(at: now),
+                NextWake.Schedules(nextRetry: retryRounds.wake(now: now, wallClock: wallClock), forgettingDue: forgetting.isDue(at: now),
                                    retentionBehind: retention.isBehind, nextDeadline: deadline),
-                now: now, wallClock: .now())
+                now: now, wallClock: wallClock)
             // With a batch in flight nothing is waited for here: finishOrAwaitDelivery waits
             // for its confirms or the next delivery, whichever comes first.
             guard let first = try consumer.nextDelivery(timeout: checkpointDue || inFlight != nil ? .zero : wake.wait) else {

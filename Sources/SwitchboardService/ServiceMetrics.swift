@@ -23,7 +23,10 @@ public final class ServiceMetrics: Sendable {
         case eventsPublished = "events_published"
         /// Refusals (nacks) of an event by the broker, each attempt counted.
         case eventsRefused = "events_refused"
+        /// Refused events set aside once SWITCHBOARD_EVENT_RETRY_FOR had passed.
         case eventsSetAside = "events_set_aside"
+        /// Refused events published again, each attempt counted.
+        case eventRetries = "event_retries"
         case reconnects
         /// Requests assigned (on intake, from the waiting line, or by accepting an offer),
         /// and the milliseconds they had waited in all: the dashboard's time to assign.
@@ -46,6 +49,8 @@ public final class ServiceMetrics: Sendable {
         .reconnects: "switchboard_reconnects_total",
         .requestsPurged: "switchboard_requests_purged_total",
         .requestsEscalated: "switchboard_requests_escalated_total",
+        .eventsSetAside: "switchboard_events_set_aside_total",
+        .eventRetries: "switchboard_event_retries_total",
     ]
 
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))

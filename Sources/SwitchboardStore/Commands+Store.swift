@@ -184,6 +184,12 @@ extension SwitchboardStore {
 
         case let .auditList(filter):
             return .audit(try auditList(filter, db))
+
+        case let .eventsListSetAside(filter):
+            return .setAside(try listSetAside(filter, db))
+
+        case let .eventsResend(selection):
+            return .resent(try resend(selection, db))
         }
     }
 

@@ -186,7 +186,7 @@ extension SwitchboardStore {
             routing?.setPresence(of: current.id, presence)
             let changed = try Records.fetchOperator(current.id, db)!
             events.append(try makePresenceEvent(PresenceEvent(
-                eventId: makeEventId(), occurredAt: now(), operator: changed, previousPresence: current.presence, reason: reason)))
+                eventId: makeEventId(), sequence: sequences.take(), occurredAt: now(), operator: changed, previousPresence: current.presence, reason: reason)))
         }
         if presence != .available { try withdrawOffers(of: current.id, db, events: &events, waited: &waited) }
         if presence == .offline, requeue { try requeueAssigned(of: current.id, db, events: &events, waited: &waited) }

@@ -16,25 +16,30 @@ public struct OutboxEvent: Sendable, Equatable {
 }
 
 /// What became of published events since the last transaction, written with the next one:
-/// outbox rows whose every event the broker confirmed or that were set aside (deleted), and
-/// the events set aside after the broker kept refusing them (kept in `events_set_aside`).
+/// outbox rows whose every event the broker confirmed or that were set aside (deleted), rows
+/// some of whose events it refused (kept with only those, and when to try them again), and
+/// the events set aside once SWITCHBOARD_EVENT_RETRY_FOR had passed (kept in `events_set_aside`).
 public struct OutboxSettlement: Sendable, Equatable {
     public var settledRows: [Int64] = []
+    public var rescheduled: [RetryRow] = []
     public var setAside: [OutboxEvent] = []
 
-    public init(settledRows: [Int64] = [], setAside: [OutboxEvent] = []) {
+    public init(settledRows: [Int64] = [], rescheduled: [RetryRow] = [], setAside: [OutboxEvent] = []) {
         self.settledRows = settledRows
+        self.rescheduled = rescheduled
         self.setAside = setAside
     }
 
-    public var isEmpty: Bool { settledRows.isEmpty && setAside.isEmpty }
+    public var isEmpty: Bool { settledRows.isEmpty && rescheduled.isEmpty && setAside.isEmpty }
 }
 
 extension SwitchboardStore {
-    /// Unsent events, oldest first, from at most `limit` transactions after row `afterRow`.
+    /// Events never tried (a crash came between commit and confirm), oldest first, from at
+    /// most `limit` transactions after row `afterRow`. Refused ones wait for ``dueRetries(at:rows:events:)``.
     public func unsentEvents(afterRow: Int64 = 0, limit: Int = 100) throws -> [OutboxEvent] {
         try read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT id, events FROM outbox WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterRow, limit])
+            try SQLRow.fetchAll(db, sql: "SELECT id, events FROM outbox WHERE id > ? AND due_at IS NULL ORDER BY id LIMIT ?",
+                                arguments: [afterRow, limit])
                 .flatMap { row in try Self.decodeOutbox(id: row[0], row[1]) }
         }
     }
@@ -73,6 +78,7 @@ extension SwitchboardStore {
                 ON CONFLICT (event_id) DO NOTHING
                 """, arguments: [event.eventId, event.routingKey, event.correlationId, event.body, now.milliseconds])
         }
+        for row in settlement.rescheduled { try reschedule(row, db) }
         for id in Set(settlement.settledRows) {
             try db.write(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id])
         }
@@ -87,7 +93,7 @@ extension SwitchboardStore {
             figures.assignmentWaits.append(assignedAt.milliseconds - request.createdAt.milliseconds)
         }
         let event = Event(
-            event: name, eventId: makeEventId(), occurredAt: now(),
+            event: name, eventId: makeEventId(), sequence: sequences.take(), occurredAt: now(),
             request: EventRequest(request: request, userIdentifier: userIdentifier, sourceIdentifier: sourceIdentifier,
                                   operatorName: operatorName),
             route: route, waitedMs: waitedMs, decline: decline)
@@ -104,6 +110,14 @@ extension SwitchboardStore {
     /// Writes a transaction's events as one outbox row and gives each event that row's id.
     static func writeOutbox(_ events: inout [OutboxEvent], _ db: any SQLDatabase, now: Timestamp) throws {
         guard !events.isEmpty else { return }
+        let id = try Int64.fetchOne(
+            db, sql: "INSERT INTO outbox (event_count, events, created_at) VALUES (?, ?, ?) RETURNING id",
+            arguments: [events.count, outboxLines(events), now.milliseconds])!
+        for index in events.indices { events[index].id = id }
+    }
+
+    /// An outbox row's `events`: one JSON line an event, with what publishing it needs.
+    static func outboxLines(_ events: [OutboxEvent]) -> [UInt8] {
         var lines = JSONWriter(capacity: events.count * 700)
         for event in events {
             lines.beginObject()
@@ -113,26 +127,27 @@ extension SwitchboardStore {
             lines.endObject()
             lines.newline()
         }
-        let id = try Int64.fetchOne(
-            db, sql: "INSERT INTO outbox (event_count, events, created_at) VALUES (?, ?, ?) RETURNING id",
-            arguments: [events.count, lines.bytes, now.milliseconds])!
-        for index in events.indices { events[index].id = id }
+        return lines.bytes
     }
 
     private struct OutboxLine: Decodable {
         var routing_key: String
         var correlation_id: String?
-        var event: JSONValue
     }
 
+    /// The events of an outbox row, each body the very bytes written (``outboxLines(_:)``
+    /// puts it last on its line), so an event published again is the same to the byte.
     static func decodeOutbox(id: Int64, _ bytes: [UInt8]) throws -> [OutboxEvent] {
-        try bytes.split(separator: UInt8(ascii: "\n")).map { line in
+        let key = Array(#","event":"#.utf8)
+        return try bytes.split(separator: UInt8(ascii: "\n")).map { line in
             let decoded = try JSON.decoder.decode(OutboxLine.self, from: Data(line))
-            guard case let .object(fields) = decoded.event, case let .string(eventId)? = fields["event_id"] else {
+            // Inside a JSON string a quote is escaped, so the first `,"event":` is the key.
+            let body = line.firstRange(of: key).map { Array(line[$0.upperBound..<line.index(before: line.endIndex)]) } ?? []
+            guard case let .object(fields)? = try? JSONParser.parse(body), case let .string(eventId)? = fields["event_id"] else {
                 throw StoreCorruption(description: "outbox row \(id) holds an event without event_id")
             }
             return OutboxEvent(id: id, eventId: eventId, routingKey: decoded.routing_key, correlationId: decoded.correlation_id,
-                               body: try [UInt8](JSON.encoder.encode(decoded.event)))
+                               body: body)
         }
     }
 }

@@ -290,6 +290,22 @@ enum Schema {
                 ALTER TABLE requests ADD COLUMN writer_epoch INTEGER;
                 """)
         }
+        // A refused event stays in its outbox row, which then holds only the refused events
+        // of its transaction and when to try them again: `due_at` (null: not refused, never
+        // tried again on a schedule), `attempts`, and `first_refused_at`, from which
+        // SWITCHBOARD_EVENT_RETRY_FOR counts. Two partial indexes hold only those rows: the
+        // next due ones and the ones whose time is up are each one indexed read, however
+        // many are retrying. `sequence` is the event number reserved so far (lifetime_totals).
+        migrator.registerMigration("v14-event-retries") { db in
+            try db.execute(sql: """
+                ALTER TABLE outbox ADD COLUMN due_at INTEGER;
+                ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE outbox ADD COLUMN first_refused_at INTEGER;
+                CREATE INDEX outbox_retry_due ON outbox(due_at) WHERE due_at IS NOT NULL;
+                CREATE INDEX outbox_retry_window ON outbox(first_refused_at) WHERE due_at IS NOT NULL;
+                CREATE INDEX events_set_aside_order ON events_set_aside(set_aside_at, event_id);
+                """)
+        }
         return migrator
     }
 

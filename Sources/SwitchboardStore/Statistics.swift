@@ -45,13 +45,22 @@ extension SwitchboardStore {
         ORDER BY id LIMIT 1
         """
 
+    struct LineCounts {
+        var waiting: Int
+        var offered: Int
+        /// Events not yet confirmed, the retrying among them.
+        var outboxPending: Int
+        var eventsRetrying: Int
+    }
+
     /// The waiting line, the offers out and the events not yet confirmed: what
     /// `service.status` and the HTTP side's floor both report.
-    static func lineCounts(_ db: any SQLDatabase) throws -> (waiting: Int, offered: Int, outboxPending: Int) {
-        let waiting = try Int.fetchOne(db, sql: lineCountQueries.waiting) ?? 0
-        let offered = try Int.fetchOne(db, sql: lineCountQueries.offered) ?? 0
-        let pending = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(event_count), 0) FROM outbox") ?? 0
-        return (waiting, offered, pending)
+    static func lineCounts(_ db: any SQLDatabase) throws -> LineCounts {
+        LineCounts(
+            waiting: try Int.fetchOne(db, sql: lineCountQueries.waiting) ?? 0,
+            offered: try Int.fetchOne(db, sql: lineCountQueries.offered) ?? 0,
+            outboxPending: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(event_count), 0) FROM outbox") ?? 0,
+            eventsRetrying: try Int.fetchOne(db, sql: retryingCountQuery) ?? 0)
     }
 
     func status(_ db: any SQLDatabase) throws -> ServiceStatus {
@@ -62,6 +71,6 @@ extension SwitchboardStore {
             version: Self.version,
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
             waitingCount: counts.waiting, outboxPending: counts.outboxPending, storeId: storeId, offeredCount: counts.offered,
-            oldestKeyAgeSeconds: oldestKey, requestsPurged: try Self.requestsPurged(db))
+            oldestKeyAgeSeconds: oldestKey, requestsPurged: try Self.requestsPurged(db), eventsRetrying: counts.eventsRetrying)
     }
 }

@@ -11,6 +11,10 @@ public struct FloorSnapshot: Sendable, Equatable, Codable {
     public var oldestWaitingSeconds: Double
     public var offeredCount: Int
     public var outboxPending: Int
+    /// Refused events being published again until the broker takes them.
+    public var eventsRetrying: Int
+    /// Events kept after SWITCHBOARD_EVENT_RETRY_FOR ran out, until `events.resend`.
+    public var eventsSetAside: Int
 
     enum CodingKeys: String, CodingKey {
         case operators
@@ -18,6 +22,8 @@ public struct FloorSnapshot: Sendable, Equatable, Codable {
         case oldestWaitingSeconds = "oldest_waiting_seconds"
         case offeredCount = "offered_count"
         case outboxPending = "outbox_pending"
+        case eventsRetrying = "events_retrying"
+        case eventsSetAside = "events_set_aside"
     }
 }
 
@@ -52,7 +58,8 @@ public final class StoreReader: Sendable {
             return FloorSnapshot(
                 operators: try SwitchboardStore.operatorsLoad(db).operators, waitingCount: counts.waiting,
                 oldestWaitingSeconds: oldest.map { now.seconds(since: Timestamp(milliseconds: $0)) } ?? 0,
-                offeredCount: counts.offered, outboxPending: counts.outboxPending)
+                offeredCount: counts.offered, outboxPending: counts.outboxPending, eventsRetrying: counts.eventsRetrying,
+                eventsSetAside: try Int.fetchOne(db, sql: SwitchboardStore.setAsideCountQuery) ?? 0)
         }
     }
 

@@ -115,6 +115,8 @@ public final class SwitchboardStore {
     let archive: ArchiveFiles
     /// The figures of the transaction being written (moved into its ``Applied``).
     var figures = BatchFigures()
+    /// The next event's `sequence`, and how far the database has reserved them.
+    var sequences: EventSequence
     static let userCacheLimit = 50_000
     public static let version = "0.1.0"
 
@@ -148,6 +150,7 @@ public final class SwitchboardStore {
         try backend.read { try archive.recover($0) }
         self.archive = archive
         storeId = try backend.read { try String.fetchOne($0, sql: "SELECT store_id FROM store_identity") } ?? ""
+        sequences = try backend.read { try EventSequence.load($0) }
         let holder = "pid \(getpid())"
         writerEpoch = try backend.transaction { db in
             try Int64.fetchOne(db, sql: """
@@ -171,6 +174,7 @@ public final class SwitchboardStore {
             counters = PendingCounters()
             deadlines = DeadlineWatch()
             userIds.removeAll()
+            sequences.transactionFailed()
             throw error
         }
     }
@@ -202,6 +206,7 @@ public final class SwitchboardStore {
             try counters.flush(db)
             // The wall clock, not the injected one: the row's time is bookkeeping only, and
             // reading the injected clock here would make batching change the request times.
+            try sequences.reserveTaken(db)
             try Self.writeOutbox(&applied.events, db, now: .now())
             applied.figures = figures
             return applied

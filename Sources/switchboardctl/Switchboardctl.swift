@@ -22,7 +22,7 @@ struct Switchboardctl: ParsableCommand {
             """,
         subcommands: [
             OperatorCommand.self, SourceCommand.self, RequestCommand.self, StatsCommand.self, WatchCommand.self,
-            HealthCommand.self, PrefixCommand.self, AuditCommand.self,
+            HealthCommand.self, PrefixCommand.self, AuditCommand.self, EventsCommand.self,
         ])
 
     static func main() {

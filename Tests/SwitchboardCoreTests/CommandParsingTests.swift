@@ -67,6 +67,11 @@ func problems(_ json: String) -> [FieldProblem] {
             (#"{"command":"service.status"}"#, .serviceStatus),
             (#"{"command":"audit.list","args":{"user":"ops","command":"operator.delete","after_id":4,"limit":20}}"#,
              .auditList(AuditFilter(afterId: 4, limit: 20, user: "ops", command: "operator.delete"))),
+            (#"{"command":"events.list_set_aside","args":{"limit":20,"routing_key":"request.assigned","after_event_id":"e-1"}}"#,
+             .eventsListSetAside(SetAsideFilter(limit: 20, routingKey: "request.assigned", afterEventId: "e-1"))),
+            (#"{"command":"events.resend","args":{"routing_key":"request.closed","since":"2026-12-07T10:00:00Z","until":"2026-12-07T11:00:00Z"}}"#,
+             .eventsResend(ResendSelection(routingKey: "request.closed", since: Timestamp(rfc3339: "2026-12-07T10:00:00Z"),
+                                           until: Timestamp(rfc3339: "2026-12-07T11:00:00Z")))),
         ]
         for (json, expected) in cases {
             #expect(try parse(json).get() == expected, "\(json)")
@@ -100,6 +105,25 @@ func problems(_ json: String) -> [FieldProblem] {
     func serviceLevelValidation(_ args: String, _ field: String, _ problem: String) {
         let found = problems(#"{"command":"stats.service_level","args":"# + args + "}")
         #expect(found == [FieldProblem(field: field, problem: problem)])
+    }
+
+    @Test(arguments: [
+        (#"{}"#, "all", "is required (true) to resend every set-aside event; or give routing_key, since, until or event_ids"),
+        (#"{"all":false}"#, "all", "is required (true) to resend every set-aside event; or give routing_key, since, until or event_ids"),
+        (#"{"all":true,"routing_key":"request.assigned"}"#, "all", "takes every set-aside event: give it alone, or the filters without it"),
+        (#"{"since":"2026-12-07T11:00:00Z","until":"2026-12-07T10:00:00Z"}"#, "since", "must not be after until (2026-12-07T10:00:00.000Z)"),
+        (#"{"event_ids":[]}"#, "event_ids", "must hold 1 to 1000 event ids, got 0"),
+        (#"{"event_ids":["a",7]}"#, "event_ids[1]", "must be an event id (a non-empty string), got integer"),
+        (#"{"routing_key":"request.assigned","everything":true}"#, "everything", "is not a known field"),
+    ])
+    func resendNamesTheFieldAndNeverTakesEverythingByOmission(_ args: String, _ field: String, _ problem: String) {
+        #expect(problems(#"{"command":"events.resend","args":"# + args + "}") == [FieldProblem(field: field, problem: problem)])
+    }
+
+    @Test func resendingEverythingIsSaidWithAllAlone() {
+        #expect(Command.parse(Array(#"{"command":"events.resend","args":{"all":true}}"#.utf8)) == .success(.eventsResend(.all)))
+        #expect(Command.parse(Array(#"{"command":"events.resend","args":{"event_ids":["a","b"]}}"#.utf8))
+            == .success(.eventsResend(ResendSelection(eventIds: ["a", "b"]))))
     }
 
     @Test(arguments: [

@@ -52,6 +52,9 @@ enum Cluster {
     /// Stops node `n` (1-3) as an outage would, or starts it again.
     static func kill(_ n: Int) throws { try script("kill", n) }
     static func revive(_ n: Int) throws { try script("revive", n) }
+    /// Freezes node `n` (SIGSTOP) as a hung host, or lets it go on.
+    static func pause(_ n: Int) throws { try script("pause", n) }
+    static func resume(_ n: Int) throws { try script("resume", n) }
 
     /// Through system(3), which waits on its own child: Foundation's Process never saw the
     /// script end once it had started a node in the background (the test hung on it).

@@ -44,14 +44,14 @@ final class ClusterScenario {
 
     /// Sends the 10,000 in chunks of 500 and runs `fault` once 3,000 are sent, while the
     /// service is still working through them. Returns whether every chunk was confirmed
-    /// within two minutes.
-    func stream(fault: () throws -> Void) throws -> Bool {
-        try stream(faultsAt: [3_000]) { _ in try fault() }
+    /// within two minutes (`within`, for faults that last).
+    func stream(within: Duration = .seconds(120), fault: () throws -> Void) throws -> Bool {
+        try stream(faultsAt: [3_000], within: within) { _ in try fault() }
     }
 
     /// The same, running `fault` with the count sent so far at each of `faultsAt` (multiples of 500).
-    func stream(faultsAt points: Set<Int>, fault: (Int) throws -> Void) throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(120)
+    func stream(faultsAt points: Set<Int>, within: Duration = .seconds(120), fault: (Int) throws -> Void) throws -> Bool {
+        let deadline = ContinuousClock.now + within
         for start in stride(from: 0, to: total, by: 500) {
             if points.contains(start) { try fault(start) }
             guard send(start..<min(start + 500, total), before: deadline) else { return false }
@@ -78,12 +78,13 @@ final class ClusterScenario {
 
     /// Every message stored once, every request's event published (duplicates of one event
     /// id are a republish, and count once), the load equal to the assigned count.
-    func expectEverythingOnce(sourceLocation: SourceLocation = #_sourceLocation) throws {
+    /// `eventsWithin`: how long the events may take to reach the log after the stream.
+    func expectEverythingOnce(eventsWithin: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) throws {
         #expect(try client.waitForCount(total, timeout: .seconds(90)) == total, "stored", sourceLocation: sourceLocation)
         #expect(try client.storedCount() == total, "nothing doubled", sourceLocation: sourceLocation)
         let load = try client.ok("stats.operators_load")["operators"]?.array.first?["current_load"]?.int
         #expect(load == Int64(total), "the load equals the assigned count", sourceLocation: sourceLocation)
-        let requestByEvent = try events.read(distinct: total, timeout: .seconds(60))
+        let requestByEvent = try events.read(distinct: total, timeout: eventsWithin)
         let setAside = try client.ok("service.status")["events_set_aside"]?.int ?? 0
         #expect(requestByEvent.count == total, "one request.assigned event id per request (set aside: \(setAside))",
                 sourceLocation: sourceLocation)

@@ -68,6 +68,44 @@ struct ClusterTests {
         }
     }
 
+    /// The node loss made deterministic: the service's node stopped and a second one frozen
+    /// (SIGSTOP) for 40 s leave every quorum queue, the test's event log among them, without
+    /// a majority, so without a leader, for at least that long, however fast an election
+    /// would be. Whatever the broker does with the events meanwhile (RabbitMQ 3.10 holds
+    /// their confirms; a leader moving nacks them), none is set aside and every one reaches
+    /// the log.
+    @Test func stoppingTheServicesNodeAndFreezingAnotherFor40SecondsLosesNoEvent() async throws {
+        try await DedicatedThread.run {
+            let scenario = try ClusterScenario(label: "cluster-leaderless")
+            defer { scenario.finish() }
+            let first = try scenario.serviceNode()
+            let frozen = [1, 2, 3].first { $0 != first }!
+            defer { try? Cluster.resume(frozen); try? Cluster.revive(first) }
+            let http = RawHTTP(port: scenario.service.httpPort)
+            var health: Set<Int> = []
+            var outage = Duration.zero
+            let sent = try scenario.stream(within: .seconds(240)) {
+                try Cluster.kill(first)
+                try Cluster.pause(frozen)
+                let start = ContinuousClock.now
+                // The outage lasts 40 s; the service's liveness is sampled all the while.
+                for _ in 0..<80 where ContinuousClock.now - start < .seconds(40) {
+                    health.insert((try? http.get("/healthz").status) ?? 0)
+                    Thread.sleep(forTimeInterval: 0.5)  // holding the fault, not waiting for an outcome
+                }
+                outage = ContinuousClock.now - start
+                try Cluster.resume(frozen)
+            }
+            #expect(sent, "every chunk confirmed once the frozen node went on")
+            #expect(outage >= .seconds(40), "no majority for \(outage)")
+            #expect(health == [200], "the service stayed up through the outage: \(health)")
+            try scenario.expectEverythingOnce(eventsWithin: .seconds(180))
+            let status = try scenario.client.ok("service.status")
+            #expect(status["events_set_aside"]?.int == 0, "nothing set aside: \(status)")
+            #expect(status["events_retrying"]?.int == 0)
+        }
+    }
+
     @Test func stoppingTheNodeThatLeadsTheRequestsQueueLosesNothing() async throws {
         try await DedicatedThread.run {
             // Declared through c2, which leads the queues; the service is on c1 or c3, so the

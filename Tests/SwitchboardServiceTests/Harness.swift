@@ -33,7 +33,7 @@ final class RunningService: Sendable {
 
     init(label: String, prefix: String? = nil, databasePath: String? = nil, batchSize: Int = 64,
          queueType: SwitchboardServiceConfiguration.QueueType = .quorum, url: AMQPURL = brokerURL, awayAfterMissed: Int = 3,
-         access: AccessPolicy = .open) async {
+         access: AccessPolicy = .open, eventRetryFor: Duration = .seconds(900)) async {
         self.prefix = prefix ?? uniquePrefix(label)
         self.databasePath = databasePath ?? temporaryDatabase()
         self.url = url
@@ -43,6 +43,7 @@ final class RunningService: Sendable {
             brokers: AMQPBrokers(url), databasePath: self.databasePath, prefix: self.prefix, queueType: queueType, batchSize: batchSize,
             maxReconnectDelay: .milliseconds(500), awayAfterMissed: awayAfterMissed)
         configuration.access = access
+        configuration.eventRetryFor = eventRetryFor
         configuration.archiveDirectory = TestDatabase.archiveDirectory(for: self.databasePath)
         service = SwitchboardService(configuration: configuration, logger: logger)
         service.start()

@@ -54,18 +54,18 @@ import Testing
         #expect(Checkpoints.dueUnderLoad(commitsSince: 1_024))
     }
 
-    @Test func setAsideEventsAreWarnedOfAtOnceThenAtMostOnceAMinuteWithTheirCounts() throws {
-        var warnings = SetAsideWarnings()
-        let warned = warnings.setAside(["request.assigned", "request.assigned"], at: start)
+    @Test func refusedEventsAreWarnedOfAtOnceThenAtMostOnceAMinuteWithTheirCounts() throws {
+        var warnings = RefusalWarnings()
+        let warned = warnings.refused(["request.assigned", "request.assigned"], at: start)
         let first = try #require(warned)
         #expect(first.map(\.routingKey) == ["request.assigned"])
         #expect(first.map(\.count) == [2])
-        #expect(warnings.setAside(["request.waiting"], at: start + .seconds(10)) == nil)
-        #expect(warnings.setAside(["request.assigned"], at: start + .seconds(59)) == nil)
-        let warnedAgain = warnings.setAside([], at: start + .seconds(60))
+        #expect(warnings.refused(["request.waiting"], at: start + .seconds(10)) == nil)
+        #expect(warnings.refused(["request.assigned"], at: start + .seconds(59)) == nil)
+        let warnedAgain = warnings.refused([], at: start + .seconds(60))
         let next = try #require(warnedAgain)
         #expect(next.map(\.routingKey) == ["request.assigned", "request.waiting"])
         #expect(next.map(\.count) == [1, 1])
-        #expect(warnings.setAside([], at: start + .seconds(200)) == nil)
+        #expect(warnings.refused([], at: start + .seconds(200)) == nil)
     }
 }

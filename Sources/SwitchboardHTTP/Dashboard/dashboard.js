@@ -61,6 +61,8 @@ function renderFloor(frame) {
     $("oldest").textContent = floor.waiting_count ? seconds(floor.oldest_waiting_seconds) : "none waiting";
     $("offered").textContent = floor.offered_count;
     $("outbox").textContent = floor.outbox_pending;
+    $("retrying").textContent = floor.events_retrying;
+    $("set-aside").textContent = floor.events_set_aside;
     const available = floor.operators.filter((op) => op.is_active && op.presence === "available").length;
     $("available").textContent = available + " of " + floor.operators.length;
     renderOperators(floor.operators);

@@ -206,6 +206,14 @@ enum PostgresSchema {
             );
             ALTER TABLE requests ADD COLUMN writer_epoch bigint;
             """),
+        Migration("v14-event-retries", sql: """
+            ALTER TABLE outbox ADD COLUMN due_at bigint;
+            ALTER TABLE outbox ADD COLUMN attempts bigint NOT NULL DEFAULT 0;
+            ALTER TABLE outbox ADD COLUMN first_refused_at bigint;
+            CREATE INDEX outbox_retry_due ON outbox(due_at) WHERE due_at IS NOT NULL;
+            CREATE INDEX outbox_retry_window ON outbox(first_refused_at) WHERE due_at IS NOT NULL;
+            CREATE INDEX events_set_aside_order ON events_set_aside(set_aside_at, event_id);
+            """),
     ]
 
     /// Runs the migrations not yet applied, in one transaction, under a transaction-level
