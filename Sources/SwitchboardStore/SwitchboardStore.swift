@@ -204,9 +204,9 @@ public final class SwitchboardStore {
                 }
             }
             try counters.flush(db)
+            try sequences.reserveTaken(db)
             // The wall clock, not the injected one: the row's time is bookkeeping only, and
             // reading the injected clock here would make batching change the request times.
-            try sequences.reserveTaken(db)
             try Self.writeOutbox(&applied.events, db, now: .now())
             applied.figures = figures
             return applied
