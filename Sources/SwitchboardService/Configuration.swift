@@ -114,12 +114,12 @@ public struct SwitchboardServiceConfiguration: Sendable {
         if value(.retainClosed) != "off" { configuration.retainClosed = try period(.retainClosed) }
         if value(.retainAudit) != "off" { configuration.retainAudit = try period(.retainAudit) }
         configuration.archiveDirectory = value(.archiveDir)
-        if let retryFor = value(.eventRetryFor) {
-            guard retryFor == "0" || (Duration(period: retryFor).map { $0 > .zero } ?? false), !retryFor.hasSuffix("d") else {
+        if let text = value(.eventRetryFor) {
+            guard let retryFor = text == "0" ? .zero : Duration(period: text), !text.hasSuffix("d") else {
                 throw ConfigurationError(variable: .eventRetryFor,
-                                         problem: "must be 0 or a whole number and a unit, s, m or h (as in 15m or 90s), got \"\(retryFor)\"")
+                                         problem: "must be 0 or a whole number and a unit, s, m or h (as in 15m or 90s), got \"\(text)\"")
             }
-            configuration.eventRetryFor = Duration(period: retryFor) ?? .zero
+            configuration.eventRetryFor = retryFor
         }
         let admins = AccessPolicy.users(environment[ConfigurationVariable.adminUsers.name])
         let consoles = AccessPolicy.users(environment[ConfigurationVariable.consoleUsers.name])

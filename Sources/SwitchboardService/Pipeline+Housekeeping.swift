@@ -12,6 +12,7 @@ extension Pipeline {
     /// store, where they wait), when ``RetryRounds`` says a round is due; sets aside those
     /// whose SWITCHBOARD_EVENT_RETRY_FOR has passed.
     func retryRefusedEvents() throws {
+        // Every loop turn comes here: no clock is read while nothing waits.
         guard retryRounds.earliestDue != nil, retryRounds.isDue(now: .now, wallClock: .now()) else { return }
         // What earlier publications settled goes first, so that the page read is current.
         try finishInFlight()

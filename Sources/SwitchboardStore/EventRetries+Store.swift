@@ -71,10 +71,12 @@ extension SwitchboardStore {
             }
             filtered.add("(set_aside_at > ? OR (set_aside_at = ? AND event_id > ?))", [position, position, after])
         }
+        var arguments = filtered.arguments
+        arguments += [filter.limit]
         return try SQLRow.fetchAll(db, sql: """
             SELECT event_id, routing_key, correlation_id, body, set_aside_at FROM events_set_aside \(filtered.clause)
             ORDER BY set_aside_at, event_id LIMIT ?
-            """, arguments: filtered.arguments.appending(filter.limit)).map { row in
+            """, arguments: arguments).map { row in
             SetAsideEvent(eventId: row[0], routingKey: row[1], correlationId: row[2], setAsideAt: Timestamp(milliseconds: row[4]),
                           event: (try? JSONParser.parse(row[3] as [UInt8])) ?? .null)
         }
@@ -119,12 +121,4 @@ private struct Conditions {
     }
 
     var clause: String { terms.isEmpty ? "" : "WHERE " + terms.joined(separator: " AND ") }
-}
-
-extension SQLArguments {
-    func appending(_ value: any SQLValueConvertible) -> SQLArguments {
-        var more = self
-        more += [value]
-        return more
-    }
 }

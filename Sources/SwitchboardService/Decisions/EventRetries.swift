@@ -46,22 +46,21 @@ struct EventRetries {
     /// Records the first publication of `events` (from outbox rows never tried), of which
     /// those at `refused` positions were nacked.
     mutating func published(_ events: [OutboxEvent], refused: Set<Int>, now: Timestamp) -> Outcome {
-        var outcome = Outcome()
         // The usual case, every event taken: each row settles, nothing else to work out.
         guard !refused.isEmpty else {
             for event in events where settlement.settledRows.last != event.id { settlement.settledRows.append(event.id) }
-            return outcome
+            return Outcome()
         }
-        var start = 0
-        while start < events.count {
-            let row = events[start].id
-            var end = start
-            while end < events.count, events[end].id == row { end += 1 }
-            let refusedHere = (start..<end).filter { refused.contains($0) }.map { events[$0] }
-            record(RetryRow(id: row, events: refusedHere, refusals: 0, firstRefusedAt: now, dueAt: now), now: now, into: &outcome)
-            start = end
+        // Each transaction's events, as a row refused no time yet: one rule for both attempts.
+        var rows: [RetryRow] = []
+        for event in events {
+            if rows.last?.id == event.id {
+                rows[rows.count - 1].events.append(event)
+            } else {
+                rows.append(RetryRow(id: event.id, events: [event], refusals: 0, firstRefusedAt: now, dueAt: now))
+            }
         }
-        return outcome
+        return retried(rows, refused: refused, now: now)
     }
 
     /// Records another attempt at `rows`, whose events were published in order, one row
