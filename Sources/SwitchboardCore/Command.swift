@@ -24,8 +24,15 @@ public struct SourceSettings: Sendable, Equatable {
     public var maxWaitSeconds: Int?
     public var overflow: Bool?
     public var stickySeconds: Int?
+    public var channel: String?
+    public var strategy: Strategy?
+    public var requires: [Requirement]?
 
-    public init(offerTimeoutSeconds: Int? = nil, maxWaitSeconds: Int? = nil, overflow: Bool? = nil, stickySeconds: Int? = nil) {
+    public init(offerTimeoutSeconds: Int? = nil, maxWaitSeconds: Int? = nil, overflow: Bool? = nil, stickySeconds: Int? = nil,
+                channel: String? = nil, strategy: Strategy? = nil, requires: [Requirement]? = nil) {
+        self.channel = channel
+        self.strategy = strategy
+        self.requires = requires
         self.offerTimeoutSeconds = offerTimeoutSeconds
         self.maxWaitSeconds = maxWaitSeconds
         self.overflow = overflow
@@ -37,7 +44,10 @@ public struct SourceSettings: Sendable, Equatable {
             offerTimeoutSeconds: r.integer("offer_timeout_seconds", in: Limits.offerTimeoutSeconds, required: false),
             maxWaitSeconds: r.integer("max_wait_seconds", in: Limits.maxWaitSeconds, required: false),
             overflow: r.bool("overflow"),
-            stickySeconds: r.integer("sticky_seconds", in: Limits.stickySeconds, required: false))
+            stickySeconds: r.integer("sticky_seconds", in: Limits.stickySeconds, required: false),
+            channel: r.identifier("channel", required: false),
+            strategy: r.enumeration("strategy", Strategy.self),
+            requires: r.requirements("requires"))
     }
 
     /// The settings applied over a source's current ones.
@@ -47,6 +57,9 @@ public struct SourceSettings: Sendable, Equatable {
         if let maxWaitSeconds { updated.maxWaitSeconds = maxWaitSeconds }
         if let overflow { updated.overflow = overflow }
         if let stickySeconds { updated.stickySeconds = stickySeconds }
+        if let channel { updated.channel = channel }
+        if let strategy { updated.strategy = strategy }
+        if let requires { updated.requires = requires }
         return updated
     }
 }
@@ -58,9 +71,12 @@ public struct ServiceLevelQuery: Sendable, Equatable {
     public var until: Timestamp?
     public var sourceId: Int64?
     public var thresholdsSeconds: [Int]
+    /// Only requests that required this skill.
+    public var skill: String?
 
     public init(since: Timestamp? = nil, until: Timestamp? = nil, sourceId: Int64? = nil,
-                thresholdsSeconds: [Int] = Limits.defaultThresholdsSeconds) {
+                thresholdsSeconds: [Int] = Limits.defaultThresholdsSeconds, skill: String? = nil) {
+        self.skill = skill
         self.since = since
         self.until = until
         self.sourceId = sourceId
@@ -98,7 +114,47 @@ public struct ServiceLevelQuery: Sendable, Equatable {
             }
             r.merge(each)
         }
-        return ServiceLevelQuery(since: since, until: until, sourceId: sourceId, thresholdsSeconds: thresholds)
+        return ServiceLevelQuery(since: since, until: until, sourceId: sourceId, thresholdsSeconds: thresholds,
+                                 skill: r.identifier("skill", required: false))
+    }
+}
+
+/// What `operator.create` and `operator.update` take besides name and limit: nil leaves a
+/// value as it is (or at its default, on create); `skills` and `capacity` replace the whole object.
+public struct OperatorSettings: Sendable, Equatable {
+    public var skills: Skills?
+    public var capacity: ChannelCapacity?
+
+    public init(skills: Skills? = nil, capacity: ChannelCapacity? = nil) {
+        self.skills = skills
+        self.capacity = capacity
+    }
+
+    static func read(_ r: inout FieldReader) -> OperatorSettings {
+        OperatorSettings(skills: r.skills("skills"), capacity: r.capacity("capacity"))
+    }
+}
+
+/// `operator.list`'s filter: operators with `skill` at `min_level` (default 1) or more.
+public struct OperatorFilter: Sendable, Equatable {
+    public var skill: String?
+    public var minLevel: Int
+
+    public init(skill: String? = nil, minLevel: Int = 1) {
+        self.skill = skill
+        self.minLevel = minLevel
+    }
+
+    public func admits(_ op: Operator) -> Bool {
+        guard let skill else { return true }
+        return Requirement(skill: skill, minLevel: minLevel).isMet(by: op.skills)
+    }
+
+    static func read(_ r: inout FieldReader) -> OperatorFilter {
+        let skill = r.identifier("skill", required: false)
+        let level = r.integer("min_level", in: Limits.skillLevel, required: false)
+        if level != nil, skill == nil { r.problem("min_level", "is allowed only with skill") }
+        return OperatorFilter(skill: skill, minLevel: level ?? 1)
     }
 }
 
@@ -106,10 +162,11 @@ public struct ServiceLevelQuery: Sendable, Equatable {
 /// Checks that need the database (does id 7 exist? is the identifier taken?) come later, in
 /// the store.
 public enum Command: Sendable, Equatable {
-    case operatorCreate(name: String, maxLoadLimit: Int, isActive: Bool, presence: Presence = .available)
-    case operatorList
+    case operatorCreate(name: String, maxLoadLimit: Int, isActive: Bool, presence: Presence = .available,
+                        settings: OperatorSettings = OperatorSettings())
+    case operatorList(OperatorFilter = OperatorFilter())
     case operatorGet(id: Int64)
-    case operatorUpdate(id: Int64, name: String?, maxLoadLimit: Int?, isActive: Bool?)
+    case operatorUpdate(id: Int64, name: String?, maxLoadLimit: Int?, isActive: Bool?, settings: OperatorSettings = OperatorSettings())
     case operatorToggleActive(id: Int64)
     case operatorDelete(id: Int64)
     /// `requeue` only with `offline`: the operator's assigned requests go back to routing.
@@ -247,15 +304,19 @@ public enum Command: Sendable, Equatable {
             let limit = r.integer("max_load_limit", in: Limits.maxLoadLimit)
             let active = r.bool("is_active") ?? true
             let presence = r.enumeration("presence", Presence.self) ?? .available
-            command = name.flatMap { n in limit.map { .operatorCreate(name: n, maxLoadLimit: $0, isActive: active, presence: presence) } }
-        case .operatorList: command = .operatorList
+            let settings = OperatorSettings.read(&r)
+            command = name.flatMap { n in
+                limit.map { .operatorCreate(name: n, maxLoadLimit: $0, isActive: active, presence: presence, settings: settings) }
+            }
+        case .operatorList: command = .operatorList(OperatorFilter.read(&r))
         case .operatorGet: command = r.id("id").map { .operatorGet(id: $0) }
         case .operatorUpdate:
             let id = r.id("id")
             let name = r.text("name", maxLength: Limits.nameLength, required: false)
             let limit = r.integer("max_load_limit", in: Limits.maxLoadLimit, required: false)
             let active = r.bool("is_active")
-            command = id.map { .operatorUpdate(id: $0, name: name, maxLoadLimit: limit, isActive: active) }
+            let settings = OperatorSettings.read(&r)
+            command = id.map { .operatorUpdate(id: $0, name: name, maxLoadLimit: limit, isActive: active, settings: settings) }
         case .operatorToggleActive: command = r.id("id").map { .operatorToggleActive(id: $0) }
         case .operatorDelete: command = r.id("id").map { .operatorDelete(id: $0) }
         case .operatorSetPresence:

@@ -10,12 +10,15 @@ public enum EventName: String, Sendable, Codable, CaseIterable {
     case requestOfferDeclined = "request.offer_declined"
     case operatorPresenceChanged = "operator.presence_changed"
     case requestEscalated = "request.escalated"
+    case requestRelaxed = "request.relaxed"
 }
 
 /// How a request's operator was chosen, on `request.offered` and `request.assigned`.
 public enum Route: String, Sendable, Codable, CaseIterable {
     case weighted, sticky, overflow, manual
     case waitingLine = "waiting_line"
+    case leastLoaded = "least_loaded"
+    case longestIdle = "longest_idle"
 }
 
 /// How an offer ended without being accepted.
@@ -89,9 +92,16 @@ public struct Event: Sendable, Equatable, Codable {
     /// On `request.offer_declined`, written as its top-level `operator_id`, `reason` and
     /// `rejection_reason`.
     public var decline: Decline?
+    /// On `request.relaxed`: the skills dropped now.
+    public var dropped: [String]?
+    /// On `request.waiting`, when some requirement in force is met by no operator at all.
+    public var unmatched: [String]?
 
     public init(event: EventName, eventId: String = UUID().uuidString.lowercased(), sequence: Int64? = nil, occurredAt: Timestamp,
-                request: EventRequest, route: Route? = nil, waitedMs: Int64? = nil, decline: Decline? = nil) {
+                request: EventRequest, route: Route? = nil, waitedMs: Int64? = nil, decline: Decline? = nil,
+                dropped: [String]? = nil, unmatched: [String]? = nil) {
+        self.dropped = dropped
+        self.unmatched = unmatched
         self.event = event
         self.eventId = eventId
         self.sequence = sequence
@@ -104,7 +114,7 @@ public struct Event: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case event, eventId = "event_id", sequence, occurredAt = "occurred_at", request, route, waitedMs = "waited_ms"
-        case operatorId = "operator_id", reason, rejectionReason = "rejection_reason"
+        case operatorId = "operator_id", reason, rejectionReason = "rejection_reason", dropped, unmatched
     }
 
     public init(from decoder: any Decoder) throws {
@@ -116,6 +126,8 @@ public struct Event: Sendable, Equatable, Codable {
         request = try c.decode(EventRequest.self, forKey: .request)
         route = try c.decodeIfPresent(Route.self, forKey: .route)
         waitedMs = try c.decodeIfPresent(Int64.self, forKey: .waitedMs)
+        dropped = try c.decodeIfPresent([String].self, forKey: .dropped)
+        unmatched = try c.decodeIfPresent([String].self, forKey: .unmatched)
         if let reason = try c.decodeIfPresent(DeclineReason.self, forKey: .reason) {
             decline = Decline(operatorId: try c.decode(Int64.self, forKey: .operatorId), reason: reason,
                               rejectionReason: try c.decodeIfPresent(String.self, forKey: .rejectionReason))
@@ -131,6 +143,8 @@ public struct Event: Sendable, Equatable, Codable {
         try c.encode(request, forKey: .request)
         try c.encodeIfPresent(route, forKey: .route)
         try c.encodeIfPresent(waitedMs, forKey: .waitedMs)
+        try c.encodeIfPresent(dropped, forKey: .dropped)
+        try c.encodeIfPresent(unmatched, forKey: .unmatched)
         if let decline {
             try c.encode(decline.operatorId, forKey: .operatorId)
             try c.encode(decline.reason, forKey: .reason)

@@ -13,8 +13,11 @@ public struct IntakeMessage: Sendable, Equatable {
     public var message: String
     /// 0…9, higher served first.
     public var priority: Int
+    /// What the request needs of its operator; nil: its source's requirements.
+    public var requires: [Requirement]?
 
-    public init(userIdentifier: String, source: SourceReference, message: String, priority: Int = 0) {
+    public init(userIdentifier: String, source: SourceReference, message: String, priority: Int = 0, requires: [Requirement]? = nil) {
+        self.requires = requires
         self.userIdentifier = userIdentifier
         self.source = source
         self.message = message
@@ -47,10 +50,11 @@ public struct IntakeMessage: Sendable, Equatable {
             source = r.identifier("source").map(SourceReference.identifier)
         }
         let priority = r.integer("priority", in: Limits.priority, required: false) ?? 0
+        let requires = r.requirements("requires")
         guard r.problems.isEmpty, let user, let source, let message else {
             return .failure(rejection(for: r.problems))
         }
-        return .success(IntakeMessage(userIdentifier: user, source: source, message: message, priority: priority))
+        return .success(IntakeMessage(userIdentifier: user, source: source, message: message, priority: priority, requires: requires))
     }
 
     /// The first problem decides the code; the reason lists them all.

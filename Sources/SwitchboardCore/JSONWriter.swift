@@ -129,7 +129,35 @@ extension JSONWriter {
         if let expires = r.offerExpiresAt { key("offer_expires_at"); timestamp(expires) }
         key("priority"); integer(Int64(r.priority))
         if let escalated = r.escalatedAt { key("escalated_at"); timestamp(escalated) }
+        requirements(r.requires, relaxed: r.relaxed)
         endObject()
+    }
+
+    /// `requires` and `relaxed`, as `Request`'s `encode(to:)` writes them.
+    mutating func requirements(_ requires: [Requirement], relaxed: [String]) {
+        key("requires")
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+        for requirement in requires {
+            beginObject()
+            key("skill"); string(requirement.skill)
+            key("min_level"); integer(Int64(requirement.minLevel))
+            if let relax = requirement.relaxAfterSeconds { key("relax_after_seconds"); integer(Int64(relax)) }
+            endObject()
+        }
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+        key("relaxed"); strings(relaxed)
+    }
+
+    mutating func strings(_ items: [String]) {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+        for item in items { string(item) }
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
     }
 }
 
@@ -160,9 +188,12 @@ extension Event {
         if let expires = r.offerExpiresAt { w.key("offer_expires_at"); w.timestamp(expires) }
         w.key("priority"); w.integer(Int64(r.priority))
         if let escalated = r.escalatedAt { w.key("escalated_at"); w.timestamp(escalated) }
+        w.requirements(r.requires, relaxed: r.relaxed)
         w.endObject()
         if let route { w.key("route"); w.string(route.rawValue) }
         if let waitedMs { w.key("waited_ms"); w.integer(waitedMs) }
+        if let dropped { w.key("dropped"); w.strings(dropped) }
+        if let unmatched { w.key("unmatched"); w.strings(unmatched) }
         if let decline {
             w.key("operator_id"); w.integer(decline.operatorId)
             w.key("reason"); w.string(decline.reason.rawValue)

@@ -2,37 +2,6 @@
 /// times are ``Timestamp``s. Optional fields are written as explicit `null`, as the contract
 /// shows them, which is why several types spell out `encode(to:)`.
 
-public struct Operator: Sendable, Equatable, Codable {
-    public var id: Int64
-    public var name: String
-    public var isActive: Bool
-    public var maxLoadLimit: Int
-    /// Assigned plus offered requests.
-    public var currentLoad: Int
-    public var createdAt: Timestamp
-    public var presence: Presence
-
-    public init(id: Int64, name: String, isActive: Bool, maxLoadLimit: Int, currentLoad: Int, createdAt: Timestamp,
-                presence: Presence = .available) {
-        self.id = id
-        self.name = name
-        self.isActive = isActive
-        self.maxLoadLimit = maxLoadLimit
-        self.currentLoad = currentLoad
-        self.createdAt = createdAt
-        self.presence = presence
-    }
-
-    public var availability: OperatorAvailability {
-        OperatorAvailability(isActive: isActive, presence: presence, load: currentLoad, limit: maxLoadLimit)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, isActive = "is_active", maxLoadLimit = "max_load_limit", currentLoad = "current_load"
-        case createdAt = "created_at", presence
-    }
-}
-
 public struct Weight: Sendable, Equatable, Hashable, Codable {
     public var operatorId: Int64
     public var weight: Int
@@ -44,41 +13,6 @@ public struct Weight: Sendable, Equatable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case operatorId = "operator_id", weight
-    }
-}
-
-public struct Source: Sendable, Equatable, Codable {
-    public var id: Int64
-    public var name: String
-    public var identifier: String
-    public var createdAt: Timestamp
-    public var weights: [Weight]
-    /// 0: a pick assigns at once; otherwise it offers, for this long.
-    public var offerTimeoutSeconds: Int
-    /// 0: never escalated; otherwise a request waiting longer than this is escalated once.
-    public var maxWaitSeconds: Int
-    /// Whether an escalated request may go to operators without a weight for the source.
-    public var overflow: Bool
-    /// 0: off; otherwise a returning user's request goes to the operator who had their last
-    /// one within this long, when that operator is eligible.
-    public var stickySeconds: Int
-
-    public init(id: Int64, name: String, identifier: String, createdAt: Timestamp, weights: [Weight], offerTimeoutSeconds: Int = 0,
-                maxWaitSeconds: Int = 0, overflow: Bool = false, stickySeconds: Int = 0) {
-        self.id = id
-        self.name = name
-        self.identifier = identifier
-        self.createdAt = createdAt
-        self.weights = weights
-        self.offerTimeoutSeconds = offerTimeoutSeconds
-        self.maxWaitSeconds = maxWaitSeconds
-        self.overflow = overflow
-        self.stickySeconds = stickySeconds
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, identifier, createdAt = "created_at", weights, offerTimeoutSeconds = "offer_timeout_seconds"
-        case maxWaitSeconds = "max_wait_seconds", overflow, stickySeconds = "sticky_seconds"
     }
 }
 
@@ -114,12 +48,18 @@ public struct Request: Sendable, Equatable, Codable {
     public var priority: Int
     /// When it waited past its source's `max_wait_seconds`; absent until then.
     public var escalatedAt: Timestamp?
+    /// The requirements that apply to it (from intake, else its source's at intake).
+    public var requires: [Requirement]
+    /// Skills of `requires` dropped so far, having waited their `relax_after_seconds`.
+    public var relaxed: [String]
 
     public init(
         id: Int64, userId: Int64, sourceId: Int64, operatorId: Int64?, message: String, status: RequestStatus,
         createdAt: Timestamp, assignedAt: Timestamp?, closedAt: Timestamp?, offerExpiresAt: Timestamp? = nil,
-        priority: Int = 0, escalatedAt: Timestamp? = nil
+        priority: Int = 0, escalatedAt: Timestamp? = nil, requires: [Requirement] = [], relaxed: [String] = []
     ) {
+        self.requires = requires
+        self.relaxed = relaxed
         self.priority = priority
         self.escalatedAt = escalatedAt
         self.id = id
@@ -137,7 +77,7 @@ public struct Request: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, userId = "user_id", sourceId = "source_id", operatorId = "operator_id", message, status
         case createdAt = "created_at", assignedAt = "assigned_at", closedAt = "closed_at", offerExpiresAt = "offer_expires_at"
-        case priority, escalatedAt = "escalated_at"
+        case priority, escalatedAt = "escalated_at", requires, relaxed
     }
 
     public init(from decoder: any Decoder) throws {
@@ -152,7 +92,10 @@ public struct Request: Sendable, Equatable, Codable {
             offerExpiresAt: try c.decodeIfPresent(Timestamp.self, forKey: .offerExpiresAt),
             // Absent from requests stored before priorities existed (archives, old replies).
             priority: try c.decodeIfPresent(Int.self, forKey: .priority) ?? 0,
-            escalatedAt: try c.decodeIfPresent(Timestamp.self, forKey: .escalatedAt))
+            escalatedAt: try c.decodeIfPresent(Timestamp.self, forKey: .escalatedAt),
+            // Absent from requests stored before competencies existed.
+            requires: try c.decodeIfPresent([Requirement].self, forKey: .requires) ?? [],
+            relaxed: try c.decodeIfPresent([String].self, forKey: .relaxed) ?? [])
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -169,6 +112,8 @@ public struct Request: Sendable, Equatable, Codable {
         try c.encodeIfPresent(offerExpiresAt, forKey: .offerExpiresAt)
         try c.encode(priority, forKey: .priority)
         try c.encodeIfPresent(escalatedAt, forKey: .escalatedAt)
+        try c.encode(requires, forKey: .requires)
+        try c.encode(relaxed, forKey: .relaxed)
     }
 }
 
@@ -224,37 +169,6 @@ public struct RequestDetail: Sendable, Equatable, Codable {
         try c.encode(user, forKey: .user)
         try c.encode(source, forKey: .source)
         try c.encode(`operator`, forKey: .operator)
-    }
-}
-
-public struct OperatorLoad: Sendable, Equatable, Codable {
-    public var operatorId: Int64
-    public var operatorName: String
-    public var currentLoad: Int
-    public var maxLoadLimit: Int
-    /// current/max × 100, rounded to 2 places.
-    public var loadPercentage: Double
-    public var isActive: Bool
-    public var presence: Presence
-    /// Of `current_load`, the requests on offer (not yet accepted).
-    public var offered: Int
-
-    public init(operatorId: Int64, operatorName: String, currentLoad: Int, maxLoadLimit: Int, isActive: Bool,
-                presence: Presence = .available, offered: Int = 0) {
-        self.operatorId = operatorId
-        self.operatorName = operatorName
-        self.currentLoad = currentLoad
-        self.maxLoadLimit = maxLoadLimit
-        self.loadPercentage = maxLoadLimit > 0 ? (Double(currentLoad) * 10_000 / Double(maxLoadLimit)).rounded() / 100 : 0
-        self.isActive = isActive
-        self.presence = presence
-        self.offered = offered
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case operatorId = "operator_id", operatorName = "operator_name", currentLoad = "current_load"
-        case maxLoadLimit = "max_load_limit", loadPercentage = "load_percentage", isActive = "is_active"
-        case presence, offered
     }
 }
 
@@ -331,6 +245,8 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
     public var broker: String?
     /// How long a processed message id is remembered (SWITCHBOARD_DEDUPE_WINDOW).
     public var dedupeWindowSeconds: Int64?
+    /// Waiting requests that need a skill no operator has at the level required.
+    public var unmatchedWaiting: Int?
     /// Age of the oldest message id remembered; 0 when none is.
     public var oldestKeyAgeSeconds: Double?
     /// Requests archived and deleted over the database's life: stored plus purged is every
@@ -365,6 +281,7 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
         case offeredCount = "offered_count", broker
         case dedupeWindowSeconds = "dedupe_window_seconds", oldestKeyAgeSeconds = "oldest_key_age_seconds"
         case requestsPurged = "requests_purged", retainClosedSeconds = "retain_closed_seconds"
+        case unmatchedWaiting = "unmatched_waiting"
     }
 }
 

@@ -161,6 +161,19 @@ public struct FieldReader {
         return items
     }
 
+    /// A JSON object's members; nil when absent.
+    public mutating func object(_ key: String, required: Bool = false) -> [String: JSONValue]? {
+        guard let value = value(key, required: required) else { return nil }
+        guard case let .object(members) = value else {
+            problem(key, "must be an object, got \(value.kindName)")
+            return nil
+        }
+        return members
+    }
+
+    /// A field's name as problems name it (nested readers add the path before it).
+    func prefixed(_ field: String) -> String { prefix + field }
+
     public mutating func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type, required: Bool = false) -> E?
     where E.RawValue == String {
         guard let value = value(key, required: required) else { return nil }

@@ -16,6 +16,8 @@ public struct BatchFigures: Sendable, Equatable {
     public var assignmentWaits: [Int64] = []
     /// Requests escalated for waiting past their source's max wait.
     public var escalated = 0
+    /// Requirements dropped after waiting their relax time, by skill.
+    public var relaxed: [String: Int] = [:]
 
     public init() {}
 

@@ -5,34 +5,36 @@ extension SwitchboardStore {
     /// wrong; the savepoint around it (``execute(_:_:events:)``) undoes any partial change.
     func run(_ command: Command, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws -> CommandResult {
         switch command {
-        case let .operatorCreate(name, maxLoadLimit, isActive, presence):
+        case let .operatorCreate(name, maxLoadLimit, isActive, presence, settings):
             let id = try Int64.fetchOne(
-                db, sql: "INSERT INTO operators (name, is_active, max_load_limit, created_at, presence) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                arguments: [name, isActive, maxLoadLimit, now().milliseconds, presence.rawValue])!
+                db, sql: """
+                    INSERT INTO operators (name, is_active, max_load_limit, created_at, presence, skills, capacity)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
+                    """,
+                arguments: [name, isActive, maxLoadLimit, now().milliseconds, presence.rawValue,
+                            CompetencyColumns.text(settings.skills ?? [:]), CompetencyColumns.text(settings.capacity ?? [:])])!
+            // Escalated requests of overflowing sources may go to anyone with the skills.
+            try drainWaiting(db, events: &events)
             return .operator(try Records.fetchOperator(id, db)!)
 
-        case .operatorList:
-            return .operators(try SQLRow.fetchAll(db, sql: "SELECT \(Records.operatorColumns) FROM operators ORDER BY id")
-                .map(Records.makeOperator))
+        case let .operatorList(filter):
+            return .operators(try Records.fetchOperators(db).filter(filter.admits))
 
         case let .operatorGet(id):
             return .operator(try Records.requireOperator(id, field: "id", db))
 
-        case let .operatorUpdate(id, name, maxLoadLimit, isActive):
+        case let .operatorUpdate(id, name, maxLoadLimit, isActive, settings):
             var updated = try Records.requireOperator(id, field: "id", db)
             if let name { updated.name = name }
-            if let maxLoadLimit {
-                // Lowering a limit below the requests in hand would leave the operator over it.
-                guard maxLoadLimit >= updated.currentLoad else {
-                    throw CommandError(
-                        .conflict, "operator \(id) has \(updated.currentLoad) assigned or offered request(s), more than \(maxLoadLimit)",
-                        details: [FieldProblem(field: "max_load_limit", problem: "is below the current load \(updated.currentLoad)")])
-                }
-                updated.maxLoadLimit = maxLoadLimit
-            }
+            // A limit or capacity below the load is accepted (the contract's "Lowering a limit
+            // below the load"): the operator keeps what it holds and gets nothing new until under it.
+            if let maxLoadLimit { updated.maxLoadLimit = maxLoadLimit }
             if let isActive { updated.isActive = isActive }
-            try db.execute(sql: "UPDATE operators SET name = ?, max_load_limit = ?, is_active = ? WHERE id = ?",
-                           arguments: [updated.name, updated.maxLoadLimit, updated.isActive, id])
+            if let skills = settings.skills { updated.skills = skills }
+            if let capacity = settings.capacity { updated.capacity = capacity }
+            try db.execute(sql: "UPDATE operators SET name = ?, max_load_limit = ?, is_active = ?, skills = ?, capacity = ? WHERE id = ?",
+                           arguments: [updated.name, updated.maxLoadLimit, updated.isActive, CompetencyColumns.text(updated.skills),
+                                       CompetencyColumns.text(updated.capacity), id])
             try afterActivation(id, isActive: updated.isActive, db, events: &events)
             return .operator(try Records.fetchOperator(id, db)!)
 
@@ -64,10 +66,12 @@ extension SwitchboardStore {
             }
             let made = settings.applied(to: Source(id: 0, name: name, identifier: identifier, createdAt: now(), weights: []))
             let id = try Int64.fetchOne(db, sql: """
-                INSERT INTO sources (name, identifier, created_at, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds)
-                VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
+                INSERT INTO sources (name, identifier, created_at, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds,
+                                     channel, strategy, requires)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                 """, arguments: [name, identifier, made.createdAt.milliseconds, made.offerTimeoutSeconds, made.maxWaitSeconds,
-                                 made.overflow, made.stickySeconds])!
+                                 made.overflow, made.stickySeconds, made.channel, made.strategy.rawValue,
+                                 CompetencyColumns.text(made.requires)])!
             return .source(try Records.fetchSource(id, db)!)
 
         case let .sourceUpdate(id, name, settings):
@@ -75,15 +79,18 @@ extension SwitchboardStore {
             var source = settings.applied(to: current)
             if let name { source.name = name }
             try db.execute(sql: """
-                UPDATE sources SET name = ?, offer_timeout_seconds = ?, max_wait_seconds = ?, overflow = ?, sticky_seconds = ?
+                UPDATE sources SET name = ?, offer_timeout_seconds = ?, max_wait_seconds = ?, overflow = ?, sticky_seconds = ?,
+                    channel = ?, strategy = ?, requires = ?
                 WHERE id = ?
                 """, arguments: [source.name, source.offerTimeoutSeconds, source.maxWaitSeconds, source.overflow,
-                                 source.stickySeconds, id])
+                                 source.stickySeconds, source.channel, source.strategy.rawValue,
+                                 CompetencyColumns.text(source.requires), id])
             // Offers already made keep their deadlines; the new timeout applies to the next ones.
             // A new max wait applies to every open request not escalated yet, counted from its
             // creation as always: one waiting longer than it already escalates at once.
             if source.maxWaitSeconds != current.maxWaitSeconds { try moveEscalations(of: id, maxWaitSeconds: source.maxWaitSeconds, db) }
-            // Overflow turned on may let escalated requests go to operators with room.
+            // Overflow turned on, or a channel with room, may let waiting requests go to operators.
+            // New requirements apply to the source's next requests, never to those in hand.
             try drainWaiting(db, events: &events)
             return .source(source)
 
@@ -128,7 +135,7 @@ extension SwitchboardStore {
             guard request.status != .closed else { throw CommandError(.conflict, "request \(id) is already closed") }
             if request.status == .assigned || request.status == .offered, let operatorId = request.operatorId {
                 try db.execute(sql: "UPDATE operators SET current_load = current_load - 1 WHERE id = ?", arguments: [operatorId])
-                routing?.adjustLoad(of: operatorId, by: -1)
+                routing?.adjustLoad(of: operatorId, by: -1, source: request.sourceId)
             }
             if request.status == .offered {
                 // The request is gone, so the offer ends without being routed again; request.closed says so.
@@ -222,7 +229,12 @@ extension SwitchboardStore {
             if request.status == .offered { return try accept(id, by: operatorId, db, events: &events) }
             return request
         }
-        if let reason = chosen.availability.unavailability {
+        // An override: skills and weights aside, but never past a limit or a channel's capacity.
+        let channel = try String.fetchOne(db, sql: "SELECT channel FROM sources WHERE id = ?", arguments: [request.sourceId]) ?? defaultChannel
+        if let reason = Eligibility.unavailability(
+            chosen.availability, channel: channel, channelLoad: chosen.loadByChannel[channel] ?? 0,
+            channelCapacity: chosen.capacity[channel], skills: chosen.skills, requirements: [])
+        {
             throw CommandError(.conflict, "operator \(operatorId) \(reason)",
                                details: [FieldProblem(field: "operator_id", problem: "operator \(reason)")])
         }

@@ -1,11 +1,11 @@
 import SwitchboardCore
 
 /// What the writer knows of the earliest deadline: an offer's expiry, or a waiting request's
-/// escalation. It may be early (an offer accepted since it was noted) but never late: every
+/// escalation or next relaxed requirement. It may be early (an offer accepted since it was noted) but never late: every
 /// offer made and every request entering the line with an escalation ahead notes its
 /// deadline, and anything else that could move it (handled deadlines, a failed transaction,
 /// a source's new max wait) forgets it, so that the next look reads it again from the
-/// two partial indexes.
+/// three partial indexes.
 struct DeadlineWatch {
     enum Known {
         case unknown
@@ -23,12 +23,14 @@ struct DeadlineWatch {
         }
     }
 
-    /// One seek at the start of each of the two partial indexes.
+    /// One seek at the start of each of the three partial indexes.
     static let earliestQuery = """
         SELECT MIN(due) FROM (
             SELECT MIN(offer_expires_at) AS due FROM requests WHERE status = 'offered'
             UNION ALL
-            SELECT MIN(escalate_at) FROM requests WHERE status = 'waiting' AND escalate_at IS NOT NULL) AS deadlines
+            SELECT MIN(escalate_at) FROM requests WHERE status = 'waiting' AND escalate_at IS NOT NULL
+            UNION ALL
+            SELECT MIN(relax_at) FROM requests WHERE status = 'waiting' AND relax_at IS NOT NULL) AS deadlines
         """
 
     /// The earliest deadline, reading the index only when it is not known.
@@ -90,8 +92,9 @@ extension SwitchboardStore {
             }
         }
         // After the expiries: a request an expiry sent back to the line past its max wait
-        // escalates in this same pass.
+        // escalates, or past a relax time relaxes, in this same pass.
         try escalateDue(by: time, db, events: &events)
+        try relaxDue(by: time, db, events: &events)
         try drainWaiting(db, events: &events, skipping: waited)
     }
 
@@ -100,20 +103,54 @@ extension SwitchboardStore {
     /// escalation index for good), and `request.escalated` with how long it waited.
     private func escalateDue(by time: Int64, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws {
         let page = """
-            SELECT id, created_at FROM requests WHERE status = 'waiting' AND escalate_at IS NOT NULL AND escalate_at <= ?
+            SELECT id, created_at, source_id, requires, relaxed FROM requests
+            WHERE status = 'waiting' AND escalate_at IS NOT NULL AND escalate_at <= ?
             ORDER BY escalate_at LIMIT 256
             """
         let escalate = """
-            UPDATE requests SET priority = ?, escalated_at = ?, escalate_at = NULL WHERE id = ?
+            UPDATE requests SET priority = ?, escalated_at = ?, escalate_at = NULL, line_key = ? WHERE id = ?
             """
         while true {
             let rows = try SQLRow.fetchAll(db, sql: page, arguments: [time])
             guard !rows.isEmpty else { break }
             for row in rows {
                 let (requestId, createdAt): (Int64, Int64) = (row[0], row[1])
-                try db.execute(sql: escalate, arguments: [Limits.escalatedPriority, time, requestId])
+                let key = LineKey(sourceId: row[2], escalated: true, requirements: Requirement.inForce(
+                    CompetencyColumns.requirements(row[3]), relaxed: CompetencyColumns.names(row[4])))
+                try db.execute(sql: escalate, arguments: [Limits.escalatedPriority, time, key.description, requestId])
+                line.noteWaiting(key)
                 events.append(try requestEvent(.requestEscalated, requestId, db, waitedMs: time - createdAt))
                 figures.escalated += 1
+            }
+        }
+    }
+
+    /// Drops, once each, the requirements of waiting requests that have waited their relax
+    /// time (``Relaxation``): `relaxed` grows, `relax_at` moves to the next one (or NULL,
+    /// which takes the request out of the relax index), the request moves to the part of
+    /// the line for what it still needs, keeping its priority and age, and
+    /// `request.relaxed` names what was dropped. The drain that follows routes it.
+    private func relaxDue(by time: Int64, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws {
+        let page = """
+            SELECT id, created_at, source_id, escalated_at IS NOT NULL, requires, relaxed FROM requests
+            WHERE status = 'waiting' AND relax_at IS NOT NULL AND relax_at <= ?
+            ORDER BY relax_at LIMIT 256
+            """
+        let relax = "UPDATE requests SET relaxed = ?, relax_at = ?, line_key = ? WHERE id = ?"
+        while true {
+            let rows = try SQLRow.fetchAll(db, sql: page, arguments: [time])
+            guard !rows.isEmpty else { break }
+            for row in rows {
+                let requires = CompetencyColumns.requirements(row[4])
+                let before = CompetencyColumns.names(row[5])
+                let decision = Relaxation.due(requires: requires, relaxed: before, createdAt: row[1], now: time)
+                let relaxed = before + decision.dropped
+                let key = LineKey(sourceId: row[2], escalated: row[3], requirements: Requirement.inForce(requires, relaxed: relaxed))
+                try db.execute(sql: relax, arguments: [CompetencyColumns.text(relaxed), decision.nextAt, key.description, row[0] as Int64])
+                line.noteWaiting(key)
+                guard !decision.dropped.isEmpty else { continue }
+                events.append(try requestEvent(.requestRelaxed, row[0], db, dropped: decision.dropped))
+                for skill in decision.dropped { figures.relaxed[skill, default: 0] += 1 }
             }
         }
     }

@@ -3,84 +3,98 @@ import SwitchboardCore
 extension SwitchboardStore {
     /// Gives waiting requests out (assigned, or offered where their source makes offers),
     /// by priority, then oldest first, while anyone is eligible for them. Runs after anything
-    /// that can free capacity: a close, an activation, a raised limit, new weights, a
-    /// reassignment, an offer declined, an operator becoming available, an escalation that
-    /// lets a request overflow. `skipping` holds requests that have just gone back to the
-    /// line from an offer: the capacity their decline freed must not hand them straight back.
+    /// that can free capacity: a close, an activation, a raised limit or capacity, new skills
+    /// or weights, a reassignment, an offer declined, an operator becoming available, an
+    /// escalation or a relaxed requirement. `skipping` holds requests that have just gone back
+    /// to the line from an offer: the capacity their decline freed must not hand them
+    /// straight back.
     ///
-    /// The line is read through one partial index on (priority, created_at), a level at a
-    /// time from the highest present down, skipping empty levels: never a sort of the whole
-    /// line, and one seek when it is empty (every close drains).
+    /// The line is read part by part (``LineKey``: one source, escalated or not, the same
+    /// requirements): a part nobody is eligible for is never read, and of the others only
+    /// the head, one seek in the `requests_line` index. The best head of all goes first; a
+    /// part whose head finds nobody is done, since eligibility only shrinks while draining.
+    /// So a drain costs a look at each part and a seek per request given, never a walk of
+    /// the whole line.
     func drainWaiting(_ db: any SQLDatabase, events: inout [OutboxEvent], skipping: Set<Int64> = []) throws {
         // Cheap exit for the common case: nobody has room at all.
         guard try routingTable(db).anyoneHasRoom else { return }
-        // Eligibility only shrinks while draining, so a source found without candidates stays
-        // so (for its escalated requests, which may overflow, separately).
-        var exhausted: Set<ExhaustedSource> = []
-        var level = try Int.fetchOne(db, sql: Self.highestLevelBelow, arguments: [Limits.priority.upperBound + 1])
-        while let priority = level {
-            level = try Int.fetchOne(db, sql: Self.highestLevelBelow, arguments: [priority])
-            var after: (createdAt: Int64, id: Int64) = (Int64.min, 0)
-            while let row = try SQLRow.fetchOne(db, sql: Self.nextInLine, arguments: [priority, after.createdAt, after.id]) {
-                let subject = RoutingSubject(requestId: row[0], userId: row[2], sourceId: row[1], escalated: row[3])
-                after = (row[4], row[0])
-                let key = ExhaustedSource(sourceId: subject.sourceId, escalated: subject.escalated)
-                guard !exhausted.contains(key), !skipping.contains(after.id) else { continue }
-                guard let choice = try choose(for: subject, usual: .waitingLine, db) else {
-                    exhausted.insert(key)
-                    continue
-                }
-                events.append(try give(after.id, sourceId: subject.sourceId, to: choice, db))
-                guard try routingTable(db).anyoneHasRoom else { return }
+        var heads: [LineHead] = []
+        for key in try line.all(db) {
+            if let head = try head(of: key, skipping: skipping, db) { heads.append(head) }
+        }
+        while let best = heads.indices.min(by: { heads[$0].comesBefore(heads[$1]) }) {
+            let head = heads[best]
+            guard let choice = try choose(for: head.subject, usual: .waitingLine, db) else {
+                heads.remove(at: best)
+                continue
             }
+            events.append(try give(head.subject.requestId!, sourceId: head.subject.sourceId, to: choice, db))
+            guard try routingTable(db).anyoneHasRoom else { return }
+            if let next = try self.head(of: head.key, skipping: skipping, db) { heads[best] = next } else { heads.remove(at: best) }
         }
     }
 
-    /// The oldest waiting request of one priority after a (created_at, id) position: a seek
-    /// in the `requests_waiting_line` index, never a sort.
-    static let nextInLine = """
-        SELECT id, source_id, user_id, escalated_at IS NOT NULL, created_at FROM requests
-        WHERE status = 'waiting' AND priority = ? AND (created_at, id) > (?, ?)
-        ORDER BY created_at, id LIMIT 1
-        """
-
-    /// The highest priority waiting below a level: a seek in the same index.
-    static let highestLevelBelow = "SELECT MAX(priority) FROM requests WHERE status = 'waiting' AND priority < ?"
-
-    private struct ExhaustedSource: Hashable {
-        var sourceId: Int64
-        var escalated: Bool
+    /// The first request of a part not in `skipping`, if anyone is eligible for the part.
+    private func head(of key: LineKey, skipping: Set<Int64>, _ db: any SQLDatabase) throws -> LineHead? {
+        let needs = RequestNeeds(sourceId: key.sourceId, requirements: key.needs, escalated: key.escalated)
+        guard try routingTable(db).anyoneEligible(for: needs) else { return nil }
+        let rows = try SQLRow.fetchAll(db, sql: Self.partHead, arguments: [key.description, skipping.count + 1])
+        if rows.isEmpty { line.found(empty: key) }
+        guard let row = rows.first(where: { !skipping.contains($0[0]) }) else { return nil }
+        return LineHead(key: key, priority: row[2], createdAt: row[3], subject: RoutingSubject(
+            requestId: row[0], userId: row[1], sourceId: key.sourceId, escalated: key.escalated, requirements: key.needs))
     }
+
+    /// A part's best requests: a seek in the `requests_line` index, never a sort.
+    static let partHead = """
+        SELECT id, user_id, priority, created_at FROM requests WHERE status = 'waiting' AND line_key = ?
+        ORDER BY priority DESC, created_at, id LIMIT ?
+        """
 
     /// Gives a request to an operator (taking it from its current one, if any) and writes the
     /// `request.assigned` event. The caller has checked the operator may take it.
     func assign(_ requestId: Int64, to operatorId: Int64, route: Route, _ db: any SQLDatabase) throws -> OutboxEvent {
         let time = now()
-        if let previous = try Int64.fetchOne(
-            db, sql: "SELECT operator_id FROM requests WHERE id = ? AND status = 'assigned'", arguments: [requestId])
-        {
+        let row = try SQLRow.fetchOne(db, sql: "SELECT operator_id, source_id, status FROM requests WHERE id = ?", arguments: [requestId])!
+        let sourceId: Int64 = row[1]
+        if let previous = row[0] as Int64?, row[2] == RequestStatus.assigned.rawValue {
             try db.execute(sql: """
                 UPDATE operators SET current_load = current_load - 1, request_count = request_count - 1 WHERE id = ?
                 """, arguments: [previous])
-            routing?.adjustLoad(of: previous, by: -1)
+            routing?.adjustLoad(of: previous, by: -1, source: sourceId)
         }
         try db.execute(sql: """
             UPDATE requests SET operator_id = ?, status = 'assigned', assigned_at = ?, route = ? WHERE id = ?
             """, arguments: [operatorId, time.milliseconds, route.rawValue, requestId])
         try db.execute(sql: """
-            UPDATE operators SET current_load = current_load + 1, request_count = request_count + 1 WHERE id = ?
-            """, arguments: [operatorId])
-        routing?.adjustLoad(of: operatorId, by: 1)
+            UPDATE operators SET current_load = current_load + 1, request_count = request_count + 1, last_assigned_at = ? WHERE id = ?
+            """, arguments: [time.milliseconds, operatorId])
+        routing?.adjustLoad(of: operatorId, by: 1, source: sourceId)
+        routing?.noteAssigned(operatorId, at: time.milliseconds)
         return try requestEvent(.requestAssigned, requestId, db, route: route)
     }
 
     /// Writes an event for the request as it now stands.
     func requestEvent(_ name: EventName, _ requestId: Int64, _ db: any SQLDatabase, route: Route? = nil, waitedMs: Int64? = nil,
-                      decline: Decline? = nil) throws -> OutboxEvent {
+                      decline: Decline? = nil, dropped: [String]? = nil, unmatched: [String]? = nil) throws -> OutboxEvent {
         let request = try Records.fetchRequest(requestId, db)!
         let names = try Records.eventNames(for: request, db)
         return makeEvent(name, request: request, userIdentifier: names.user, sourceIdentifier: names.source,
                          operatorName: names.operator, correlationId: names.messageId, route: route, waitedMs: waitedMs,
-                         decline: decline)
+                         decline: decline, dropped: dropped, unmatched: unmatched)
+    }
+}
+
+/// The first request of a part of the line, and where it stands in the whole line.
+struct LineHead {
+    var key: LineKey
+    var priority: Int
+    var createdAt: Int64
+    var subject: RoutingSubject
+
+    func comesBefore(_ other: LineHead) -> Bool {
+        if priority != other.priority { return priority > other.priority }
+        if createdAt != other.createdAt { return createdAt < other.createdAt }
+        return subject.requestId! < other.subject.requestId!
     }
 }

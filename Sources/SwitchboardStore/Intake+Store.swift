@@ -17,32 +17,45 @@ extension SwitchboardStore {
             return .rejected(IntakeRejection(.unknownSource, "no source matches \(named)"))
         }
         let user = try findOrCreateUser(message.userIdentifier, db)
+        let source = try routingTable(db).source(sourceId)
+        let requires = message.requires ?? source?.requires ?? []
         let choice = try choose(
-            for: RoutingSubject(requestId: nil, userId: user.id, sourceId: sourceId, escalated: false, isNewUser: user.isNew),
+            for: RoutingSubject(requestId: nil, userId: user.id, sourceId: sourceId, escalated: false, isNewUser: user.isNew,
+                                requirements: requires),
             usual: .weighted, db)
         let operatorId = choice?.operatorId
-        let source = try routingTable(db).source(sourceId)
         let time = now()
         let offerSeconds = operatorId == nil ? 0 : source?.offerTimeoutSeconds ?? 0
         let status: RequestStatus = operatorId == nil ? .waiting : offerSeconds > 0 ? .offered : .assigned
         let offerExpiresAt = offerSeconds > 0 ? Timestamp(milliseconds: time.milliseconds + Int64(offerSeconds) * 1000) : nil
         let maxWait = Int64(source?.maxWaitSeconds ?? 0)
         let escalateAt = maxWait > 0 ? time.milliseconds + maxWait * 1000 : nil
+        let relaxAt = requires.isEmpty ? nil : Relaxation.firstDue(requires: requires, relaxed: [], createdAt: time.milliseconds)
         let requestId = try lookups.requestIds.next(wanting: lookups.expectedRequests, db)
         try db.write(sql: """
             INSERT INTO requests (id, user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at,
-                                  offer_expires_at, priority, route, escalate_at, writer_epoch)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  offer_expires_at, priority, route, escalate_at, writer_epoch, requires, relax_at, line_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [
                 requestId, user.id, sourceId, operatorId, message.message, status.rawValue, messageId, time.milliseconds,
                 status == .assigned ? time.milliseconds : nil, offerExpiresAt?.milliseconds, message.priority,
-                choice?.route.rawValue, escalateAt, writerEpoch,
+                choice?.route.rawValue, escalateAt, writerEpoch, CompetencyColumns.text(requires), relaxAt,
+                LineKey(sourceId: sourceId, escalated: false, requirements: requires).description,
             ])
-        if status == .waiting, let escalateAt { deadlines.note(dueAt: escalateAt) }
+        var unmatched: [String]?
+        if status == .waiting {
+            if let escalateAt { deadlines.note(dueAt: escalateAt) }
+            if let relaxAt { deadlines.note(dueAt: relaxAt) }
+            line.noteWaiting(LineKey(sourceId: sourceId, escalated: false, requirements: requires))
+            if !requires.isEmpty {
+                let missing = try routingTable(db).unmatched(requires)
+                if !missing.isEmpty { unmatched = missing }
+            }
+        }
         let request = Request(
             id: requestId, userId: user.id, sourceId: sourceId, operatorId: operatorId, message: message.message,
             status: status, createdAt: time, assignedAt: status == .assigned ? time : nil, closedAt: nil,
-            offerExpiresAt: offerExpiresAt, priority: message.priority)
+            offerExpiresAt: offerExpiresAt, priority: message.priority, requires: requires)
         counters.sourceRequests[sourceId, default: 0] += 1
         var operatorName: String?
         if let operatorId {
@@ -52,7 +65,9 @@ extension SwitchboardStore {
             } else {
                 counters.operatorLoad[operatorId, default: 0] += 1
             }
-            routing?.adjustLoad(of: operatorId, by: 1)
+            counters.lastAssigned[operatorId] = time.milliseconds
+            routing?.adjustLoad(of: operatorId, by: 1, source: sourceId)
+            routing?.noteAssigned(operatorId, at: time.milliseconds)
             operatorName = routing?.name(of: operatorId)
         }
         if let messageId {
@@ -68,7 +83,7 @@ extension SwitchboardStore {
         figures.countIntake(source: sourceIdentifier, outcome: status.rawValue)
         events.append(makeEvent(
             event, request: request, userIdentifier: message.userIdentifier, sourceIdentifier: sourceIdentifier,
-            operatorName: operatorName, correlationId: messageId, route: choice?.route))
+            operatorName: operatorName, correlationId: messageId, route: choice?.route, unmatched: unmatched))
         switch (status, operatorId) {
         case let (.offered, operatorId?): return .offered(requestId: request.id, operatorId: operatorId)
         case let (.assigned, operatorId?): return .assigned(requestId: request.id, operatorId: operatorId)

@@ -17,8 +17,10 @@ extension SwitchboardStore {
             UPDATE requests SET status = 'offered', operator_id = ?, offer_expires_at = ?, route = ? WHERE id = ?
             """, arguments: [operatorId, expiresAt, choice.route.rawValue, requestId])
         try recordOffer(requestId, to: operatorId, expiresAt: expiresAt, db)
-        try db.execute(sql: "UPDATE operators SET current_load = current_load + 1 WHERE id = ?", arguments: [operatorId])
-        routing?.adjustLoad(of: operatorId, by: 1)
+        try db.execute(sql: "UPDATE operators SET current_load = current_load + 1, last_assigned_at = ? WHERE id = ?",
+                       arguments: [now().milliseconds, operatorId])
+        routing?.adjustLoad(of: operatorId, by: 1, source: sourceId)
+        routing?.noteAssigned(operatorId, at: now().milliseconds)
         return try requestEvent(.requestOffered, requestId, db, route: choice.route)
     }
 
@@ -41,8 +43,9 @@ extension SwitchboardStore {
         try endOfferRow(id, operatorId: operatorId, outcome: "accepted", db)
         try db.execute(sql: "UPDATE requests SET status = 'assigned', assigned_at = ?, offer_expires_at = NULL WHERE id = ?",
                        arguments: [time.milliseconds, id])
-        try db.execute(sql: "UPDATE operators SET request_count = request_count + 1, missed_offers = 0 WHERE id = ?",
-                       arguments: [operatorId])
+        try db.execute(sql: "UPDATE operators SET request_count = request_count + 1, missed_offers = 0, last_assigned_at = ? WHERE id = ?",
+                       arguments: [time.milliseconds, operatorId])
+        routing?.noteAssigned(operatorId, at: time.milliseconds)
         request.status = .assigned
         request.assignedAt = time
         request.offerExpiresAt = nil
@@ -114,7 +117,9 @@ extension SwitchboardStore {
             UPDATE requests SET status = 'waiting', operator_id = NULL, offer_expires_at = NULL WHERE id = ?
             """, arguments: [requestId])
         try db.execute(sql: "UPDATE operators SET current_load = current_load - 1 WHERE id = ?", arguments: [decline.operatorId])
-        routing?.adjustLoad(of: decline.operatorId, by: -1)
+        if let sourceId = try Int64.fetchOne(db, sql: "SELECT source_id FROM requests WHERE id = ?", arguments: [requestId]) {
+            routing?.adjustLoad(of: decline.operatorId, by: -1, source: sourceId)
+        }
         events.append(try requestEvent(.requestOfferDeclined, requestId, db, decline: decline))
     }
 
@@ -136,13 +141,21 @@ extension SwitchboardStore {
             events.append(try give(requestId, sourceId: sourceId, to: choice, db))
             return
         }
-        // Back in the line, its escalation deadline (if still ahead of it) is due again.
-        if let escalateAt = try Int64.fetchOne(
-            db, sql: "UPDATE requests SET offer_round = offer_round + 1 WHERE id = ? RETURNING escalate_at", arguments: [requestId])
+        // Back in the line, its escalation and relax deadlines (if still ahead of it) are due again.
+        var unmatched: [String]?
+        if let row = try SQLRow.fetchOne(
+            db, sql: "UPDATE requests SET offer_round = offer_round + 1 WHERE id = ? RETURNING escalate_at, relax_at, line_key",
+            arguments: [requestId])
         {
-            deadlines.note(dueAt: escalateAt)
+            if let escalateAt = row[0] as Int64? { deadlines.note(dueAt: escalateAt) }
+            if let relaxAt = row[1] as Int64? { deadlines.note(dueAt: relaxAt) }
+            if let key = (row[2] as String?).flatMap(LineKey.init) {
+                line.noteWaiting(key)
+                let missing = try routingTable(db).unmatched(key.needs)
+                if !missing.isEmpty { unmatched = missing }
+            }
         }
-        events.append(try requestEvent(.requestWaiting, requestId, db))
+        events.append(try requestEvent(.requestWaiting, requestId, db, unmatched: unmatched))
         waited.insert(requestId)
     }
 
@@ -169,7 +182,7 @@ extension SwitchboardStore {
             try db.execute(sql: """
                 UPDATE operators SET current_load = current_load - 1, request_count = request_count - 1 WHERE id = ?
                 """, arguments: [operatorId])
-            routing?.adjustLoad(of: operatorId, by: -1)
+            routing?.adjustLoad(of: operatorId, by: -1, source: row[1])
             try routeAgain(row[0], sourceId: row[1], db, events: &events, waited: &waited)
         }
     }

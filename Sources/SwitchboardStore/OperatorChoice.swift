@@ -10,12 +10,19 @@ struct RoutingSubject {
     var escalated: Bool
     /// A user first seen with this request has no earlier one to stick to.
     var isNewUser = false
+    /// The requirements still in force.
+    var requirements: [Requirement] = []
+
+    var needs: RequestNeeds { RequestNeeds(sourceId: sourceId, requirements: requirements, escalated: escalated) }
 
     /// A stored request, read in one indexed lookup.
     static func stored(_ requestId: Int64, _ db: any SQLDatabase) throws -> RoutingSubject {
         let row = try SQLRow.fetchOne(
-            db, sql: "SELECT user_id, source_id, escalated_at IS NOT NULL FROM requests WHERE id = ?", arguments: [requestId])!
-        return RoutingSubject(requestId: requestId, userId: row[0], sourceId: row[1], escalated: row[2])
+            db, sql: "SELECT user_id, source_id, escalated_at IS NOT NULL, requires, relaxed FROM requests WHERE id = ?",
+            arguments: [requestId])!
+        return RoutingSubject(
+            requestId: requestId, userId: row[0], sourceId: row[1], escalated: row[2],
+            requirements: Requirement.inForce(CompetencyColumns.requirements(row[3]), relaxed: CompetencyColumns.names(row[4])))
     }
 }
 
@@ -28,24 +35,29 @@ struct OperatorChoice {
 extension SwitchboardStore {
     /// The one place an operator is chosen for a request, whether new, from the waiting
     /// line, or routed again after a declined offer: the user's latest operator when the
-    /// source is sticky and that operator is eligible, else a weighted draw (over everyone,
-    /// once escalated, where the source overflows). `usual` is the route of a plain draw;
-    /// `excluded` are operators the request must not go to (offered it in this round).
+    /// source is sticky and that operator is eligible, else a pick by the source's strategy
+    /// among the eligible (over everyone with the skills, once escalated, where the source
+    /// overflows). `usual` is the route of a plain weighted draw (`waiting_line` stays so for
+    /// every strategy); `excluded` are operators the request must not go to (offered it in
+    /// this round).
     func choose(for subject: RoutingSubject, usual: Route, excluding excluded: Set<Int64> = [], _ db: any SQLDatabase) throws
         -> OperatorChoice? {
         let table = try routingTable(db)
         guard let source = table.source(subject.sourceId) else { return nil }
-        let overflow = subject.escalated && source.overflow
         if source.stickySeconds > 0, !subject.isNewUser,
            let latest = try latestOperator(of: subject, within: source.stickySeconds, db),
-           !excluded.contains(latest), table.isEligible(latest, for: subject.sourceId, overflow: overflow)
+           !excluded.contains(latest), table.isEligible(latest, for: subject.needs)
         {
             return OperatorChoice(operatorId: latest, route: .sticky)
         }
-        guard let picked = table.pick(for: subject.sourceId, overflow: overflow, excluding: excluded, using: &random) else {
-            return nil
+        guard let picked = table.pick(for: subject.needs, excluding: excluded, using: &random) else { return nil }
+        let route: Route = switch (picked.weighted, usual, picked.strategy) {
+        case (false, _, _): .overflow
+        case (true, .weighted, .leastLoaded): .leastLoaded
+        case (true, .weighted, .longestIdle): .longestIdle
+        default: usual
         }
-        return OperatorChoice(operatorId: picked.id, route: picked.weighted ? usual : .overflow)
+        return OperatorChoice(operatorId: picked.id, route: route)
     }
 
     static let latestRequestOfUser = """

@@ -10,17 +10,41 @@ extension Timestamp {
 }
 
 enum Records {
-    static let operatorColumns = "id, name, is_active, max_load_limit, current_load, created_at, presence"
+    static let operatorColumns = "id, name, is_active, max_load_limit, current_load, created_at, presence, skills, capacity"
     static let requestColumns = """
         id, user_id, source_id, operator_id, message, status, created_at, assigned_at, closed_at, offer_expires_at, priority,
-        escalated_at
+        escalated_at, requires, relaxed
         """
     /// The number of columns ``makeRequest(_:offset:)`` reads.
-    static let requestColumnCount = 12
+    static let requestColumnCount = 14
 
+    /// An operator without its `load_by_channel` (``loadsByChannel(of:_:)`` adds it).
     static func makeOperator(_ row: SQLRow) -> Operator {
         Operator(id: row[0], name: row[1], isActive: row[2], maxLoadLimit: row[3], currentLoad: row[4],
-                 createdAt: Timestamp(milliseconds: row[5]), presence: Presence(rawValue: row[6]) ?? .available)
+                 createdAt: Timestamp(milliseconds: row[5]), presence: Presence(rawValue: row[6]) ?? .available,
+                 skills: CompetencyColumns.levels(row[7]), capacity: CompetencyColumns.levels(row[8]))
+    }
+
+    /// Operators' assigned and offered requests by their source's channel: one operator's,
+    /// or everyone's (nil).
+    static func loadsByChannel(of operatorId: Int64?, _ db: any SQLDatabase) throws -> [Int64: [String: Int]] {
+        var loads: [Int64: [String: Int]] = [:]
+        let rows = try SQLRow.fetchAll(db, sql: """
+            SELECT r.operator_id, s.channel, COUNT(*) FROM requests r JOIN sources s ON s.id = r.source_id
+            WHERE (r.status = 'assigned' OR r.status = 'offered') \(operatorId == nil ? "" : "AND r.operator_id = ?")
+            GROUP BY r.operator_id, s.channel
+            """, arguments: operatorId.map { SQLArguments([.integer($0)]) } ?? [])
+        for row in rows { loads[row[0], default: [:]][row[1]] = row[2] }
+        return loads
+    }
+
+    static func fetchOperators(_ db: any SQLDatabase) throws -> [Operator] {
+        let loads = try loadsByChannel(of: nil, db)
+        return try SQLRow.fetchAll(db, sql: "SELECT \(operatorColumns) FROM operators ORDER BY id").map { row in
+            var found = makeOperator(row)
+            found.loadByChannel = loads[found.id] ?? [:]
+            return found
+        }
     }
 
     static func makeRequest(_ row: SQLRow, offset: Int = 0) -> Request {
@@ -29,12 +53,16 @@ enum Records {
             message: row[offset + 4], status: RequestStatus(rawValue: row[offset + 5]) ?? .waiting,
             createdAt: Timestamp(milliseconds: row[offset + 6]), assignedAt: Timestamp(row[offset + 7] as Int64?),
             closedAt: Timestamp(row[offset + 8] as Int64?), offerExpiresAt: Timestamp(row[offset + 9] as Int64?),
-            priority: row[offset + 10], escalatedAt: Timestamp(row[offset + 11] as Int64?))
+            priority: row[offset + 10], escalatedAt: Timestamp(row[offset + 11] as Int64?),
+            requires: CompetencyColumns.requirements(row[offset + 12]), relaxed: CompetencyColumns.names(row[offset + 13]))
     }
 
     static func fetchOperator(_ id: Int64, _ db: any SQLDatabase) throws -> Operator? {
-        try SQLRow.fetchOne(db, sql: "SELECT \(operatorColumns) FROM operators WHERE id = ?", arguments: [id])
-            .map(makeOperator)
+        guard let row = try SQLRow.fetchOne(db, sql: "SELECT \(operatorColumns) FROM operators WHERE id = ?", arguments: [id])
+        else { return nil }
+        var found = makeOperator(row)
+        found.loadByChannel = try loadsByChannel(of: id, db)[id] ?? [:]
+        return found
     }
 
     static func requireOperator(_ id: Int64, field: String, _ db: any SQLDatabase) throws -> Operator {
@@ -45,13 +73,15 @@ enum Records {
     static func fetchSource(_ id: Int64, _ db: any SQLDatabase) throws -> Source? {
         guard let row = try SQLRow.fetchOne(
             db, sql: """
-                SELECT id, name, identifier, created_at, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds
+                SELECT id, name, identifier, created_at, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds,
+                       channel, strategy, requires
                 FROM sources WHERE id = ?
                 """, arguments: [id])
         else { return nil }
         return Source(id: row[0], name: row[1], identifier: row[2], createdAt: Timestamp(milliseconds: row[3]),
                       weights: try weights(of: id, db), offerTimeoutSeconds: row[4], maxWaitSeconds: row[5], overflow: row[6],
-                      stickySeconds: row[7])
+                      stickySeconds: row[7], channel: row[8], strategy: Strategy(rawValue: row[9]) ?? .weighted,
+                      requires: CompetencyColumns.requirements(row[10]))
     }
 
     static func weights(of sourceId: Int64, _ db: any SQLDatabase) throws -> [Weight] {
@@ -74,7 +104,7 @@ enum Records {
     /// the caller adds its WHERE.
     static let detailSelect = """
         SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
-               r.offer_expires_at, r.priority, r.escalated_at, u.identifier, s.name, s.identifier, o.name
+               r.offer_expires_at, r.priority, r.escalated_at, r.requires, r.relaxed, u.identifier, s.name, s.identifier, o.name
         FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
         LEFT JOIN operators o ON o.id = r.operator_id
         """
@@ -95,7 +125,8 @@ enum Records {
         guard let row = try SQLRow.fetchOne(
             db, sql: """
                 SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
-                       r.offer_expires_at, r.priority, r.escalated_at, u.identifier, s.identifier, r.message_id, r.route
+                       r.offer_expires_at, r.priority, r.escalated_at, r.requires, r.relaxed, u.identifier, s.identifier,
+                       r.message_id, r.route
                 FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
                 WHERE r.id = ?
                 """, arguments: [id])

@@ -306,6 +306,31 @@ enum Schema {
                 CREATE INDEX events_set_aside_order ON events_set_aside(set_aside_at, event_id);
                 """)
         }
+        // Competencies. Skills, capacities and requirements are JSON text (NULL: none), read
+        // whole by the routing table. The waiting line is parted by `line_key` (source,
+        // escalated, requirements in force: ``LineKey``), each part in priority-then-age order
+        // in one partial index, so a drain reads the head of each part, never every waiting
+        // request. `relax_at` is the next requirement's relax time, a deadline like
+        // `escalate_at`. `last_assigned_at` is what `longest_idle` orders by.
+        migrator.registerMigration("v15-competencies") { db in
+            try db.execute(sql: """
+                ALTER TABLE operators ADD COLUMN skills TEXT;
+                ALTER TABLE operators ADD COLUMN capacity TEXT;
+                ALTER TABLE operators ADD COLUMN last_assigned_at INTEGER;
+                ALTER TABLE sources ADD COLUMN channel TEXT NOT NULL DEFAULT 'default';
+                ALTER TABLE sources ADD COLUMN strategy TEXT NOT NULL DEFAULT 'weighted'
+                    CHECK (strategy = 'weighted' OR strategy = 'least_loaded' OR strategy = 'longest_idle');
+                ALTER TABLE sources ADD COLUMN requires TEXT;
+                ALTER TABLE requests ADD COLUMN requires TEXT;
+                ALTER TABLE requests ADD COLUMN relaxed TEXT;
+                ALTER TABLE requests ADD COLUMN relax_at INTEGER;
+                ALTER TABLE requests ADD COLUMN line_key TEXT;
+                UPDATE requests SET line_key = source_id || '|' || CASE WHEN escalated_at IS NULL THEN '-' ELSE 'e' END || '|'
+                    WHERE status != 'closed';
+                CREATE INDEX requests_line ON requests(line_key, priority DESC, created_at, id) WHERE status = 'waiting';
+                CREATE INDEX requests_relax ON requests(relax_at) WHERE status = 'waiting' AND relax_at IS NOT NULL;
+                """)
+        }
         return migrator
     }
 

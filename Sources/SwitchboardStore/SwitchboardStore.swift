@@ -99,6 +99,8 @@ public final class SwitchboardStore {
     /// nil until first needed, and again after anything that may have changed operators or
     /// weights behind its back (a command, a failed transaction).
     var routing: RoutingTable?
+    /// The parts of the waiting line that may hold requests.
+    var line = LineParts()
     var counters = PendingCounters()
     /// The earliest offer deadline, as far as the writer knows.
     var deadlines = DeadlineWatch()
@@ -171,6 +173,7 @@ public final class SwitchboardStore {
             return try write(items, settling: settlement)
         } catch {
             routing = nil
+            line.forget()
             counters = PendingCounters()
             deadlines = DeadlineWatch()
             userIds.removeAll()
@@ -264,6 +267,7 @@ public final class SwitchboardStore {
             }
         } catch let error as CommandError {
             routing = nil
+            line.forget()
             figures.assignmentWaits.removeSubrange(waitsBefore...)
             return .failure(error)
         }

@@ -17,7 +17,7 @@ func problems(_ json: String) -> [FieldProblem] {
              .operatorCreate(name: "Иван Петров", maxLoadLimit: 10, isActive: true)),
             (#"{"command":"operator.create","args":{"name":"A","max_load_limit":1,"is_active":false}}"#,
              .operatorCreate(name: "A", maxLoadLimit: 1, isActive: false)),
-            (#"{"command":"operator.list"}"#, .operatorList),
+            (#"{"command":"operator.list"}"#, .operatorList()),
             (#"{"command":"operator.get","args":{"id":3}}"#, .operatorGet(id: 3)),
             (#"{"command":"operator.update","args":{"id":3,"max_load_limit":20}}"#,
              .operatorUpdate(id: 3, name: nil, maxLoadLimit: 20, isActive: nil)),

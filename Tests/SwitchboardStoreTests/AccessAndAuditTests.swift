@@ -187,7 +187,7 @@ extension SwitchboardStore {
             _ = try store.apply([sent(#"{"command":"operator.create","args":{"name":"Ann","max_load_limit":2}}"#, user: "ops")])
         }
         try store.pool.write { try $0.execute(sql: "DROP TRIGGER refuse") }
-        guard case let .operators(all) = try store.ok(.operatorList) else { throw TestFailure("not a list") }
+        guard case let .operators(all) = try store.ok(.operatorList()) else { throw TestFailure("not a list") }
         #expect(all.isEmpty, "no effect without its row")
         #expect(try store.auditRows().isEmpty)
     }

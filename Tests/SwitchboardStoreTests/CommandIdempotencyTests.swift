@@ -48,7 +48,7 @@ import SwitchboardCore
     @Test func readsAreNotRecorded() throws {
         let store = try makeStore()
         for _ in 0..<2 {
-            let result = try store.apply([.command(.operatorList, messageId: "r-1")]).results[0]
+            let result = try store.apply([.command(.operatorList(), messageId: "r-1")]).results[0]
             guard case .command(.success) = result else { throw TestFailure("a read runs every time: \(result)") }
         }
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM processed_commands") } == 0)
@@ -94,7 +94,7 @@ import SwitchboardCore
     private func json(_ bytes: [UInt8]) throws -> JSONValue { try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) }
 
     private func operatorNames(_ store: SwitchboardStore) throws -> [String] {
-        guard case let .operators(all) = try store.ok(.operatorList) else { throw TestFailure("not a list") }
+        guard case let .operators(all) = try store.ok(.operatorList()) else { throw TestFailure("not a list") }
         return all.map(\.name)
     }
 }

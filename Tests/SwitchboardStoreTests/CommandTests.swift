@@ -7,7 +7,7 @@ import SwitchboardCore
         let store = try makeStore()
         let ivan = try store.createOperator("Иван Петров", limit: 10)
         let maria = try store.createOperator("Мария Сидорова", limit: 15, active: false)
-        guard case let .operators(all) = try store.ok(.operatorList) else { throw TestFailure("list") }
+        guard case let .operators(all) = try store.ok(.operatorList()) else { throw TestFailure("list") }
         #expect(all.map(\.name) == ["Иван Петров", "Мария Сидорова"])
         #expect(all.map(\.isActive) == [true, false])
         #expect(all.allSatisfy { $0.currentLoad == 0 })

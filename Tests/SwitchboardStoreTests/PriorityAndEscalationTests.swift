@@ -55,14 +55,14 @@ import SwitchboardCore
         #expect(missing.code == .notFound)
     }
 
-    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own"), arguments: [SwitchboardStore.nextInLine, SwitchboardStore.highestLevelBelow])
+    @Test(.enabled(if: TestDatabase.isSQLite, "SQLite's own"), arguments: [SwitchboardStore.partHead, LineParts.nextPart])
     func theLineIsReadThroughItsIndexWithoutASort(_ query: String) throws {
         let store = try makeStore()
-        let arguments: StatementArguments = query == SwitchboardStore.nextInLine ? [0, 0, 0] : [10]
+        let arguments: StatementArguments = query == SwitchboardStore.partHead ? ["1|-|", 1] : [""]
         let plan = try store.readSQLite { db in
             try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query, arguments: arguments, adapter: SuffixRowAdapter(fromIndex: 3))
         }
-        #expect(plan.count == 1 && plan[0].contains("requests_waiting_line"), "\(plan)")
+        #expect(plan.count == 1 && plan[0].contains("requests_line"), "\(plan)")
         #expect(!plan.joined().contains("TEMP B-TREE"), "\(plan)")
     }
 }

@@ -214,6 +214,23 @@ enum PostgresSchema {
             CREATE INDEX outbox_retry_window ON outbox(first_refused_at) WHERE due_at IS NOT NULL;
             CREATE INDEX events_set_aside_order ON events_set_aside(set_aside_at, event_id);
             """),
+        Migration("v15-competencies", sql: """
+            ALTER TABLE operators ADD COLUMN skills bytea;
+            ALTER TABLE operators ADD COLUMN capacity bytea;
+            ALTER TABLE operators ADD COLUMN last_assigned_at bigint;
+            ALTER TABLE sources ADD COLUMN channel bytea NOT NULL DEFAULT 'default';
+            ALTER TABLE sources ADD COLUMN strategy bytea NOT NULL DEFAULT 'weighted'
+                CHECK (strategy = 'weighted' OR strategy = 'least_loaded' OR strategy = 'longest_idle');
+            ALTER TABLE sources ADD COLUMN requires bytea;
+            ALTER TABLE requests ADD COLUMN requires bytea;
+            ALTER TABLE requests ADD COLUMN relaxed bytea;
+            ALTER TABLE requests ADD COLUMN relax_at bigint;
+            ALTER TABLE requests ADD COLUMN line_key bytea;
+            UPDATE requests SET line_key = convert_to(source_id::text || '|' || CASE WHEN escalated_at IS NULL THEN '-' ELSE 'e' END
+                || '|', 'UTF8') WHERE status != 'closed';
+            CREATE INDEX requests_line ON requests(line_key, priority DESC, created_at, id) WHERE status = 'waiting';
+            CREATE INDEX requests_relax ON requests(relax_at) WHERE status = 'waiting' AND relax_at IS NOT NULL;
+            """),
     ]
 
     /// Runs the migrations not yet applied, in one transaction, under a transaction-level

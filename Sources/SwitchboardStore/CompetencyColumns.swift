@@ -1,0 +1,50 @@
+import SwitchboardCore
+
+/// Skills, capacities, requirements and relaxed skills as their columns hold them: JSON
+/// text, keys sorted, NULL for an empty one (so rows from before competencies read as none).
+enum CompetencyColumns {
+    static func text(_ levels: [String: Int]) -> String? {
+        guard !levels.isEmpty else { return nil }
+        return json(.object(levels.mapValues { .integer(Int64($0)) }))
+    }
+
+    static func levels(_ text: String?) -> [String: Int] {
+        guard case let .object(members)? = parse(text) else { return [:] }
+        return members.compactMapValues { if case let .integer(n) = $0 { Int(n) } else { nil } }
+    }
+
+    static func text(_ requires: [Requirement]) -> String? {
+        guard !requires.isEmpty else { return nil }
+        return json(.array(requires.map { requirement in
+            var members: [String: JSONValue] = ["skill": .string(requirement.skill), "min_level": .integer(Int64(requirement.minLevel))]
+            if let relax = requirement.relaxAfterSeconds { members["relax_after_seconds"] = .integer(Int64(relax)) }
+            return .object(members)
+        }))
+    }
+
+    static func requirements(_ text: String?) -> [Requirement] {
+        guard case let .array(items)? = parse(text) else { return [] }
+        return items.compactMap { item in
+            guard case let .object(members) = item, case let .string(skill)? = members["skill"] else { return nil }
+            let level: Int = if case let .integer(n)? = members["min_level"] { Int(n) } else { 1 }
+            let relax: Int? = if case let .integer(n)? = members["relax_after_seconds"] { Int(n) } else { nil }
+            return Requirement(skill: skill, minLevel: level, relaxAfterSeconds: relax)
+        }
+    }
+
+    static func text(_ names: [String]) -> String? {
+        names.isEmpty ? nil : json(.array(names.map(JSONValue.string)))
+    }
+
+    static func names(_ text: String?) -> [String] {
+        guard case let .array(items)? = parse(text) else { return [] }
+        return items.compactMap { if case let .string(name) = $0 { name } else { nil } }
+    }
+
+    private static func json(_ value: JSONValue) -> String { String(decoding: value.jsonBytes(), as: UTF8.self) }
+
+    private static func parse(_ text: String?) -> JSONValue? {
+        guard let text else { return nil }
+        return try? JSONParser.parse(Array(text.utf8))
+    }
+}

@@ -1,0 +1,31 @@
+import SwitchboardCore
+
+/// The parts of the waiting line (``LineKey``) that may hold requests: a superset, kept by
+/// the writer as requests join the line and trimmed when a drain finds a part empty. Not
+/// known after a failed transaction (a rollback may have put requests back into a part
+/// trimmed meanwhile); then read again with one index seek a part.
+struct LineParts {
+    private var keys: Set<LineKey>?
+
+    mutating func noteWaiting(_ key: LineKey) { keys?.insert(key) }
+
+    mutating func found(empty key: LineKey) { keys?.remove(key) }
+
+    mutating func forget() { keys = nil }
+
+    /// Each part's key, walking the `requests_line` index from part to part: a seek each,
+    /// however many requests wait in a part.
+    mutating func all(_ db: any SQLDatabase) throws -> Set<LineKey> {
+        if let keys { return keys }
+        var found: Set<LineKey> = []
+        var after = ""
+        while let next = try String.fetchOne(db, sql: Self.nextPart, arguments: [after]) {
+            if let key = LineKey(next) { found.insert(key) }
+            after = next
+        }
+        keys = found
+        return found
+    }
+
+    static let nextPart = "SELECT MIN(line_key) FROM requests WHERE status = 'waiting' AND line_key > ?"
+}
