@@ -12,15 +12,16 @@ extension SwitchboardStore {
         let operatorId = choice.operatorId
         let seconds = try routingTable(db).source(sourceId)?.offerTimeoutSeconds ?? 0
         guard seconds > 0 else { return try assign(requestId, to: operatorId, route: choice.route, db) }
-        let expiresAt = now().milliseconds + Int64(seconds) * 1000
+        let time = now().milliseconds
+        let expiresAt = time + Int64(seconds) * 1000
         try db.execute(sql: """
             UPDATE requests SET status = 'offered', operator_id = ?, offer_expires_at = ?, route = ? WHERE id = ?
             """, arguments: [operatorId, expiresAt, choice.route.rawValue, requestId])
         try recordOffer(requestId, to: operatorId, expiresAt: expiresAt, db)
         try db.execute(sql: "UPDATE operators SET current_load = current_load + 1, last_assigned_at = ? WHERE id = ?",
-                       arguments: [now().milliseconds, operatorId])
+                       arguments: [time, operatorId])
         routing?.adjustLoad(of: operatorId, by: 1, source: sourceId)
-        routing?.noteAssigned(operatorId, at: now().milliseconds)
+        routing?.noteAssigned(operatorId, at: time)
         return try requestEvent(.requestOffered, requestId, db, route: choice.route)
     }
 

@@ -50,17 +50,24 @@ import SwitchboardCore
         try store.checkInvariants()
     }
 
-    @Test func loweringALimitBelowTheLoadIsAConflict() throws {
+    @Test func aLimitLoweredBelowTheLoadIsAcceptedAndTheOperatorGetsNothingNewUntilUnderIt() throws {
         let store = try makeStore()
         let op = try store.createOperator("A", limit: 3)
         let tg = try store.createSource("telegram")
         try store.ok(.sourceSetWeights(sourceId: tg, weights: [Weight(operatorId: op, weight: 10)]))
-        try store.send("u1", source: .id(tg))
+        guard case let .assigned(first, _) = try store.send("u1", source: .id(tg)) else { throw TestFailure("not assigned") }
         try store.send("u2", source: .id(tg))
-        let error = try #require(try store.failure(.operatorUpdate(id: op, name: nil, maxLoadLimit: 1, isActive: nil)))
-        #expect(error.code == .conflict)
-        #expect(error.details.map(\.field) == ["max_load_limit"])
-        try store.ok(.operatorUpdate(id: op, name: nil, maxLoadLimit: 2, isActive: nil))
+        guard case let .operator(lowered) = try store.ok(.operatorUpdate(id: op, name: nil, maxLoadLimit: 1, isActive: nil)) else {
+            throw TestFailure("not an operator")
+        }
+        #expect(lowered.maxLoadLimit == 1 && lowered.currentLoad == 2)
+        guard case let .operatorsLoad(load) = try store.ok(.statsOperatorsLoad) else { throw TestFailure("not a load") }
+        #expect(load.operators[0].loadPercentage == 200)
+        guard case let .waiting(third) = try store.send("u3", source: .id(tg)) else { throw TestFailure("given over the limit") }
+        try store.ok(.requestClose(id: first))
+        #expect(try store.requestNow(third).status == .waiting, "still at the lowered limit after one close")
+        try store.ok(.requestClose(id: 2))
+        #expect(try store.requestNow(third).status == .assigned, "under the limit again")
     }
 }
 
