@@ -258,7 +258,8 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
     public init(status: String = "ok", version: String, uptimeSeconds: Double, waitingCount: Int, outboxPending: Int,
                 counters: [String: Int]? = nil, role: String? = nil, storeId: String? = nil, eventsSetAside: Int? = nil,
                 offeredCount: Int? = nil, oldestKeyAgeSeconds: Double? = nil, requestsPurged: Int? = nil,
-                eventsRetrying: Int? = nil) {
+                eventsRetrying: Int? = nil, unmatchedWaiting: Int? = nil) {
+        self.unmatchedWaiting = unmatchedWaiting
         self.status = status
         self.version = version
         self.uptimeSeconds = uptimeSeconds

@@ -12,7 +12,9 @@ public final class MetricsExposition: Sendable {
     /// one measures.
     public let factory: PrometheusMetricsFactory
     private let maxOperators: Int
-    private let waiting: Gauge
+    /// By reason: `unmatched` (a skill nobody has at the level required) or `no_capacity`
+    /// (operators with the skills exist, none eligible with room).
+    private let waiting: (unmatched: Gauge, noCapacity: Gauge)
     private let oldestWaiting: Gauge
     private let offered: Gauge
     private let outboxPending: Gauge
@@ -25,6 +27,8 @@ public final class MetricsExposition: Sendable {
         var load: Gauge
         var capacity: Gauge
         var offered: Gauge
+        /// `switchboard_operator_channel_load{operator_id,channel}`, by channel.
+        var channels: [String: Gauge] = [:]
     }
 
     public init(maxOperators: Int) {
@@ -40,7 +44,9 @@ public final class MetricsExposition: Sendable {
         ]
         factory.valueHistogramBuckets = ["switchboard_batch_size": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]]
         self.factory = factory
-        waiting = Self.gauge(registry, "switchboard_waiting_requests", "Requests waiting for an operator")
+        waiting = (
+            Self.gauge(registry, "switchboard_waiting_requests", "Requests waiting for an operator", labels: [("reason", "unmatched")]),
+            Self.gauge(registry, "switchboard_waiting_requests", "Requests waiting for an operator", labels: [("reason", "no_capacity")]))
         oldestWaiting = Self.gauge(registry, "switchboard_oldest_waiting_seconds", "How long the oldest waiting request has waited")
         offered = Self.gauge(registry, "switchboard_offered_requests", "Requests on offer, not yet accepted")
         outboxPending = Self.gauge(registry, "switchboard_outbox_pending", "Committed events not yet confirmed by the broker")
@@ -55,7 +61,8 @@ public final class MetricsExposition: Sendable {
     /// `standby`, nil while neither) as `switchboard_active`.
     public func render(_ floor: FloorSnapshot, role: String?) -> [UInt8] {
         active.set(Int64(role == "active" ? 1 : 0))
-        waiting.set(Int64(floor.waitingCount))
+        waiting.unmatched.set(Int64(floor.unmatchedWaiting))
+        waiting.noCapacity.set(Int64(floor.waitingCount - floor.unmatchedWaiting))
         oldestWaiting.set(floor.oldestWaitingSeconds)
         offered.set(Int64(floor.offeredCount))
         outboxPending.set(Int64(floor.outboxPending))
@@ -71,14 +78,22 @@ public final class MetricsExposition: Sendable {
                 registry.unregisterGauge(gone.load)
                 registry.unregisterGauge(gone.capacity)
                 registry.unregisterGauge(gone.offered)
+                gone.channels.values.forEach(registry.unregisterGauge)
                 series[id] = nil
             }
             for row in shown {
-                let entry = series[row.operatorId] ?? makeSeries(row.operatorId)
-                series[row.operatorId] = entry
+                var entry = series[row.operatorId] ?? makeSeries(row.operatorId)
                 entry.load.set(Int64(row.currentLoad))
                 entry.capacity.set(Int64(row.maxLoadLimit))
                 entry.offered.set(Int64(row.offered))
+                for channel in row.byChannel {
+                    let gauge = entry.channels[channel.channel] ?? Self.gauge(
+                        registry, "switchboard_operator_channel_load", "Requests an operator holds of one channel",
+                        labels: [("operator_id", String(row.operatorId)), ("channel", channel.channel)])
+                    entry.channels[channel.channel] = gauge
+                    gauge.set(Int64(channel.load))
+                }
+                series[row.operatorId] = entry
             }
         }
         return registry.emitToBuffer()

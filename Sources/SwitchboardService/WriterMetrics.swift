@@ -13,6 +13,7 @@ final class WriterMetrics {
     private var deadLetters: [String: Counter] = [:]
     private var commands: [CommandKey: Counter] = [:]
     private var events: [String: Counter] = [:]
+    private var relaxed: [String: Counter] = [:]
     private let refusedWrites: Counter
     private let batchSize: Recorder
     private let transaction: Timer
@@ -37,6 +38,9 @@ final class WriterMetrics {
                 .increment(by: count)
         }
         for waited in figures.assignmentWaits { timeToAssign.recordMilliseconds(waited) }
+        for (skill, count) in figures.relaxed {
+            series(skill, in: &relaxed, "switchboard_requirements_relaxed_total", [("skill", skill)]).increment(by: count)
+        }
         if items > 0 { batchSize.record(items) }
         transaction.record(elapsed)
     }

@@ -14,7 +14,9 @@ extension SwitchboardStore {
         var overall = ServiceLevelTally()
         var bySource: [Int64: ServiceLevelTally] = [:]
         var byOperator: [Int64: ServiceLevelTally] = [:]
+        let required = Self.requiring(query.skill)
         try db.forEachRow(sql: Self.serviceLevelQueries.requests, arguments: arguments) { row in
+            guard required(row[6]) else { return }
             let sourceId: Int64 = row[0]
             let operatorId: Int64? = row[1]
             let isClosed = row[2] as String == "closed"
@@ -29,6 +31,7 @@ extension SwitchboardStore {
             if let operatorId, assignedAt != nil { add(&byOperator[operatorId, default: ServiceLevelTally()]) }
         }
         try db.forEachRow(sql: Self.serviceLevelQueries.offers, arguments: arguments) { row in
+            guard required(row[3]) else { return }
             let outcome: String? = row[2]
             overall.addOffer(outcome: outcome)
             bySource[row[0], default: ServiceLevelTally()].addOffer(outcome: outcome)
@@ -40,28 +43,48 @@ extension SwitchboardStore {
             overall: overall.row(thresholdsSeconds: thresholds),
             bySource: bySource.keys.sorted().map { bySource[$0]!.row(thresholdsSeconds: thresholds, sourceId: $0) },
             byOperator: byOperator.keys.sorted().map { byOperator[$0]!.row(thresholdsSeconds: thresholds, operatorId: $0) },
-            waiting: try waitingLine(sourceId: query.sourceId, now: time, db))
+            waiting: try waitingLine(sourceId: query.sourceId, skill: query.skill, now: time, db))
+    }
+
+    /// Whether a request's `requires` column names the skill (every request, without one).
+    /// Decided here rather than in SQL: a pattern on JSON text would read differently on the
+    /// two stores, and only the window's requests are read.
+    static func requiring(_ skill: String?) -> (String?) -> Bool {
+        guard let skill else { return { _ in true } }
+        return { column in column != nil && CompetencyColumns.requirements(column).contains { $0.skill == skill } }
     }
 
     /// The window's requests and their offers, by the (created_at) index; the source filter
     /// is optional (NULL: every source; COALESCE gives PostgreSQL a type for it).
     static let serviceLevelQueries = (
         requests: """
-            SELECT r.source_id, r.operator_id, r.status, r.created_at, r.assigned_at, r.closed_at
+            SELECT r.source_id, r.operator_id, r.status, r.created_at, r.assigned_at, r.closed_at, r.requires
             FROM requests r INDEXED BY requests_created
             WHERE r.created_at BETWEEN ? AND ? AND r.source_id = COALESCE(?, r.source_id)
             """,
         offers: """
-            SELECT r.source_id, o.operator_id, o.outcome
+            SELECT r.source_id, o.operator_id, o.outcome, r.requires
             FROM requests r INDEXED BY requests_created JOIN offers o ON o.request_id = r.id
             WHERE r.created_at BETWEEN ? AND ? AND r.source_id = COALESCE(?, r.source_id)
             """)
 
     /// The waiting line now, or one source's part of it, and its longest-waiting request.
-    private func waitingLine(sourceId: Int64?, now: Timestamp, _ db: any SQLDatabase) throws -> ServiceLevel.Waiting {
-        let count: Int
-        let oldest: SQLRow?
-        if let sourceId {
+    private func waitingLine(sourceId: Int64?, skill: String?, now: Timestamp, _ db: any SQLDatabase) throws -> ServiceLevel.Waiting {
+        var count: Int
+        var oldest: SQLRow?
+        if skill != nil {
+            // The waiting requests that required the skill, oldest first, through the waiting index.
+            let required = Self.requiring(skill)
+            count = 0
+            try db.forEachRow(sql: """
+                SELECT id, source_id, priority, created_at, requires FROM requests INDEXED BY requests_waiting
+                WHERE status = 'waiting' AND source_id = COALESCE(?, source_id) ORDER BY id
+                """, arguments: [sourceId]) { row in
+                guard required(row[4]) else { return }
+                count += 1
+                if oldest == nil { oldest = row }
+            }
+        } else if let sourceId {
             count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests WHERE source_id = ? AND status = 'waiting'",
                                      arguments: [sourceId]) ?? 0
             oldest = try SQLRow.fetchOne(db, sql: """

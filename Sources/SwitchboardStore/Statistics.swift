@@ -4,17 +4,42 @@ import SwitchboardCore
 // they answer as fast with a million stored requests as with ten.
 extension SwitchboardStore {
     static func operatorsLoad(_ db: any SQLDatabase) throws -> OperatorsLoad {
+        let loads = try Records.loadsByChannel(of: nil, db)
         // Offered counts come from the (operator_id, status) index: one short range per operator.
-        OperatorsLoad(operators: try SQLRow.fetchAll(
+        return OperatorsLoad(operators: try SQLRow.fetchAll(
             db, sql: """
                 SELECT o.id, o.name, o.current_load, o.max_load_limit, o.is_active, o.presence,
-                       (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status = 'offered')
+                       (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status = 'offered'), o.capacity
                 FROM operators o ORDER BY o.id
                 """
         ).map {
             OperatorLoad(operatorId: $0[0], operatorName: $0[1], currentLoad: $0[2], maxLoadLimit: $0[3], isActive: $0[4],
-                         presence: Presence(rawValue: $0[5]) ?? .available, offered: $0[6])
+                         presence: Presence(rawValue: $0[5]) ?? .available, offered: $0[6],
+                         byChannel: byChannel(loads[$0[0]] ?? [:], capacity: CompetencyColumns.levels($0[7])))
         })
+    }
+
+    /// Every channel the operator holds requests of or names a capacity for, by name.
+    static func byChannel(_ loads: [String: Int], capacity: ChannelCapacity) -> [ChannelLoad] {
+        Set(loads.keys).union(capacity.keys).sorted().map { ChannelLoad(channel: $0, load: loads[$0] ?? 0, capacity: capacity[$0]) }
+    }
+
+    /// Waiting requests that need a skill no operator at all has at the level required: the
+    /// parts of the line (a seek each) checked against the best level of each skill on the floor.
+    static func unmatchedWaiting(_ db: any SQLDatabase) throws -> Int {
+        var best: [String: Int] = [:]
+        for row in try SQLRow.fetchAll(db, sql: "SELECT skills FROM operators WHERE skills IS NOT NULL") {
+            best.merge(CompetencyColumns.levels(row[0]), uniquingKeysWith: max)
+        }
+        var count = 0
+        var after = ""
+        while let next = try String.fetchOne(db, sql: LineParts.nextPart, arguments: [after]) {
+            after = next
+            guard let key = LineKey(next), key.needs.contains(where: { best[$0.skill] ?? 0 < $0.minLevel }) else { continue }
+            count += try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests WHERE status = 'waiting' AND line_key = ?",
+                                      arguments: [next]) ?? 0
+        }
+        return count
     }
 
     func distribution(_ db: any SQLDatabase) throws -> RequestsDistribution {
@@ -71,6 +96,7 @@ extension SwitchboardStore {
             version: Self.version,
             uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
             waitingCount: counts.waiting, outboxPending: counts.outboxPending, storeId: storeId, offeredCount: counts.offered,
-            oldestKeyAgeSeconds: oldestKey, requestsPurged: try Self.requestsPurged(db), eventsRetrying: counts.eventsRetrying)
+            oldestKeyAgeSeconds: oldestKey, requestsPurged: try Self.requestsPurged(db), eventsRetrying: counts.eventsRetrying,
+            unmatchedWaiting: try Self.unmatchedWaiting(db))
     }
 }

@@ -15,6 +15,8 @@ public struct FloorSnapshot: Sendable, Equatable, Codable {
     public var eventsRetrying: Int
     /// Events kept after SWITCHBOARD_EVENT_RETRY_FOR ran out, until `events.resend`.
     public var eventsSetAside: Int
+    /// Of the waiting, those needing a skill no operator has at the level required.
+    public var unmatchedWaiting: Int
 
     enum CodingKeys: String, CodingKey {
         case operators
@@ -24,6 +26,7 @@ public struct FloorSnapshot: Sendable, Equatable, Codable {
         case outboxPending = "outbox_pending"
         case eventsRetrying = "events_retrying"
         case eventsSetAside = "events_set_aside"
+        case unmatchedWaiting = "unmatched_waiting"
     }
 }
 
@@ -59,7 +62,8 @@ public final class StoreReader: Sendable {
                 operators: try SwitchboardStore.operatorsLoad(db).operators, waitingCount: counts.waiting,
                 oldestWaitingSeconds: oldest.map { now.seconds(since: Timestamp(milliseconds: $0)) } ?? 0,
                 offeredCount: counts.offered, outboxPending: counts.outboxPending, eventsRetrying: counts.eventsRetrying,
-                eventsSetAside: try Int.fetchOne(db, sql: SwitchboardStore.setAsideCountQuery) ?? 0)
+                eventsSetAside: try Int.fetchOne(db, sql: SwitchboardStore.setAsideCountQuery) ?? 0,
+                unmatchedWaiting: try SwitchboardStore.unmatchedWaiting(db))
         }
     }
 

@@ -15,7 +15,7 @@ struct HealthCommand: ParsableCommand {
             throw CLIFailure(message: failure.message, status: 1)
         }
         try options.show(result, as: ServiceStatus.self) { status in
-            "\(status.status): version \(status.version), up \(Int(status.uptimeSeconds)) s, \(status.waitingCount) waiting, \(status.outboxPending) events unsent"
+            "\(status.status): version \(status.version), up \(Int(status.uptimeSeconds)) s, \(status.waitingCount) waiting" + (status.unmatchedWaiting.map { $0 > 0 ? " (\($0) needing a skill nobody has)" : "" } ?? "") + ", \(status.outboxPending) events unsent"
         }
         // Healthy means the service answered "ok"; anything else (a future "degraded") is not.
         guard case let .object(fields) = result, case let .string(status)? = fields["status"] else {

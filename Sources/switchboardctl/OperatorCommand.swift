@@ -13,20 +13,32 @@ struct OperatorCommand: ParsableCommand {
         @Option(name: .customLong("max-load"), help: "Most requests in hand at once (1...10000).") var maxLoad: Int
         @Flag(help: "Create it inactive.") var inactive = false
         @Option(help: "available (default), away or offline.") var presence: SwitchboardCore.Presence?
+        @OptionGroup var competencies: OperatorCompetencies
 
         func run() throws {
             var args: [String: JSONValue] = ["name": .string(name), "max_load_limit": .integer(Int64(maxLoad)), "is_active": .bool(!inactive)]
             if let presence { args["presence"] = .string(presence.rawValue) }
+            try competencies.add(to: &args)
             let result = try options.call(.operatorCreate, args)
             try options.show(result, as: Operator.self, describe)
         }
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List operators.")
+        static let configuration = CommandConfiguration(abstract: "List operators, or those with a skill.")
         @OptionGroup var options: GlobalOptions
+        @Option(help: "Only operators with this skill.") var skill: String?
+        @Option(name: .customLong("min-level"), help: "With --skill: at this level or above (default 1).") var minLevel: Int?
+
+        func validate() throws {
+            if minLevel != nil, skill == nil { throw ValidationError("--min-level goes with --skill") }
+        }
+
         func run() throws {
-            try options.show(try options.call(.operatorList), as: [Operator].self, operatorTable)
+            var args: [String: JSONValue] = [:]
+            if let skill { args["skill"] = .string(skill) }
+            if let minLevel { args["min_level"] = .integer(Int64(minLevel)) }
+            try options.show(try options.call(.operatorList, args), as: [Operator].self, operatorTable)
         }
     }
 
@@ -40,16 +52,19 @@ struct OperatorCommand: ParsableCommand {
     }
 
     struct Update: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change an operator's name, limit or activity.")
+        static let configuration = CommandConfiguration(
+            abstract: "Change an operator's name, limit, activity, skills or capacities.",
+            discussion: "A limit or capacity below the load is accepted: the operator gets nothing new until under it.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Operator id.") var id: Int64
         @Option(help: "New name.") var name: String?
         @Option(name: .customLong("max-load"), help: "New load limit.") var maxLoad: Int?
         @Option(help: "true or false.") var active: Bool?
+        @OptionGroup var competencies: OperatorCompetencies
 
         func validate() throws {
-            guard name != nil || maxLoad != nil || active != nil else {
-                throw ValidationError("give at least one of --name, --max-load, --active")
+            guard name != nil || maxLoad != nil || active != nil || !competencies.isEmpty else {
+                throw ValidationError("give at least one of --name, --max-load, --active, --skill, --capacity, --clear-skills, --clear-capacity")
             }
         }
 
@@ -58,6 +73,7 @@ struct OperatorCommand: ParsableCommand {
             if let name { args["name"] = .string(name) }
             if let maxLoad { args["max_load_limit"] = .integer(Int64(maxLoad)) }
             if let active { args["is_active"] = .bool(active) }
+            try competencies.add(to: &args)
             try options.show(try options.call(.operatorUpdate, args), as: Operator.self, describe)
         }
     }
@@ -109,10 +125,11 @@ func describe(_ op: Operator) -> String {
 }
 
 func operatorTable(_ operators: [Operator]) -> String {
-    var table = Table([("ID", .right), ("NAME", .left), ("ACTIVE", .left), ("PRESENCE", .left), ("LOAD", .right), ("CREATED", .left)])
+    var table = Table([("ID", .right), ("NAME", .left), ("ACTIVE", .left), ("PRESENCE", .left), ("LOAD", .right),
+                       ("BY CHANNEL", .left), ("SKILLS", .left), ("CREATED", .left)])
     for op in operators {
         table.add([String(op.id), op.name, op.isActive ? "yes" : "no", op.presence.rawValue, "\(op.currentLoad)/\(op.maxLoadLimit)",
-                   op.createdAt.description])
+                   channelsText(op), skillsText(op.skills), op.createdAt.description])
     }
     return table.rendered
 }

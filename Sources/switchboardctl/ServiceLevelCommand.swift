@@ -14,6 +14,7 @@ struct ServiceLevelCommand: ParsableCommand {
     @Option(help: "Start: RFC 3339, a day (YYYY-MM-DD, UTC), or a period back from now (90m, 12h, 7d).") var since: String?
     @Option(help: "End, in the same forms (default: now).") var until: String?
     @Option(name: .customLong("source"), help: "Only this source's requests (id).") var sourceId: Int64?
+    @Option(help: "Only requests that required this skill.") var skill: String?
     @Option(help: "Thresholds in seconds, comma-separated (default 30,60,300; at most 10).") var thresholds: String?
 
     func validate() throws {
@@ -43,6 +44,7 @@ struct ServiceLevelCommand: ParsableCommand {
         if let since { args["since"] = .string(Self.time(since)) }
         if let until { args["until"] = .string(Self.time(until)) }
         if let sourceId { args["source_id"] = .integer(sourceId) }
+        if let skill { args["skill"] = .string(skill) }
         if let list = try thresholdList() { args["thresholds_seconds"] = .array(list.map(JSONValue.integer)) }
         try options.show(try options.call(.statsServiceLevel, args), as: ServiceLevel.self, Self.render)
     }

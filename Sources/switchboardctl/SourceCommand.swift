@@ -12,9 +12,11 @@ struct SourceCommand: ParsableCommand {
         @Option(help: "Display name.") var name: String
         @Option(help: "Identifier bots use in intake messages: ^[a-z0-9][a-z0-9_.-]{0,63}$.") var identifier: String
         @OptionGroup var routing: RoutingSettings
+        @OptionGroup var competencies: SourceCompetencies
         func run() throws {
             var args: [String: JSONValue] = ["name": .string(name), "identifier": .string(identifier)]
             routing.add(to: &args)
+            try competencies.add(to: &args)
             try options.show(try options.call(.sourceCreate, args), as: Source.self) { sourceTable([$0]) }
         }
     }
@@ -46,10 +48,14 @@ struct SourceCommand: ParsableCommand {
         @Argument(help: "Source id.") var id: Int64
         @Option(help: "New display name.") var name: String?
         @OptionGroup var routing: RoutingSettings
+        @OptionGroup var competencies: SourceCompetencies
 
         func validate() throws {
-            guard name != nil || !routing.isEmpty else {
-                throw ValidationError("give at least one of --name, --offer-timeout, --max-wait, --[no-]overflow, --sticky")
+            guard name != nil || !routing.isEmpty || !competencies.isEmpty else {
+                throw ValidationError("""
+                    give at least one of --name, --offer-timeout, --max-wait, --[no-]overflow, --sticky, --channel, --strategy, \
+                    --require, --clear-requirements
+                    """)
             }
         }
 
@@ -57,6 +63,7 @@ struct SourceCommand: ParsableCommand {
             var args: [String: JSONValue] = ["id": .integer(id)]
             if let name { args["name"] = .string(name) }
             routing.add(to: &args)
+            try competencies.add(to: &args)
             try options.show(try options.call(.sourceUpdate, args), as: Source.self) { sourceTable([$0]) }
         }
     }
@@ -105,13 +112,14 @@ struct SourceCommand: ParsableCommand {
 
 func sourceTable(_ sources: [Source]) -> String {
     var table = Table([("ID", .right), ("NAME", .left), ("IDENTIFIER", .left), ("OFFERS", .left), ("MAX WAIT", .left),
-                       ("OVERFLOW", .left), ("STICKY", .left), ("WEIGHTS (operator=weight)", .left)])
+                       ("OVERFLOW", .left), ("STICKY", .left), ("CHANNEL", .left), ("STRATEGY", .left), ("REQUIRES", .left),
+                       ("WEIGHTS (operator=weight)", .left)])
     func seconds(_ value: Int) -> String { value > 0 ? "\(value) s" : "off" }
     for source in sources {
         let weights = source.weights.map { "\($0.operatorId)=\($0.weight)" }.joined(separator: " ")
         table.add([String(source.id), source.name, source.identifier, seconds(source.offerTimeoutSeconds),
                    seconds(source.maxWaitSeconds), source.overflow ? "yes" : "no", seconds(source.stickySeconds),
-                   weights.isEmpty ? "-" : weights])
+                   source.channel, source.strategy.rawValue, requirementsText(source.requires), weights.isEmpty ? "-" : weights])
     }
     return table.rendered
 }

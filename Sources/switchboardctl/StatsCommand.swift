@@ -11,11 +11,12 @@ struct StatsCommand: ParsableCommand {
         func run() throws {
             try options.show(try options.call(.statsOperatorsLoad), as: OperatorsLoad.self) { load in
                 var table = Table([("ID", .right), ("OPERATOR", .left), ("ACTIVE", .left), ("PRESENCE", .left), ("LOAD", .right),
-                                   ("OFFERED", .right), ("%", .right), ("", .left)])
+                                   ("OFFERED", .right), ("%", .right), ("", .left), ("BY CHANNEL", .left)])
                 for row in load.operators {
+                    let channels = row.byChannel.map { "\($0.channel) \($0.load)/\($0.capacity.map(String.init) ?? "-")" }
                     table.add([String(row.operatorId), row.operatorName, row.isActive ? "yes" : "no", row.presence.rawValue,
                                "\(row.currentLoad)/\(row.maxLoadLimit)", String(row.offered), percent(row.loadPercentage),
-                               bar(row.loadPercentage / 100)])
+                               bar(min(1, row.loadPercentage / 100)), channels.isEmpty ? "-" : channels.joined(separator: " ")])
                 }
                 return table.rendered
             }

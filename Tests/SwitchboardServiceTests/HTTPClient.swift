@@ -60,4 +60,10 @@ extension [PrometheusSample] {
     func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
         first { $0.name == name && $0.labels == labels }?.value
     }
+
+    /// The sum of a family's series, whatever their labels (nil when it has none).
+    func sum(_ name: String) -> Double? {
+        let series = filter { $0.name == name }
+        return series.isEmpty ? nil : series.reduce(0) { $0 + $1.value }
+    }
 }

@@ -132,11 +132,12 @@ extension SwitchboardStore {
             }
             // A waiting request never has an eligible operator: the line drains at once. (One
             // that every eligible operator declined waits for the next change that frees room.)
+            // Requirements and channel capacities have their law in CompetencyProperties.
             let stuck = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM requests r WHERE r.status = 'waiting' AND r.offer_round = 0 AND EXISTS (
+                SELECT COUNT(*) FROM requests r WHERE r.status = 'waiting' AND r.offer_round = 0 AND r.requires IS NULL AND EXISTS (
                     SELECT 1 FROM weights w JOIN operators o ON o.id = w.operator_id
                     WHERE w.source_id = r.source_id AND o.is_active AND o.presence = 'available'
-                      AND o.current_load < o.max_load_limit)
+                      AND o.current_load < o.max_load_limit AND o.capacity IS NULL)
                 """) ?? -1
             #expect(stuck == 0, "\(stuck) waiting request(s) could have been assigned", sourceLocation: sourceLocation)
             let inconsistent = try Int.fetchOne(db, sql: """
