@@ -27,5 +27,6 @@ struct LineParts {
         return found
     }
 
-    static let nextPart = "SELECT MIN(line_key) FROM requests WHERE status = 'waiting' AND line_key > ?"
+    /// `ORDER BY … LIMIT 1` rather than `MIN`: PostgreSQL has no `min(bytea)`.
+    static let nextPart = "SELECT line_key FROM requests WHERE status = 'waiting' AND line_key > ? ORDER BY line_key LIMIT 1"
 }
