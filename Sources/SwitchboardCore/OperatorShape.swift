@@ -66,10 +66,13 @@ public struct OperatorLoad: Sendable, Equatable, Codable {
     public var offered: Int
     /// The load on each channel the operator holds requests of or has a capacity for.
     public var byChannel: [ChannelLoad]
+    /// The operator's skills, so that a supervisor reading the load sees who can take what.
+    public var skills: Skills
 
     public init(operatorId: Int64, operatorName: String, currentLoad: Int, maxLoadLimit: Int, isActive: Bool,
-                presence: Presence = .available, offered: Int = 0, byChannel: [ChannelLoad] = []) {
+                presence: Presence = .available, offered: Int = 0, byChannel: [ChannelLoad] = [], skills: Skills = [:]) {
         self.byChannel = byChannel
+        self.skills = skills
         self.operatorId = operatorId
         self.operatorName = operatorName
         self.currentLoad = currentLoad
@@ -83,7 +86,7 @@ public struct OperatorLoad: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case operatorId = "operator_id", operatorName = "operator_name", currentLoad = "current_load"
         case maxLoadLimit = "max_load_limit", loadPercentage = "load_percentage", isActive = "is_active"
-        case presence, offered, byChannel = "by_channel"
+        case presence, offered, byChannel = "by_channel", skills
     }
 
     public init(from decoder: any Decoder) throws {
@@ -94,7 +97,8 @@ public struct OperatorLoad: Sendable, Equatable, Codable {
             isActive: try c.decode(Bool.self, forKey: .isActive),
             presence: try c.decodeIfPresent(Presence.self, forKey: .presence) ?? .available,
             offered: try c.decodeIfPresent(Int.self, forKey: .offered) ?? 0,
-            byChannel: try c.decodeIfPresent([ChannelLoad].self, forKey: .byChannel) ?? [])
+            byChannel: try c.decodeIfPresent([ChannelLoad].self, forKey: .byChannel) ?? [],
+            skills: try c.decodeIfPresent(Skills.self, forKey: .skills) ?? [:])
     }
 }
 

@@ -9,13 +9,15 @@ extension SwitchboardStore {
         return OperatorsLoad(operators: try SQLRow.fetchAll(
             db, sql: """
                 SELECT o.id, o.name, o.current_load, o.max_load_limit, o.is_active, o.presence,
-                       (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status = 'offered'), o.capacity
+                       (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status = 'offered'), o.capacity,
+                       o.skills
                 FROM operators o ORDER BY o.id
                 """
         ).map {
             OperatorLoad(operatorId: $0[0], operatorName: $0[1], currentLoad: $0[2], maxLoadLimit: $0[3], isActive: $0[4],
                          presence: Presence(rawValue: $0[5]) ?? .available, offered: $0[6],
-                         byChannel: byChannel(loads[$0[0]] ?? [:], capacity: CompetencyColumns.levels($0[7])))
+                         byChannel: byChannel(loads[$0[0]] ?? [:], capacity: CompetencyColumns.levels($0[7])),
+                         skills: CompetencyColumns.levels($0[8]))
         })
     }
 

@@ -31,6 +31,7 @@ function renderOperators(operators) {
     tr.appendChild(name);
     tr.appendChild(cell(op.presence, "presence-" + op.presence));
     const load = document.createElement("td");
+    // A limit lowered below the load shows the bar full and the figure over it.
     const share = op.max_load_limit > 0 ? Math.min(1, op.current_load / op.max_load_limit) : 0;
     load.innerHTML = '<div class="load"><div class="bar"><span></span></div><span class="figure"></span></div>';
     load.querySelector(".bar").classList.toggle("full", share >= 1);
@@ -40,6 +41,11 @@ function renderOperators(operators) {
     tr.appendChild(load);
     tr.appendChild(cell(String(op.current_load - op.offered), "assigned"));
     tr.appendChild(cell(String(op.offered), "offered"));
+    // "chat 2/3": load over capacity, "-" where the operator names no cap for the channel.
+    const channels = (op.by_channel || []).map((c) => c.channel + " " + c.load + "/" + (c.capacity ?? "-"));
+    tr.appendChild(cell(channels.join(", ") || "–", "channels"));
+    const skills = Object.entries(op.skills || {}).sort(([a], [b]) => a.localeCompare(b)).map(([name, level]) => name + " " + level);
+    tr.appendChild(cell(skills.join(", ") || "–", "skills"));
     return tr;
   });
   body.replaceChildren(...rows);
@@ -60,6 +66,7 @@ function renderFloor(frame) {
     $("waiting").textContent = floor.waiting_count;
     $("oldest").textContent = floor.waiting_count ? seconds(floor.oldest_waiting_seconds) : "none waiting";
     $("offered").textContent = floor.offered_count;
+    $("unmatched").textContent = floor.unmatched_waiting;
     $("outbox").textContent = floor.outbox_pending;
     $("retrying").textContent = floor.events_retrying;
     $("set-aside").textContent = floor.events_set_aside;
