@@ -4,7 +4,9 @@ import SwitchboardCore
 
 /// An operator console that answers every offer as soon as it sees it: consumes the offers
 /// bound by `offers` and publishes `answer`'s message to the queue `answers`, persistent and
-/// confirmed in windows of 256, with no reply wanted.
+/// confirmed in windows of 256, asking for a reply in a queue of its own (a real console
+/// reads it; this one lets the broker keep only the latest, as the work that counts is the
+/// router's sending it).
 final class AcceptingConsole: @unchecked Sendable {
     typealias Answer = (_ offer: AMQPDelivery) throws -> (body: [UInt8], messageId: String)?
     private let url: AMQPURL
@@ -58,6 +60,8 @@ final class AcceptingConsole: @unchecked Sendable {
                 try events.consume(queue: queue, noAck: true, exclusive: true)
                 let commands = try AMQPConnection(url: url, options: .init(connectionName: "bench console commands"))
                 try commands.openChannel()
+                let replies = try commands.declareQueue("", durable: false, exclusive: true, autoDelete: true,
+                                                        arguments: ["x-max-length": .int(1)]).name
                 try commands.enableConfirms()
                 ready.signal()
                 var unconfirmed = 0
@@ -68,7 +72,8 @@ final class AcceptingConsole: @unchecked Sendable {
                     }
                     guard let (body, messageId) = try answer(delivery) else { continue }
                     try commands.publish(exchange: "", routingKey: answers, body: body,
-                                         properties: AMQPProperties(contentType: "application/json", persistent: true, messageId: messageId))
+                                         properties: AMQPProperties(contentType: "application/json", persistent: true,
+                                                                    correlationId: messageId, replyTo: replies, messageId: messageId))
                     unconfirmed += 1
                     if unconfirmed == 256 { try commands.waitForConfirms(); unconfirmed = 0 }
                     lock.withLock { accepted += 1 }

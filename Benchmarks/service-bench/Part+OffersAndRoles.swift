@@ -53,10 +53,11 @@ extension BenchRun {
         print("  offers off                 \(off.summary)")
         print("  offers on, every accepted  \(on.summary)   (publish → request.assigned; \(accepted) accepts sent)")
         print("  pass-through               \(plainCeiling.summary)")
-        print("  pass-through, answered     \(offeringCeiling.summary)   (in, offered, answer in, passed)")
+        print("  pass-through, answered     \(offeringCeiling.summary)   (in, offered, answer in, reply, passed)")
         print("  durable router             \(durableCeiling.summary)")
         print("  durable router, answered   \(offeringDurableCeiling.summary)   (each of the two ins committed first)")
-        ratioLine("offers on / offers off throughput", on.perSecond / off.perSecond, target: ">= 0.50")
+        ratioLine("offers on / pass-through, answered (the same exchanges)", on.perSecond / offeringCeiling.perSecond, target: ">= 0.80")
+        ratioLine("offers on / offers off throughput", on.perSecond / off.perSecond, target: "reference (was >= 0.50)")
         ratioLine("the same for the pass-through (the broker's share)", offeringCeiling.perSecond / plainCeiling.perSecond, target: "reference")
         ratioLine("the same for the durable router (broker and disk)", offeringDurableCeiling.perSecond / durableCeiling.perSecond,
                   target: "reference")
@@ -80,7 +81,7 @@ extension BenchRun {
         print(String(format: "  %d offered, %d re-routed; after its deadline a re-route arrived: p50 %.2f s, p99 %.2f s, last %.2f s",
                      offered, lateness.count, at(0.5), at(0.99), lateness.last ?? .nan))
         print("  (target: all re-routed within 2 s)")
-        figures["offers"] = ["off": off.json, "on_accepting": on.json, "ratio": on.perSecond / off.perSecond,
+        figures["offers"] = ["off": off.json, "on_accepting": on.json, "ratio": on.perSecond / off.perSecond, "ratio_to_pass_through_answered": on.perSecond / offeringCeiling.perSecond,
                              "pass_through": plainCeiling.json, "pass_through_answered": offeringCeiling.json,
                              "durable_router": durableCeiling.json, "durable_router_answered": offeringDurableCeiling.json,
                              "cpu_off": offCPU.json, "cpu_on": onCPU.json, "cpu_durable_router": durableCPU.json,

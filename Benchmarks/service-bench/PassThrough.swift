@@ -9,7 +9,9 @@ import GRDB
 ///
 /// With `offering`, it is the ceiling of a router whose every pick is answered: what comes
 /// in on `queue` goes out as `offered`, and what comes back on `answers` (a console's
-/// accept, a second durable queue as the control queue is) goes out as `passed`.
+/// accept, a second durable queue as the control queue is) is replied to, to its `reply_to`,
+/// and goes out as `passed`: the service's exchanges exactly (intake in, `request.offered`
+/// out, the accept in, its reply out, `request.assigned` out), with no routing or store.
 ///
 /// With `journal` (a SQLite file path), it is the durable-router ceiling: each batch is
 /// inserted (message id and body, one row each) into that file in one transaction (WAL,
@@ -77,6 +79,11 @@ final class PassThrough: @unchecked Sendable {
                         stop.withLock { committing = (committing.seconds + elapsed / .seconds(1), committing.count + 1) }
                     }
                     for delivery in batch {
+                        if let replyTo = delivery.properties.replyTo, delivery.consumerTag == "answers" {
+                            try publisher.publish(exchange: "", routingKey: replyTo, body: Self.reply,
+                                                  properties: AMQPProperties(contentType: "application/json",
+                                                                             correlationId: delivery.properties.correlationId))
+                        }
                         try publisher.publish(
                             exchange: output, routingKey: offering && delivery.consumerTag != "answers" ? "offered" : "passed", body: delivery.body,
                             properties: AMQPProperties(contentType: "application/json", persistent: true,
@@ -94,6 +101,9 @@ final class PassThrough: @unchecked Sendable {
         }
         thread.start()
     }
+
+    /// What a reply to an accept weighs: about the service's.
+    static let reply = Array(#"{"ok":true,"result":{"id":1,"user_id":1,"source_id":1,"operator_id":1,"message":"m","status":"assigned"}}"#.utf8)
 
     func stopAndClean() throws {
         stop.withLock { stopped = true }

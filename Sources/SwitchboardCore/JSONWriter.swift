@@ -135,20 +135,25 @@ extension JSONWriter {
 
     /// `requires` and `relaxed`, as `Request`'s `encode(to:)` writes them.
     mutating func requirements(_ requires: [Requirement], relaxed: [String]) {
-        key("requires")
+        key("requires"); requirementList(requires)
+        key("relaxed"); strings(relaxed)
+    }
+
+    /// A list of requirements, each object's keys in sorted order (`min_level`,
+    /// `relax_after_seconds`, `skill`), as the store keeps them and `Requirement` decodes them.
+    public mutating func requirementList(_ requires: [Requirement]) {
         separate()
         bytes.append(UInt8(ascii: "["))
         needsComma = false
         for requirement in requires {
             beginObject()
-            key("skill"); string(requirement.skill)
             key("min_level"); integer(Int64(requirement.minLevel))
             if let relax = requirement.relaxAfterSeconds { key("relax_after_seconds"); integer(Int64(relax)) }
+            key("skill"); string(requirement.skill)
             endObject()
         }
         bytes.append(UInt8(ascii: "]"))
         needsComma = true
-        key("relaxed"); strings(relaxed)
     }
 
     mutating func strings(_ items: [String]) {

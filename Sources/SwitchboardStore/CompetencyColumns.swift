@@ -13,13 +13,12 @@ enum CompetencyColumns {
         return members.compactMapValues { if case let .integer(n) = $0 { Int(n) } else { nil } }
     }
 
+    /// Written directly, keys sorted: intake writes one for every request that has requirements.
     static func text(_ requires: [Requirement]) -> String? {
         guard !requires.isEmpty else { return nil }
-        return json(.array(requires.map { requirement in
-            var members: [String: JSONValue] = ["skill": .string(requirement.skill), "min_level": .integer(Int64(requirement.minLevel))]
-            if let relax = requirement.relaxAfterSeconds { members["relax_after_seconds"] = .integer(Int64(relax)) }
-            return .object(members)
-        }))
+        var writer = JSONWriter(capacity: 48 * requires.count)
+        writer.requirementList(requires)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     static func requirements(_ text: String?) -> [Requirement] {

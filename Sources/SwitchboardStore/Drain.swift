@@ -16,10 +16,12 @@ extension SwitchboardStore {
     /// So a drain costs a look at each part and a seek per request given, never a walk of
     /// the whole line.
     func drainWaiting(_ db: any SQLDatabase, events: inout [OutboxEvent], skipping: Set<Int64> = []) throws {
-        // Cheap exit for the common case: nobody has room at all.
-        guard try routingTable(db).anyoneHasRoom else { return }
+        // Cheap exits for the common cases: nobody waits (no table read, which matters to a
+        // command that reshapes the floor), or nobody has room at all.
+        let parts = try line.all(db)
+        guard !parts.isEmpty, try routingTable(db).anyoneHasRoom else { return }
         var heads: [LineHead] = []
-        for key in try line.all(db) {
+        for key in parts {
             if let head = try head(of: key, skipping: skipping, db) { heads.append(head) }
         }
         while let best = heads.indices.min(by: { heads[$0].comesBefore(heads[$1]) }) {

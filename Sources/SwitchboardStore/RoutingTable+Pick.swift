@@ -11,19 +11,22 @@ struct RequestNeeds: Equatable {
 }
 
 extension RoutingTable {
-    /// The eligibility rule (``Eligibility``) on the table: the operator's share in a draw for
-    /// a request with these needs, 0 when it is not eligible. Every path asks this: the
-    /// draw, sticky routing, the drain, manual assignment without an operator.
+    /// The eligibility rule (``Eligibility``) on the table, skills aside: the operator's share
+    /// in a draw for a request from `source`, 0 when it has no room or no weight. Skills are
+    /// met by construction for the candidates ``forEachCandidate(_:_:_:)`` gives (the AND of
+    /// their holders' sets); ``isEligible(_:for:)`` checks them for an operator named otherwise.
+    @inline(__always)
     func drawWeight(slot: Int, _ needs: RequestNeeds, in source: SourceState) -> Int {
-        let state = operators[slot]
-        guard state.hasRoom(on: source.channel) else { return 0 }
-        for requirement in needs.requirements where !requirement.isMet(by: state.skills) { return 0 }
+        guard hasRoom(slot, on: source.channel) else { return 0 }
         let weight = source.weightOfSlot[slot]
         return needs.escalated && source.overflow ? max(1, weight) : weight
     }
 
+    /// Whether a given operator may take the request (sticky routing's question): the whole
+    /// rule, skills included.
     func isEligible(_ operatorId: Int64, for needs: RequestNeeds) -> Bool {
         guard let slot = slot(of: operatorId), let source = source(needs.sourceId) else { return false }
+        for requirement in needs.requirements where holders(of: requirement)?.contains(slot) != true { return false }
         return drawWeight(slot: slot, needs, in: source) > 0
     }
 
@@ -39,7 +42,7 @@ extension RoutingTable {
         if source.strategy == .weighted, needs.requirements.isEmpty, !overflow {
             let chosen = Distribution.pick(from: source.weights, using: &random) { entry in
                 if !excluded.isEmpty, excluded.contains(operators[entry.slot].id) { return 0 }
-                return operators[entry.slot].hasRoom(on: source.channel) ? entry.weight : 0
+                return hasRoom(entry.slot, on: source.channel) ? entry.weight : 0
             }
             return chosen.map { (operators[$0.slot].id, true, .weighted) }
         }
