@@ -81,12 +81,16 @@ func skillsText(_ levels: [String: Int]) -> String {
     levels.isEmpty ? "-" : levels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
 }
 
-/// `chat 2/3 voice 1/-`: load over capacity per channel (`-`: no cap of its own).
-func channelsText(_ op: Operator) -> String {
-    let channels = Set(op.loadByChannel.keys).union(op.capacity.keys).sorted()
-    return channels.isEmpty ? "-" : channels.map { channel in
-        "\(channel) \(op.loadByChannel[channel] ?? 0)/\(op.capacity[channel].map(String.init) ?? "-")"
-    }.joined(separator: " ")
+/// `chat 2/3 voice 1/-`: load over capacity per channel (`-`: no cap of its own); `-` alone
+/// for an operator who names no capacity and holds only the default channel's work (its
+/// load says it all).
+func channelsText(_ op: Operator) -> String { channelsText(op.loadByChannel, capacity: op.capacity) }
+
+func channelsText(_ loads: [String: Int], capacity: ChannelCapacity) -> String {
+    let channels = Set(loads.keys).union(capacity.keys).sorted()
+    guard !capacity.isEmpty || channels.contains(where: { $0 != defaultChannel }) else { return "-" }
+    return channels.map { channel in "\(channel) \(loads[channel] ?? 0)/\(capacity[channel].map(String.init) ?? "-")" }
+        .joined(separator: " ")
 }
 
 /// `lang.es>=3 (60 s) billing>=1`.

@@ -131,5 +131,5 @@ func operatorTable(_ operators: [Operator]) -> String {
         table.add([String(op.id), op.name, op.isActive ? "yes" : "no", op.presence.rawValue, "\(op.currentLoad)/\(op.maxLoadLimit)",
                    channelsText(op), skillsText(op.skills), op.createdAt.description])
     }
-    return table.rendered
+    return table.hiding(whenAll: ["BY CHANNEL": "-", "SKILLS": "-"]).rendered
 }

@@ -121,5 +121,5 @@ func sourceTable(_ sources: [Source]) -> String {
                    seconds(source.maxWaitSeconds), source.overflow ? "yes" : "no", seconds(source.stickySeconds),
                    source.channel, source.strategy.rawValue, requirementsText(source.requires), weights.isEmpty ? "-" : weights])
     }
-    return table.rendered
+    return table.hiding(whenAll: ["CHANNEL": defaultChannel, "STRATEGY": Strategy.weighted.rawValue, "REQUIRES": "-"]).rendered
 }

@@ -13,12 +13,13 @@ struct StatsCommand: ParsableCommand {
                 var table = Table([("ID", .right), ("OPERATOR", .left), ("ACTIVE", .left), ("PRESENCE", .left), ("LOAD", .right),
                                    ("OFFERED", .right), ("%", .right), ("", .left), ("BY CHANNEL", .left)])
                 for row in load.operators {
-                    let channels = row.byChannel.map { "\($0.channel) \($0.load)/\($0.capacity.map(String.init) ?? "-")" }
                     table.add([String(row.operatorId), row.operatorName, row.isActive ? "yes" : "no", row.presence.rawValue,
                                "\(row.currentLoad)/\(row.maxLoadLimit)", String(row.offered), percent(row.loadPercentage),
-                               bar(min(1, row.loadPercentage / 100)), channels.isEmpty ? "-" : channels.joined(separator: " ")])
+                               bar(min(1, row.loadPercentage / 100)),
+                               channelsText(Dictionary(uniqueKeysWithValues: row.byChannel.map { ($0.channel, $0.load) }),
+                                            capacity: row.byChannel.reduce(into: [:]) { $0[$1.channel] = $1.capacity })])
                 }
-                return table.rendered
+                return table.hiding(whenAll: ["BY CHANNEL": "-"]).rendered
             }
         }
     }

@@ -13,6 +13,18 @@ struct Table {
 
     mutating func add(_ cells: [String]) { rows.append(cells) }
 
+    /// Leaves out each named column whose every cell is the value given for it: a floor that
+    /// uses no skills or channels sees the tables it always saw.
+    func hiding(whenAll defaults: [String: String]) -> Table {
+        let kept = headers.indices.filter { column in
+            guard let value = defaults[headers[column]] else { return true }
+            return rows.contains { $0[column] != value }
+        }
+        var table = Table(kept.map { (headers[$0], alignments[$0]) })
+        table.rows = rows.map { row in kept.map { row[$0] } }
+        return table
+    }
+
     var rendered: String {
         let widths = headers.indices.map { column in
             ([headers] + rows).map { displayWidth($0[column]) }.max() ?? 0
