@@ -75,29 +75,26 @@ extension FieldReader {
     public mutating func skills(_ key: String) -> Skills? {
         guard let members = object(key) else { return nil }
         if members.count > Limits.skillCount { problem(key, "must name at most \(Limits.skillCount) skills, got \(members.count)") }
-        var skills: Skills = [:]
-        for (name, value) in members.sorted(by: { $0.key < $1.key }) {
-            guard Limits.isValidIdentifier(name) else {
-                problem("\(key).\(name)", "is not a skill name: must match ^[a-z0-9][a-z0-9_.-]{0,63}$")
-                continue
-            }
-            if let level = integer(value, field: "\(key).\(name)", in: Limits.skillLevel) { skills[name] = level }
-        }
-        return skills
+        return namedIntegers(members, key, noun: "skill name", in: Limits.skillLevel)
     }
 
     /// `capacity`: an object of channel → requests at once; nil when absent.
     public mutating func capacity(_ key: String) -> ChannelCapacity? {
-        guard let members = object(key) else { return nil }
-        var capacity: ChannelCapacity = [:]
-        for (channel, value) in members.sorted(by: { $0.key < $1.key }) {
-            guard Limits.isValidIdentifier(channel) else {
-                problem("\(key).\(channel)", "is not a channel name: must match ^[a-z0-9][a-z0-9_.-]{0,63}$")
+        object(key).map { namedIntegers($0, key, noun: "channel name", in: Limits.channelCapacity) }
+    }
+
+    /// An object's members whose names are identifiers and whose values are integers in `range`.
+    private mutating func namedIntegers(_ members: [String: JSONValue], _ key: String, noun: String, in range: ClosedRange<Int>)
+        -> [String: Int] {
+        var values: [String: Int] = [:]
+        for (name, value) in members.sorted(by: { $0.key < $1.key }) {
+            guard Limits.isValidIdentifier(name) else {
+                problem("\(key).\(name)", "is not a \(noun): must match ^[a-z0-9][a-z0-9_.-]{0,63}$")
                 continue
             }
-            if let cap = integer(value, field: "\(key).\(channel)", in: Limits.channelCapacity) { capacity[channel] = cap }
+            if let number = integer(value, field: "\(key).\(name)", in: range) { values[name] = number }
         }
-        return capacity
+        return values
     }
 
     /// `requires`: at most 10 requirements, a skill at most once; nil when absent.
