@@ -4,10 +4,18 @@ import SwitchboardCore
 /// the writer as requests join the line and trimmed when a drain finds a part empty. Not
 /// known after a failed transaction (a rollback may have put requests back into a part
 /// trimmed meanwhile); then read again with one index seek a part.
+///
+/// A part is trimmed only when a drain reads it, and a drain reads only the parts someone is
+/// eligible for: parts nobody can serve would pile up over a long run. So once the set has
+/// grown to twice what the last read found (and 256 more), it is read again.
 struct LineParts {
     private var keys: Set<LineKey>?
+    private var countAtLastRead = 0
 
-    mutating func noteWaiting(_ key: LineKey) { keys?.insert(key) }
+    mutating func noteWaiting(_ key: LineKey) {
+        guard keys?.insert(key).inserted == true else { return }
+        if keys!.count > 2 * countAtLastRead + 256 { keys = nil }
+    }
 
     mutating func found(empty key: LineKey) { keys?.remove(key) }
 
@@ -24,6 +32,7 @@ struct LineParts {
             after = next
         }
         keys = found
+        countAtLastRead = found.count
         return found
     }
 

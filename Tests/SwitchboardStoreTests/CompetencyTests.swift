@@ -186,3 +186,18 @@ struct SkillWorld {
         #expect(assigned.map(\.operatorId) == [unweighted])
     }
 }
+
+@Suite struct LinePartsTests {
+    @Test func partsNobodyServesAreForgottenOnceTheSetHasDoubledAndReadAgainFromTheIndex() throws {
+        let world = try SkillWorld([([:], [:])])
+        guard case .waiting = try world.send([Requirement(skill: "lang.de")]).0 else { throw TestFailure("not waiting") }
+        var parts = LineParts()
+        let stored = try world.store.read { try parts.all($0) }
+        #expect(stored == [LineKey(sourceId: world.source, escalated: false, requirements: [Requirement(skill: "lang.de")])])
+        // Keys noted but never found in the index (their requests long gone) pile up only so far.
+        for n in 0..<200 { parts.noteWaiting(LineKey(sourceId: 99, escalated: false, requirements: [Requirement(skill: "s\(n)")])) }
+        #expect(try world.store.read { try parts.all($0) }.count == 201, "kept while under twice the last read and 256")
+        for n in 200..<300 { parts.noteWaiting(LineKey(sourceId: 99, escalated: false, requirements: [Requirement(skill: "s\(n)")])) }
+        #expect(try world.store.read { try parts.all($0) } == stored, "read again from the index")
+    }
+}
