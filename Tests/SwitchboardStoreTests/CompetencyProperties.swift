@@ -58,8 +58,11 @@ struct FloorStep: Sendable, CustomStringConvertible {
             for step in steps {
                 let before = try floor.state()
                 let item = try step.item(on: &floor)
+                // An accept takes up an offer made earlier, to the skills the operator had then.
+                let accepting = if case .command(.requestAccept, _, _) = item { true } else { false }
                 let events = try floor.store.apply([item]).events.filter { $0.routingKey.hasPrefix("request.") }
                     .map { try JSONDecoder().decode(Event.self, from: Data($0.body)) }
+                    .filter { !(accepting && $0.event == .requestAssigned) }
                 try Self.checkPicks(events, before: before, after: floor.state(), intake: step.kind < 4)
                 try Self.checkCapacities(floor.state())
                 try Self.checkNobodyEligibleIsIdle(floor)

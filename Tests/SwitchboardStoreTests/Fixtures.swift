@@ -11,8 +11,24 @@ import SwitchboardCore
 func makeStore(seed: UInt64 = 1, path: String? = nil, clock: Clock = Clock(), awayAfterMissed: Int = 3,
                access: AccessPolicy = .open) throws -> SwitchboardStore {
     let database = path ?? temporaryDatabasePath()
-    return try SwitchboardStore(location: StoreLocation(database), random: SplitMix64(seed: seed), now: { clock.tick() },
-                                awayAfterMissed: awayAfterMissed, access: access, archiveDirectory: TestDatabase.archiveDirectory(for: database))
+    func open() throws -> SwitchboardStore {
+        try SwitchboardStore(location: StoreLocation(database), random: SplitMix64(seed: seed), now: { clock.tick() },
+                             awayAfterMissed: awayAfterMissed, access: access, archiveDirectory: TestDatabase.archiveDirectory(for: database))
+    }
+    // Reopening a file this process just closed: a child another test spawns in that instant
+    // (posix_spawn, before its exec closes the descriptors) still shares the lock's open file
+    // for a moment, and the kernel keeps the flock until it lets go.
+    var store: SwitchboardStore?
+    _ = try? eventually(within: .seconds(5), every: .milliseconds(10), "the database's lock released by this process") { seen -> Bool? in
+        do {
+            store = try open()
+            return true
+        } catch let error as StoreError where error == .databaseInUse(path: database, holderPID: getpid()) {
+            seen = "\(error)"
+            return nil
+        }
+    }
+    return try store ?? open()
 }
 
 /// A fresh SQLite file's path, or under PostgreSQL a fresh database's URL.
