@@ -106,7 +106,7 @@ extension SwitchboardStore {
             guard try Records.fetchSource(sourceId, db) != nil else {
                 throw CommandError.notFound("source", sourceId, field: "source_id")
             }
-            let missing = try weights.enumerated().filter { try Records.fetchOperator($0.element.operatorId, db) == nil }
+            let missing = try weights.enumerated().filter { try !Records.operatorExists($0.element.operatorId, db) }
             if !missing.isEmpty {
                 let ids = missing.map { String($0.element.operatorId) }.joined(separator: ", ")
                 throw CommandError(.notFound, "no operator with id \(ids)", details: missing.map {
@@ -240,7 +240,7 @@ extension SwitchboardStore {
         }
         if request.status == .offered, let holder = request.operatorId {
             // Withdrawn without routing again: the override below decides where it goes.
-            try endOffer(id, Decline(operatorId: holder, reason: .withdrawn), db, events: &events)
+            try endOffer(id, sourceId: request.sourceId, Decline(operatorId: holder, reason: .withdrawn), db, events: &events)
         }
         events.append(try assign(id, to: operatorId, route: .manual, db))
         // A reassignment or a withdrawn offer freed a slot on the previous operator.

@@ -106,21 +106,19 @@ extension SwitchboardStore {
     /// decline freed does not hand the request straight back).
     func decline(_ requestId: Int64, sourceId: Int64, _ decline: Decline, _ db: any SQLDatabase,
                  events: inout [OutboxEvent], waited: inout Set<Int64>) throws {
-        try endOffer(requestId, decline, db, events: &events)
+        try endOffer(requestId, sourceId: sourceId, decline, db, events: &events)
         try routeAgain(requestId, sourceId: sourceId, db, events: &events, waited: &waited)
     }
 
     /// Ends an offer unaccepted: the operator's load drops, the request is waiting again
     /// (until routed), and `request.offer_declined` is written.
-    func endOffer(_ requestId: Int64, _ decline: Decline, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws {
+    func endOffer(_ requestId: Int64, sourceId: Int64, _ decline: Decline, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws {
         try endOfferRow(requestId, operatorId: decline.operatorId, outcome: decline.reason.rawValue, db)
         try db.execute(sql: """
             UPDATE requests SET status = 'waiting', operator_id = NULL, offer_expires_at = NULL WHERE id = ?
             """, arguments: [requestId])
         try db.execute(sql: "UPDATE operators SET current_load = current_load - 1 WHERE id = ?", arguments: [decline.operatorId])
-        if let sourceId = try Int64.fetchOne(db, sql: "SELECT source_id FROM requests WHERE id = ?", arguments: [requestId]) {
-            routing?.adjustLoad(of: decline.operatorId, by: -1, source: sourceId)
-        }
+        routing?.adjustLoad(of: decline.operatorId, by: -1, source: sourceId)
         events.append(try requestEvent(.requestOfferDeclined, requestId, db, decline: decline))
     }
 

@@ -65,6 +65,12 @@ enum Records {
         return found
     }
 
+    /// Whether an operator exists: one primary-key lookup, without the loads an operator's
+    /// shape reads (a weights list names every operator of a source).
+    static func operatorExists(_ id: Int64, _ db: any SQLDatabase) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM operators WHERE id = ?)", arguments: [id]) ?? false
+    }
+
     static func requireOperator(_ id: Int64, field: String, _ db: any SQLDatabase) throws -> Operator {
         guard let found = try fetchOperator(id, db) else { throw CommandError.notFound("operator", id, field: field) }
         return found
