@@ -47,10 +47,7 @@ extension SwitchboardStore {
             if let escalateAt { deadlines.note(dueAt: escalateAt) }
             if let relaxAt { deadlines.note(dueAt: relaxAt) }
             line.noteWaiting(LineKey(sourceId: sourceId, escalated: false, requirements: requires))
-            if !requires.isEmpty {
-                let missing = try routingTable(db).unmatched(requires)
-                if !missing.isEmpty { unmatched = missing }
-            }
+            if !requires.isEmpty { unmatched = try routingTable(db).unmatched(requires) }
         }
         let request = Request(
             id: requestId, userId: user.id, sourceId: sourceId, operatorId: operatorId, message: message.message,

@@ -150,8 +150,7 @@ extension SwitchboardStore {
             if let relaxAt = row[1] as Int64? { deadlines.note(dueAt: relaxAt) }
             if let key = (row[2] as String?).flatMap(LineKey.init) {
                 line.noteWaiting(key)
-                let missing = try routingTable(db).unmatched(key.needs)
-                if !missing.isEmpty { unmatched = missing }
+                unmatched = try routingTable(db).unmatched(key.needs)
             }
         }
         events.append(try requestEvent(.requestWaiting, requestId, db, unmatched: unmatched))

@@ -150,9 +150,11 @@ struct RoutingTable: Equatable {
     }
 
     /// The skills of `requirements` no operator at all has at the level required, whatever
-    /// their presence, activity or load: a request needing them waits for someone to learn them.
-    func unmatched(_ requirements: [Requirement]) -> [String] {
-        requirements.filter { holders(of: $0) == nil }.map(\.skill)
+    /// their presence, activity or load (a request needing them waits for someone to learn
+    /// them); nil when every one is held, as `request.waiting`'s `unmatched` is then absent.
+    func unmatched(_ requirements: [Requirement]) -> [String]? {
+        let missing = requirements.filter { holders(of: $0) == nil }.map(\.skill)
+        return missing.isEmpty ? nil : missing
     }
 
     mutating func adjustLoad(of operatorId: Int64, by delta: Int, source sourceId: Int64) {
