@@ -26,6 +26,7 @@ test: broker compose-check
 	scripts/broker test-policy
 	scripts/broker test-policy c1@localhost
 	scripts/postgres start
+	scripts/postgres test-settings
 	$(SWIFT) build --build-tests
 	SWIFT=$(SWIFT) scripts/test-all
 
@@ -45,6 +46,7 @@ bench-amqp: broker
 
 # The service against the broker's own ceiling, in the same run (docs/benchmarks.md).
 bench: broker
+	scripts/postgres durable-settings
 	$(SWIFT) build -c release --product switchboard
 	$(SWIFT) build -c release --product switchboard-bench
 	.build/release/switchboard-bench --json .build/bench.json
@@ -58,6 +60,7 @@ bench-cluster: broker
 
 bench-store: setup
 	scripts/postgres start
+	scripts/postgres durable-settings
 	$(SWIFT) run -c release store-bench
 
 # No Docker engine here: check the compose file's syntax and references only.
