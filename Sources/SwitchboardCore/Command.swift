@@ -27,9 +27,11 @@ public struct SourceSettings: Sendable, Equatable {
     public var channel: String?
     public var strategy: Strategy?
     public var requires: [Requirement]?
+    public var wrapUpSeconds: Int?
 
     public init(offerTimeoutSeconds: Int? = nil, maxWaitSeconds: Int? = nil, overflow: Bool? = nil, stickySeconds: Int? = nil,
-                channel: String? = nil, strategy: Strategy? = nil, requires: [Requirement]? = nil) {
+                channel: String? = nil, strategy: Strategy? = nil, requires: [Requirement]? = nil, wrapUpSeconds: Int? = nil) {
+        self.wrapUpSeconds = wrapUpSeconds
         self.channel = channel
         self.strategy = strategy
         self.requires = requires
@@ -47,7 +49,8 @@ public struct SourceSettings: Sendable, Equatable {
             stickySeconds: r.integer("sticky_seconds", in: Limits.stickySeconds, required: false),
             channel: r.identifier("channel", required: false),
             strategy: r.enumeration("strategy", Strategy.self),
-            requires: r.requirements("requires"))
+            requires: r.requirements("requires"),
+            wrapUpSeconds: r.integer("wrap_up_seconds", in: Limits.wrapUpSeconds, required: false))
     }
 
     /// The settings applied over a source's current ones.
@@ -60,6 +63,7 @@ public struct SourceSettings: Sendable, Equatable {
         if let channel { updated.channel = channel }
         if let strategy { updated.strategy = strategy }
         if let requires { updated.requires = requires }
+        if let wrapUpSeconds { updated.wrapUpSeconds = wrapUpSeconds }
         return updated
     }
 }
@@ -132,6 +136,8 @@ public enum Command: Sendable, Equatable {
     case operatorDelete(id: Int64)
     /// `requeue` only with `offline`: the operator's assigned requests go back to routing.
     case operatorSetPresence(id: Int64, presence: Presence, requeue: Bool)
+    /// Ends the operator's wrap-ups now: their slots free at once.
+    case operatorEndWrapUp(id: Int64)
     case sourceCreate(name: String, identifier: String, settings: SourceSettings = SourceSettings())
     case sourceUpdate(id: Int64, name: String?, settings: SourceSettings)
     case sourceList
@@ -140,7 +146,8 @@ public enum Command: Sendable, Equatable {
     case requestGet(id: Int64)
     case requestList(RequestFilter)
     case requestAssign(id: Int64, operatorId: Int64?)
-    case requestClose(id: Int64)
+    /// `wrapUpSeconds`: the operator's wrap-up after it, instead of the source's.
+    case requestClose(id: Int64, wrapUpSeconds: Int? = nil)
     case requestAccept(id: Int64, operatorId: Int64)
     case requestReject(id: Int64, operatorId: Int64, reason: String?)
     /// Archives, then deletes, closed requests closed before the time; at most
@@ -166,6 +173,7 @@ public enum Command: Sendable, Equatable {
         case .operatorToggleActive: .operatorToggleActive
         case .operatorDelete: .operatorDelete
         case .operatorSetPresence: .operatorSetPresence
+        case .operatorEndWrapUp: .operatorEndWrapUp
         case .sourceCreate: .sourceCreate
         case .sourceUpdate: .sourceUpdate
         case .sourceList: .sourceList
@@ -316,7 +324,11 @@ public enum Command: Sendable, Equatable {
             let id = r.id("id")
             let operatorId = r.id("operator_id", required: false)
             command = id.map { .requestAssign(id: $0, operatorId: operatorId) }
-        case .requestClose: command = r.id("id").map { .requestClose(id: $0) }
+        case .requestClose:
+            let id = r.id("id")
+            let wrapUp = r.integer("wrap_up_seconds", in: Limits.wrapUpSeconds, required: false)
+            command = id.map { .requestClose(id: $0, wrapUpSeconds: wrapUp) }
+        case .operatorEndWrapUp: command = r.id("id").map { .operatorEndWrapUp(id: $0) }
         case .requestAccept:
             let id = r.id("id")
             let operatorId = r.id("operator_id")

@@ -8,6 +8,7 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
     case operatorToggleActive = "operator.toggle_active"
     case operatorDelete = "operator.delete"
     case operatorSetPresence = "operator.set_presence"
+    case operatorEndWrapUp = "operator.end_wrap_up"
     case sourceCreate = "source.create"
     case sourceUpdate = "source.update"
     case sourceList = "source.list"
@@ -33,7 +34,7 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
     public enum Access: Sendable {
         /// Reads a console needs: operators, sources, requests, statistics, status.
         case consoleRead
-        /// What a console does for its operator: presence, accept, reject, close.
+        /// What a console does for its operator: presence, accept, reject, close, end a wrap-up.
         case consoleChange
         /// Everything else, the audit trail and set-aside events among it: admins only.
         case adminOnly
@@ -51,7 +52,7 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
 
     public var access: Access {
         switch self {
-        case .operatorSetPresence, .requestAccept, .requestReject, .requestClose: .consoleChange
+        case .operatorSetPresence, .operatorEndWrapUp, .requestAccept, .requestReject, .requestClose: .consoleChange
         case .auditList, .eventsListSetAside: .adminOnly
         default: isReadOnly ? .consoleRead : .adminOnly
         }

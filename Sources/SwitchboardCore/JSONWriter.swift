@@ -129,14 +129,16 @@ extension JSONWriter {
         if let expires = r.offerExpiresAt { key("offer_expires_at"); timestamp(expires) }
         key("priority"); integer(Int64(r.priority))
         if let escalated = r.escalatedAt { key("escalated_at"); timestamp(escalated) }
-        requirements(r.requires, relaxed: r.relaxed)
+        thirdEditionFields(r)
         endObject()
     }
 
-    /// `requires` and `relaxed`, as `Request`'s `encode(to:)` writes them.
-    mutating func requirements(_ requires: [Requirement], relaxed: [String]) {
-        key("requires"); requirementList(requires)
-        key("relaxed"); strings(relaxed)
+    /// The fields competencies and the floor's day added, as `Request`'s `encode(to:)`
+    /// writes them, in the request shape and in every event's copy of it.
+    mutating func thirdEditionFields(_ r: Request) {
+        key("requires"); requirementList(r.requires)
+        key("relaxed"); strings(r.relaxed)
+        key("wrap_up_until"); timestamp(r.wrapUpUntil)
     }
 
     /// A list of requirements, each object's keys in sorted order (`min_level`,
@@ -193,7 +195,7 @@ extension Event {
         if let expires = r.offerExpiresAt { w.key("offer_expires_at"); w.timestamp(expires) }
         w.key("priority"); w.integer(Int64(r.priority))
         if let escalated = r.escalatedAt { w.key("escalated_at"); w.timestamp(escalated) }
-        w.requirements(r.requires, relaxed: r.relaxed)
+        w.thirdEditionFields(r)
         w.endObject()
         if let route { w.key("route"); w.string(route.rawValue) }
         if let waitedMs { w.key("waited_ms"); w.integer(waitedMs) }

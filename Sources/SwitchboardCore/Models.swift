@@ -52,12 +52,17 @@ public struct Request: Sendable, Equatable, Codable {
     public var requires: [Requirement]
     /// Skills of `requires` dropped so far, having waited their `relax_after_seconds`.
     public var relaxed: [String]
+    /// Until when its operator's slot stays taken after it closed (ended early when the
+    /// operator ends the wrap-up); nil when it had none.
+    public var wrapUpUntil: Timestamp?
 
     public init(
         id: Int64, userId: Int64, sourceId: Int64, operatorId: Int64?, message: String, status: RequestStatus,
         createdAt: Timestamp, assignedAt: Timestamp?, closedAt: Timestamp?, offerExpiresAt: Timestamp? = nil,
-        priority: Int = 0, escalatedAt: Timestamp? = nil, requires: [Requirement] = [], relaxed: [String] = []
+        priority: Int = 0, escalatedAt: Timestamp? = nil, requires: [Requirement] = [], relaxed: [String] = [],
+        wrapUpUntil: Timestamp? = nil
     ) {
+        self.wrapUpUntil = wrapUpUntil
         self.requires = requires
         self.relaxed = relaxed
         self.priority = priority
@@ -77,7 +82,7 @@ public struct Request: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, userId = "user_id", sourceId = "source_id", operatorId = "operator_id", message, status
         case createdAt = "created_at", assignedAt = "assigned_at", closedAt = "closed_at", offerExpiresAt = "offer_expires_at"
-        case priority, escalatedAt = "escalated_at", requires, relaxed
+        case priority, escalatedAt = "escalated_at", requires, relaxed, wrapUpUntil = "wrap_up_until"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -95,7 +100,8 @@ public struct Request: Sendable, Equatable, Codable {
             escalatedAt: try c.decodeIfPresent(Timestamp.self, forKey: .escalatedAt),
             // Absent from requests stored before competencies existed.
             requires: try c.decodeIfPresent([Requirement].self, forKey: .requires) ?? [],
-            relaxed: try c.decodeIfPresent([String].self, forKey: .relaxed) ?? [])
+            relaxed: try c.decodeIfPresent([String].self, forKey: .relaxed) ?? [],
+            wrapUpUntil: try c.decodeIfPresent(Timestamp.self, forKey: .wrapUpUntil))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -114,6 +120,7 @@ public struct Request: Sendable, Equatable, Codable {
         try c.encodeIfPresent(escalatedAt, forKey: .escalatedAt)
         try c.encode(requires, forKey: .requires)
         try c.encode(relaxed, forKey: .relaxed)
+        try c.encode(wrapUpUntil, forKey: .wrapUpUntil)
     }
 }
 

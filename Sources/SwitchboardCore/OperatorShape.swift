@@ -5,7 +5,7 @@ public struct Operator: Sendable, Equatable, Codable {
     public var name: String
     public var isActive: Bool
     public var maxLoadLimit: Int
-    /// Assigned plus offered requests.
+    /// Assigned plus offered requests, plus closed ones still in wrap-up.
     public var currentLoad: Int
     public var createdAt: Timestamp
     public var presence: Presence
@@ -15,10 +15,16 @@ public struct Operator: Sendable, Equatable, Codable {
     public var capacity: ChannelCapacity
     /// Of `current_load`, the requests by their source's channel.
     public var loadByChannel: [String: Int]
+    /// Of `current_load`, the closed requests whose wrap-up still holds a slot.
+    public var wrapUpCount: Int
+    /// When the last of those wrap-ups ends; absent when none runs.
+    public var wrapUpUntil: Timestamp?
 
     public init(id: Int64, name: String, isActive: Bool, maxLoadLimit: Int, currentLoad: Int, createdAt: Timestamp,
                 presence: Presence = .available, skills: Skills = [:], capacity: ChannelCapacity = [:],
-                loadByChannel: [String: Int] = [:]) {
+                loadByChannel: [String: Int] = [:], wrapUpCount: Int = 0, wrapUpUntil: Timestamp? = nil) {
+        self.wrapUpCount = wrapUpCount
+        self.wrapUpUntil = wrapUpUntil
         self.skills = skills
         self.capacity = capacity
         self.loadByChannel = loadByChannel
@@ -38,6 +44,7 @@ public struct Operator: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, name, isActive = "is_active", maxLoadLimit = "max_load_limit", currentLoad = "current_load"
         case createdAt = "created_at", presence, skills, capacity, loadByChannel = "load_by_channel"
+        case wrapUpCount = "wrap_up_count", wrapUpUntil = "wrap_up_until"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -49,7 +56,9 @@ public struct Operator: Sendable, Equatable, Codable {
             presence: try c.decodeIfPresent(Presence.self, forKey: .presence) ?? .available,
             skills: try c.decodeIfPresent(Skills.self, forKey: .skills) ?? [:],
             capacity: try c.decodeIfPresent(ChannelCapacity.self, forKey: .capacity) ?? [:],
-            loadByChannel: try c.decodeIfPresent([String: Int].self, forKey: .loadByChannel) ?? [:])
+            loadByChannel: try c.decodeIfPresent([String: Int].self, forKey: .loadByChannel) ?? [:],
+            wrapUpCount: try c.decodeIfPresent(Int.self, forKey: .wrapUpCount) ?? 0,
+            wrapUpUntil: try c.decodeIfPresent(Timestamp.self, forKey: .wrapUpUntil))
     }
 }
 
@@ -68,9 +77,15 @@ public struct OperatorLoad: Sendable, Equatable, Codable {
     public var byChannel: [ChannelLoad]
     /// The operator's skills, so that a supervisor reading the load sees who can take what.
     public var skills: Skills
+    /// Of `current_load`, the wrap-ups running, and when the last of them ends.
+    public var wrapUpCount: Int
+    public var wrapUpUntil: Timestamp?
 
     public init(operatorId: Int64, operatorName: String, currentLoad: Int, maxLoadLimit: Int, isActive: Bool,
-                presence: Presence = .available, offered: Int = 0, byChannel: [ChannelLoad] = [], skills: Skills = [:]) {
+                presence: Presence = .available, offered: Int = 0, byChannel: [ChannelLoad] = [], skills: Skills = [:],
+                wrapUpCount: Int = 0, wrapUpUntil: Timestamp? = nil) {
+        self.wrapUpCount = wrapUpCount
+        self.wrapUpUntil = wrapUpUntil
         self.byChannel = byChannel
         self.skills = skills
         self.operatorId = operatorId
@@ -86,7 +101,7 @@ public struct OperatorLoad: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case operatorId = "operator_id", operatorName = "operator_name", currentLoad = "current_load"
         case maxLoadLimit = "max_load_limit", loadPercentage = "load_percentage", isActive = "is_active"
-        case presence, offered, byChannel = "by_channel", skills
+        case presence, offered, byChannel = "by_channel", skills, wrapUpCount = "wrap_up_count", wrapUpUntil = "wrap_up_until"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -98,7 +113,9 @@ public struct OperatorLoad: Sendable, Equatable, Codable {
             presence: try c.decodeIfPresent(Presence.self, forKey: .presence) ?? .available,
             offered: try c.decodeIfPresent(Int.self, forKey: .offered) ?? 0,
             byChannel: try c.decodeIfPresent([ChannelLoad].self, forKey: .byChannel) ?? [],
-            skills: try c.decodeIfPresent(Skills.self, forKey: .skills) ?? [:])
+            skills: try c.decodeIfPresent(Skills.self, forKey: .skills) ?? [:],
+            wrapUpCount: try c.decodeIfPresent(Int.self, forKey: .wrapUpCount) ?? 0,
+            wrapUpUntil: try c.decodeIfPresent(Timestamp.self, forKey: .wrapUpUntil))
     }
 }
 

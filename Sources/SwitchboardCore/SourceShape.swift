@@ -20,10 +20,13 @@ public struct Source: Sendable, Equatable, Codable {
     public var strategy: Strategy
     /// What its requests need when intake names nothing.
     public var requires: [Requirement]
+    /// How long an operator's slot stays taken after closing one of its requests (0: none).
+    public var wrapUpSeconds: Int
 
     public init(id: Int64, name: String, identifier: String, createdAt: Timestamp, weights: [Weight], offerTimeoutSeconds: Int = 0,
                 maxWaitSeconds: Int = 0, overflow: Bool = false, stickySeconds: Int = 0, channel: String = defaultChannel,
-                strategy: Strategy = .weighted, requires: [Requirement] = []) {
+                strategy: Strategy = .weighted, requires: [Requirement] = [], wrapUpSeconds: Int = 0) {
+        self.wrapUpSeconds = wrapUpSeconds
         self.channel = channel
         self.strategy = strategy
         self.requires = requires
@@ -41,6 +44,7 @@ public struct Source: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, name, identifier, createdAt = "created_at", weights, offerTimeoutSeconds = "offer_timeout_seconds"
         case maxWaitSeconds = "max_wait_seconds", overflow, stickySeconds = "sticky_seconds", channel, strategy, requires
+        case wrapUpSeconds = "wrap_up_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -55,7 +59,8 @@ public struct Source: Sendable, Equatable, Codable {
             stickySeconds: try c.decodeIfPresent(Int.self, forKey: .stickySeconds) ?? 0,
             channel: try c.decodeIfPresent(String.self, forKey: .channel) ?? defaultChannel,
             strategy: try c.decodeIfPresent(Strategy.self, forKey: .strategy) ?? .weighted,
-            requires: try c.decodeIfPresent([Requirement].self, forKey: .requires) ?? [])
+            requires: try c.decodeIfPresent([Requirement].self, forKey: .requires) ?? [],
+            wrapUpSeconds: try c.decodeIfPresent(Int.self, forKey: .wrapUpSeconds) ?? 0)
     }
 }
 

@@ -22,6 +22,8 @@ public enum Limits {
     public static let escalatedPriority = 9
     /// 0 turns escalation off.
     public static let maxWaitSeconds = 0...86_400
+    /// 0: an operator's slot frees when the request closes; otherwise it stays taken this long.
+    public static let wrapUpSeconds = 0...3_600
     /// 0 turns sticky routing off; at most 30 days.
     public static let stickySeconds = 0...2_592_000
     /// `stats.service_level`'s `thresholds_seconds`: 1 to 10 of them, each up to a week.

@@ -113,6 +113,7 @@ extension Pipeline {
         figures.applied(applied.figures, items: items.count, transaction: .now - started)
         metrics.add(.assignments, applied.figures.assignmentWaits.count)
         metrics.add(.requestsEscalated, applied.figures.escalated)
+        metrics.add(.wrapUpsEnded, applied.figures.wrapUpsEnded)
         metrics.add(.assignmentWaitMilliseconds, Int(applied.figures.assignmentWaits.reduce(0, +)))
         retries.settlement = OutboxSettlement()
         return applied

@@ -42,6 +42,8 @@ public final class ServiceMetrics: Sendable {
         case pagesReturned = "pages_returned"
         /// Requests escalated for waiting past their source's max wait.
         case requestsEscalated = "requests_escalated"
+        /// Wrap-ups that ended, at their time or by `operator.end_wrap_up`.
+        case wrapUpsEnded = "wrap_ups_ended"
     }
 
     /// The totals /metrics exports as counters of their own, by their series' names.
@@ -49,6 +51,7 @@ public final class ServiceMetrics: Sendable {
         .reconnects: "switchboard_reconnects_total",
         .requestsPurged: "switchboard_requests_purged_total",
         .requestsEscalated: "switchboard_requests_escalated_total",
+        .wrapUpsEnded: "switchboard_wrap_ups_ended_total",
         .eventsSetAside: "switchboard_events_set_aside_total",
         .eventRetries: "switchboard_event_retries_total",
     ]

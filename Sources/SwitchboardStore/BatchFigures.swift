@@ -18,6 +18,8 @@ public struct BatchFigures: Sendable, Equatable {
     public var escalated = 0
     /// Requirements dropped after waiting their relax time, by skill.
     public var relaxed: [String: Int] = [:]
+    /// Wrap-ups that ended, at their time or by hand, giving their slot back.
+    public var wrapUpsEnded = 0
 
     public init() {}
 

@@ -67,11 +67,11 @@ extension SwitchboardStore {
             let made = settings.applied(to: Source(id: 0, name: name, identifier: identifier, createdAt: now(), weights: []))
             let id = try Int64.fetchOne(db, sql: """
                 INSERT INTO sources (name, identifier, created_at, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds,
-                                     channel, strategy, requires)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                                     channel, strategy, requires, wrap_up_seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                 """, arguments: [name, identifier, made.createdAt.milliseconds, made.offerTimeoutSeconds, made.maxWaitSeconds,
                                  made.overflow, made.stickySeconds, made.channel, made.strategy.rawValue,
-                                 CompetencyColumns.text(made.requires)])!
+                                 CompetencyColumns.text(made.requires), made.wrapUpSeconds])!
             return .source(try Records.fetchSource(id, db)!)
 
         case let .sourceUpdate(id, name, settings):
@@ -80,11 +80,12 @@ extension SwitchboardStore {
             if let name { source.name = name }
             try db.execute(sql: """
                 UPDATE sources SET name = ?, offer_timeout_seconds = ?, max_wait_seconds = ?, overflow = ?, sticky_seconds = ?,
-                    channel = ?, strategy = ?, requires = ?
+                    channel = ?, strategy = ?, requires = ?, wrap_up_seconds = ?
                 WHERE id = ?
                 """, arguments: [source.name, source.offerTimeoutSeconds, source.maxWaitSeconds, source.overflow,
                                  source.stickySeconds, source.channel, source.strategy.rawValue,
-                                 CompetencyColumns.text(source.requires), id])
+                                 CompetencyColumns.text(source.requires), source.wrapUpSeconds, id])
+            // A new wrap-up applies to the next closings; wrap-ups running keep their end.
             // Offers already made keep their deadlines; the new timeout applies to the next ones.
             // A new max wait applies to every open request not escalated yet, counted from its
             // creation as always: one waiting longer than it already escalates at once.
@@ -130,27 +131,11 @@ extension SwitchboardStore {
         case let .requestAssign(id, operatorId):
             return .request(try assignByHand(id, operatorId: operatorId, db, events: &events))
 
-        case let .requestClose(id):
-            let request = try Records.requireRequest(id, db)
-            guard request.status != .closed else { throw CommandError(.conflict, "request \(id) is already closed") }
-            if request.status == .assigned || request.status == .offered, let operatorId = request.operatorId {
-                try db.execute(sql: "UPDATE operators SET current_load = current_load - 1 WHERE id = ?", arguments: [operatorId])
-                routing?.adjustLoad(of: operatorId, by: -1, source: request.sourceId)
-            }
-            if request.status == .offered {
-                // The request is gone, so the offer ends without being routed again; request.closed says so.
-                try db.execute(sql: "UPDATE offers SET outcome = 'withdrawn', ended_at = ? WHERE request_id = ? AND outcome IS NULL",
-                               arguments: [now().milliseconds, id])
-            }
-            // A request closed while on offer was never its operator's: it keeps none.
-            try db.execute(sql: """
-                UPDATE requests SET status = 'closed', closed_at = ?, offer_expires_at = NULL,
-                    operator_id = CASE WHEN status = 'offered' THEN NULL ELSE operator_id END
-                WHERE id = ?
-                """, arguments: [now().milliseconds, id])
-            events.append(try requestEvent(.requestClosed, id, db))
-            try drainWaiting(db, events: &events)
-            return .request(try Records.fetchRequest(id, db)!)
+        case let .requestClose(id, wrapUpSeconds):
+            return .request(try close(id, wrapUpSeconds: wrapUpSeconds, db, events: &events))
+
+        case let .operatorEndWrapUp(id):
+            return .operator(try endWrapUps(of: id, db, events: &events))
 
         case let .requestAccept(id, operatorId):
             return .request(try accept(id, by: operatorId, db, events: &events))

@@ -1,11 +1,11 @@
 import SwitchboardCore
 
-/// What the writer knows of the earliest deadline: an offer's expiry, or a waiting request's
-/// escalation or next relaxed requirement. It may be early (an offer accepted since it was noted) but never late: every
+/// What the writer knows of the earliest deadline: an offer's expiry, a waiting request's
+/// escalation or next relaxed requirement, or the end of a wrap-up. It may be early (an offer accepted since it was noted) but never late: every
 /// offer made and every request entering the line with an escalation ahead notes its
 /// deadline, and anything else that could move it (handled deadlines, a failed transaction,
 /// a source's new max wait) forgets it, so that the next look reads it again from the
-/// three partial indexes.
+/// four partial indexes.
 struct DeadlineWatch {
     enum Known {
         case unknown
@@ -23,14 +23,16 @@ struct DeadlineWatch {
         }
     }
 
-    /// One seek at the start of each of the three partial indexes.
+    /// One seek at the start of each of the four partial indexes.
     static let earliestQuery = """
         SELECT MIN(due) FROM (
             SELECT MIN(offer_expires_at) AS due FROM requests WHERE status = 'offered'
             UNION ALL
             SELECT MIN(escalate_at) FROM requests WHERE status = 'waiting' AND escalate_at IS NOT NULL
             UNION ALL
-            SELECT MIN(relax_at) FROM requests WHERE status = 'waiting' AND relax_at IS NOT NULL) AS deadlines
+            SELECT MIN(relax_at) FROM requests WHERE status = 'waiting' AND relax_at IS NOT NULL
+            UNION ALL
+            SELECT MIN(wrap_up_due) FROM requests WHERE wrap_up_due IS NOT NULL) AS deadlines
         """
 
     /// The earliest deadline, reading the index only when it is not known.
@@ -95,6 +97,7 @@ extension SwitchboardStore {
         // escalates, or past a relax time relaxes, in this same pass.
         try escalateDue(by: time, db, events: &events)
         try relaxDue(by: time, db, events: &events)
+        try endWrapUpsDue(by: time, db)
         try drainWaiting(db, events: &events, skipping: waited)
     }
 

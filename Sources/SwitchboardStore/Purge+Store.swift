@@ -7,10 +7,11 @@ extension SwitchboardStore {
     /// Archives, then deletes, up to `limit` requests closed before `cutoff`, oldest first, in
     /// `db`'s transaction: the archive's lines are on disk before the delete can commit, and
     /// count as written only if it does (``ArchiveFiles``). Counts drop with the rows
-    /// (`stats.*` count what is stored); the lifetime total of purged requests rises.
+    /// (`stats.*` count what is stored); the lifetime total of purged requests rises. A
+    /// request whose wrap-up still holds its operator's slot stays until the wrap-up ends.
     func purgeClosed(before cutoff: Timestamp, limit: Int, _ db: any SQLDatabase) throws -> (purged: Int, files: [String]) {
         let chosen = """
-            SELECT id FROM requests INDEXED BY requests_closed WHERE status = 'closed' AND closed_at < ? ORDER BY closed_at LIMIT ?
+            SELECT id FROM requests INDEXED BY requests_closed WHERE status = 'closed' AND wrap_up_due IS NULL AND closed_at < ? ORDER BY closed_at LIMIT ?
             """
         let rows = try SQLRow.fetchAll(
             db, sql: "\(Records.detailSelect) WHERE r.id IN (\(chosen)) ORDER BY r.closed_at, r.id", arguments: [cutoff.milliseconds, limit])
@@ -74,7 +75,8 @@ extension SwitchboardStore {
     func purgePreview(before cutoff: Timestamp, _ db: any SQLDatabase) throws -> (count: Int, files: [String]) {
         let count = try closedCount(before: cutoff, db)
         let firstFrom = """
-            SELECT MIN(closed_at) FROM requests INDEXED BY requests_closed WHERE status = 'closed' AND closed_at >= ? AND closed_at < ?
+            SELECT MIN(closed_at) FROM requests INDEXED BY requests_closed
+            WHERE status = 'closed' AND wrap_up_due IS NULL AND closed_at >= ? AND closed_at < ?
             """
         var files: [String] = []
         var from = Int64.min
@@ -86,11 +88,13 @@ extension SwitchboardStore {
         return (count, files)
     }
 
-    /// Closed requests stored that closed before `cutoff`: one count over the partial index.
+    /// Closed requests stored that closed before `cutoff`, wrap-ups running aside: one count
+    /// over each partial index (a filter on the row itself would read every row counted).
     func closedCount(before cutoff: Timestamp, _ db: any SQLDatabase) throws -> Int {
-        try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM requests INDEXED BY requests_closed WHERE status = 'closed' AND closed_at < ?",
-            arguments: [cutoff.milliseconds]) ?? 0
+        try Int.fetchOne(db, sql: """
+            SELECT (SELECT COUNT(*) FROM requests INDEXED BY requests_closed WHERE status = 'closed' AND closed_at < ?)
+                 - (SELECT COUNT(*) FROM requests WHERE wrap_up_due IS NOT NULL AND closed_at < ?)
+            """, arguments: [cutoff.milliseconds, cutoff.milliseconds]) ?? 0
     }
 
     /// Requests archived and deleted over the database's life.

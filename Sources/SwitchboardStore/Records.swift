@@ -10,13 +10,18 @@ extension Timestamp {
 }
 
 enum Records {
+    /// What holds one of an operator's slots, as conditions on `requests r`: a request
+    /// assigned or on offer, or one closed whose wrap-up runs. Two reads rather than one OR
+    /// across two columns, which no index serves.
+    static let slotHolding = ["(r.status = 'assigned' OR r.status = 'offered')", "r.wrap_up_due IS NOT NULL"]
+
     static let operatorColumns = "id, name, is_active, max_load_limit, current_load, created_at, presence, skills, capacity"
     static let requestColumns = """
         id, user_id, source_id, operator_id, message, status, created_at, assigned_at, closed_at, offer_expires_at, priority,
-        escalated_at, requires, relaxed
+        escalated_at, requires, relaxed, wrap_up_until
         """
     /// The number of columns ``makeRequest(_:offset:)`` reads.
-    static let requestColumnCount = 14
+    static let requestColumnCount = 15
 
     /// An operator without its `load_by_channel` (``loadsByChannel(of:_:)`` adds it).
     static func makeOperator(_ row: SQLRow) -> Operator {
@@ -25,24 +30,41 @@ enum Records {
                  skills: CompetencyColumns.levels(row[7]), capacity: CompetencyColumns.levels(row[8]))
     }
 
-    /// Operators' assigned and offered requests by their source's channel: one operator's,
-    /// or everyone's (nil).
+    /// Operators' assigned and offered requests and running wrap-ups by their source's
+    /// channel: one operator's, or everyone's (nil).
     static func loadsByChannel(of operatorId: Int64?, _ db: any SQLDatabase) throws -> [Int64: [String: Int]] {
         var loads: [Int64: [String: Int]] = [:]
-        let rows = try SQLRow.fetchAll(db, sql: """
-            SELECT r.operator_id, s.channel, COUNT(*) FROM requests r JOIN sources s ON s.id = r.source_id
-            WHERE (r.status = 'assigned' OR r.status = 'offered') \(operatorId == nil ? "" : "AND r.operator_id = ?")
-            GROUP BY r.operator_id, s.channel
-            """, arguments: operatorId.map { SQLArguments([.integer($0)]) } ?? [])
-        for row in rows { loads[row[0], default: [:]][row[1]] = row[2] }
+        for held in slotHolding {
+            let rows = try SQLRow.fetchAll(db, sql: """
+                SELECT r.operator_id, s.channel, COUNT(*) FROM requests r JOIN sources s ON s.id = r.source_id
+                WHERE \(held) \(operatorId == nil ? "" : "AND r.operator_id = ?")
+                GROUP BY r.operator_id, s.channel
+                """, arguments: operatorId.map { SQLArguments([.integer($0)]) } ?? [])
+            for row in rows { loads[row[0], default: [:]][row[1], default: 0] += row[2] as Int }
+        }
         return loads
+    }
+
+    /// Operators' running wrap-ups, and when the last ends: one operator's, or everyone's (nil).
+    static func wrapUps(of operatorId: Int64?, _ db: any SQLDatabase) throws -> [Int64: (count: Int, until: Timestamp)] {
+        var found: [Int64: (count: Int, until: Timestamp)] = [:]
+        for row in try SQLRow.fetchAll(db, sql: """
+            SELECT operator_id, COUNT(*), MAX(wrap_up_due) FROM requests
+            WHERE wrap_up_due IS NOT NULL \(operatorId == nil ? "" : "AND operator_id = ?") GROUP BY operator_id
+            """, arguments: operatorId.map { SQLArguments([.integer($0)]) } ?? []) {
+            found[row[0]] = (row[1], Timestamp(milliseconds: row[2]))
+        }
+        return found
     }
 
     static func fetchOperators(_ db: any SQLDatabase) throws -> [Operator] {
         let loads = try loadsByChannel(of: nil, db)
+        let wrapUps = try wrapUps(of: nil, db)
         return try SQLRow.fetchAll(db, sql: "SELECT \(operatorColumns) FROM operators ORDER BY id").map { row in
             var found = makeOperator(row)
             found.loadByChannel = loads[found.id] ?? [:]
+            found.wrapUpCount = wrapUps[found.id]?.count ?? 0
+            found.wrapUpUntil = wrapUps[found.id]?.until
             return found
         }
     }
@@ -54,7 +76,8 @@ enum Records {
             createdAt: Timestamp(milliseconds: row[offset + 6]), assignedAt: Timestamp(row[offset + 7] as Int64?),
             closedAt: Timestamp(row[offset + 8] as Int64?), offerExpiresAt: Timestamp(row[offset + 9] as Int64?),
             priority: row[offset + 10], escalatedAt: Timestamp(row[offset + 11] as Int64?),
-            requires: CompetencyColumns.requirements(row[offset + 12]), relaxed: CompetencyColumns.names(row[offset + 13]))
+            requires: CompetencyColumns.requirements(row[offset + 12]), relaxed: CompetencyColumns.names(row[offset + 13]),
+            wrapUpUntil: Timestamp(row[offset + 14] as Int64?))
     }
 
     static func fetchOperator(_ id: Int64, _ db: any SQLDatabase) throws -> Operator? {
@@ -62,6 +85,9 @@ enum Records {
         else { return nil }
         var found = makeOperator(row)
         found.loadByChannel = try loadsByChannel(of: id, db)[id] ?? [:]
+        let wrapUp = try wrapUps(of: id, db)[id]
+        found.wrapUpCount = wrapUp?.count ?? 0
+        found.wrapUpUntil = wrapUp?.until
         return found
     }
 
@@ -80,14 +106,14 @@ enum Records {
         guard let row = try SQLRow.fetchOne(
             db, sql: """
                 SELECT id, name, identifier, created_at, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds,
-                       channel, strategy, requires
+                       channel, strategy, requires, wrap_up_seconds
                 FROM sources WHERE id = ?
                 """, arguments: [id])
         else { return nil }
         return Source(id: row[0], name: row[1], identifier: row[2], createdAt: Timestamp(milliseconds: row[3]),
                       weights: try weights(of: id, db), offerTimeoutSeconds: row[4], maxWaitSeconds: row[5], overflow: row[6],
                       stickySeconds: row[7], channel: row[8], strategy: Strategy(rawValue: row[9]) ?? .weighted,
-                      requires: CompetencyColumns.requirements(row[10]))
+                      requires: CompetencyColumns.requirements(row[10]), wrapUpSeconds: row[11])
     }
 
     static func weights(of sourceId: Int64, _ db: any SQLDatabase) throws -> [Weight] {
@@ -110,7 +136,8 @@ enum Records {
     /// the caller adds its WHERE.
     static let detailSelect = """
         SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
-               r.offer_expires_at, r.priority, r.escalated_at, r.requires, r.relaxed, u.identifier, s.name, s.identifier, o.name
+               r.offer_expires_at, r.priority, r.escalated_at, r.requires, r.relaxed, r.wrap_up_until, u.identifier, s.name,
+               s.identifier, o.name
         FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
         LEFT JOIN operators o ON o.id = r.operator_id
         """
@@ -131,7 +158,7 @@ enum Records {
         guard let row = try SQLRow.fetchOne(
             db, sql: """
                 SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
-                       r.offer_expires_at, r.priority, r.escalated_at, r.requires, r.relaxed, u.identifier, s.identifier,
+                       r.offer_expires_at, r.priority, r.escalated_at, r.requires, r.relaxed, r.wrap_up_until, u.identifier, s.identifier,
                        r.message_id, r.route
                 FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
                 WHERE r.id = ?

@@ -39,6 +39,7 @@ struct RoutingTable: Equatable {
         var channel = 0
         var strategy = Strategy.weighted
         var requires: [Requirement] = []
+        var wrapUpSeconds = 0
         var weights: [WeightedSlot] = []
         /// The weight of each slot (0: none), for requests whose candidates come from skills.
         var weightOfSlot: [Int] = []
@@ -81,13 +82,14 @@ struct RoutingTable: Equatable {
             table.operators[slot].capacity = byChannel
         }
         for row in try SQLRow.fetchAll(db, sql: """
-            SELECT id, identifier, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds, channel, strategy, requires
+            SELECT id, identifier, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds, channel, strategy, requires,
+                   wrap_up_seconds
             FROM sources
             """) {
             table.sources[row[0]] = SourceState(
                 identifier: row[1], offerTimeoutSeconds: row[2], maxWaitSeconds: row[3], overflow: row[4], stickySeconds: row[5],
                 channel: table.channels[row[6] as String] ?? 0, strategy: Strategy(rawValue: row[7]) ?? .weighted,
-                requires: CompetencyColumns.requirements(row[8]),
+                requires: CompetencyColumns.requirements(row[8]), wrapUpSeconds: row[9],
                 weightOfSlot: [Int](repeating: 0, count: table.operators.count))
             table.sourceIds[row[1]] = row[0]
         }
@@ -109,12 +111,13 @@ struct RoutingTable: Equatable {
     private mutating func loadChannelLoads(_ db: any SQLDatabase) throws {
         for slot in operators.indices { operators[slot].channelLoad = [Int](repeating: 0, count: tracksChannels ? channels.count : 0) }
         guard tracksChannels else { return }
-        for row in try SQLRow.fetchAll(db, sql: """
-            SELECT operator_id, source_id, COUNT(*) FROM requests WHERE status = 'assigned' OR status = 'offered'
-            GROUP BY operator_id, source_id
-            """) {
-            guard let slot = slotOf[row[0]], let channel = sources[row[1]]?.channel else { continue }
-            operators[slot].channelLoad[channel] += row[2]
+        for held in Records.slotHolding {
+            for row in try SQLRow.fetchAll(db, sql: """
+                SELECT r.operator_id, r.source_id, COUNT(*) FROM requests r WHERE \(held) GROUP BY r.operator_id, r.source_id
+                """) {
+                guard let slot = slotOf[row[0]], let channel = sources[row[1]]?.channel else { continue }
+                operators[slot].channelLoad[channel] += row[2]
+            }
         }
     }
 

@@ -331,6 +331,19 @@ enum Schema {
                 CREATE INDEX requests_relax ON requests(relax_at) WHERE status = 'waiting' AND relax_at IS NOT NULL;
                 """)
         }
+        // Wrap-up. `wrap_up_until` is the request's (its shape shows it for good);
+        // `wrap_up_due` is the deadline, set while the slot is held and cleared when it is
+        // given back, so its partial indexes hold only the wrap-ups running.
+        migrator.registerMigration("v16-wrap-up") { db in
+            try db.execute(sql: """
+                ALTER TABLE sources ADD COLUMN wrap_up_seconds INTEGER NOT NULL DEFAULT 0
+                    CHECK (wrap_up_seconds BETWEEN 0 AND 3600);
+                ALTER TABLE requests ADD COLUMN wrap_up_until INTEGER;
+                ALTER TABLE requests ADD COLUMN wrap_up_due INTEGER;
+                CREATE INDEX requests_wrap_up_due ON requests(wrap_up_due) WHERE wrap_up_due IS NOT NULL;
+                CREATE INDEX requests_wrap_up_operator ON requests(operator_id, wrap_up_due) WHERE wrap_up_due IS NOT NULL;
+                """)
+        }
         return migrator
     }
 

@@ -5,6 +5,7 @@ import SwitchboardCore
 extension SwitchboardStore {
     static func operatorsLoad(_ db: any SQLDatabase) throws -> OperatorsLoad {
         let loads = try Records.loadsByChannel(of: nil, db)
+        let wrapUps = try Records.wrapUps(of: nil, db)
         // Offered counts come from the (operator_id, status) index: one short range per operator.
         return OperatorsLoad(operators: try SQLRow.fetchAll(
             db, sql: """
@@ -17,7 +18,8 @@ extension SwitchboardStore {
             OperatorLoad(operatorId: $0[0], operatorName: $0[1], currentLoad: $0[2], maxLoadLimit: $0[3], isActive: $0[4],
                          presence: Presence(rawValue: $0[5]) ?? .available, offered: $0[6],
                          byChannel: byChannel(loads[$0[0]] ?? [:], capacity: CompetencyColumns.levels($0[7])),
-                         skills: CompetencyColumns.levels($0[8]))
+                         skills: CompetencyColumns.levels($0[8]), wrapUpCount: wrapUps[$0[0]]?.count ?? 0,
+                         wrapUpUntil: wrapUps[$0[0]]?.until)
         })
     }
 

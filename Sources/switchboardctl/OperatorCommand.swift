@@ -4,7 +4,7 @@ import SwitchboardCore
 struct OperatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "operator", abstract: "Create, list and change operators.",
-        subcommands: [Create.self, List.self, Get.self, Update.self, Toggle.self, Presence.self, Delete.self])
+        subcommands: [Create.self, List.self, Get.self, Update.self, Toggle.self, Presence.self, EndWrapUp.self, Delete.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an operator (active unless --inactive).")
@@ -106,6 +106,16 @@ struct OperatorCommand: ParsableCommand {
         }
     }
 
+    struct EndWrapUp: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "end-wrap-up", abstract: "End an operator's wrap-ups now: their slots free and the waiting line is served.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Operator id.") var id: Int64
+        func run() throws {
+            try options.show(try options.call(.operatorEndWrapUp, ["id": .integer(id)]), as: Operator.self, describe)
+        }
+    }
+
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete an operator with no assigned requests.")
         @OptionGroup var options: GlobalOptions
@@ -126,10 +136,11 @@ func describe(_ op: Operator) -> String {
 
 func operatorTable(_ operators: [Operator]) -> String {
     var table = Table([("ID", .right), ("NAME", .left), ("ACTIVE", .left), ("PRESENCE", .left), ("LOAD", .right),
-                       ("BY CHANNEL", .left), ("SKILLS", .left), ("CREATED", .left)])
+                       ("WRAP-UP", .left), ("BY CHANNEL", .left), ("SKILLS", .left), ("CREATED", .left)])
     for op in operators {
+        let wrapUp = op.wrapUpUntil.map { "\(op.wrapUpCount) until \($0)" } ?? "-"
         table.add([String(op.id), op.name, op.isActive ? "yes" : "no", op.presence.rawValue, "\(op.currentLoad)/\(op.maxLoadLimit)",
-                   channelsText(op), skillsText(op.skills), op.createdAt.description])
+                   wrapUp, channelsText(op), skillsText(op.skills), op.createdAt.description])
     }
-    return table.hiding(whenAll: ["BY CHANNEL": "-", "SKILLS": "-"]).rendered
+    return table.hiding(whenAll: ["WRAP-UP": "-", "BY CHANNEL": "-", "SKILLS": "-"]).rendered
 }

@@ -68,7 +68,8 @@ struct RequestCommand: ParsableCommand {
         func run() throws {
             try options.show(try options.call(.requestGet, ["id": .integer(id)]), as: RequestDetail.self) { detail in
                 let r = detail.request
-                return [
+                let wrapUp: [String] = r.wrapUpUntil.map { ["  wrap-up until: \($0)"] } ?? []
+                let lines: [String] = [
                     "Request \(r.id)  \(r.status.rawValue)",
                     "  user:     \(detail.user.identifier) (\(detail.user.id))",
                     "  source:   \(detail.source.name) [\(detail.source.identifier)] (\(detail.source.id))",
@@ -78,8 +79,8 @@ struct RequestCommand: ParsableCommand {
                     "  assigned: \(r.assignedAt?.description ?? "-")",
                     "  offer expires: \(r.offerExpiresAt?.description ?? "-")",
                     "  closed:   \(r.closedAt?.description ?? "-")",
-                    "  message:  \(r.message)",
-                ].joined(separator: "\n")
+                ] + wrapUp + ["  message:  \(r.message)"]
+                return lines.joined(separator: "\n")
             }
         }
     }
@@ -123,11 +124,16 @@ struct RequestCommand: ParsableCommand {
     }
 
     struct Close: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Close a request, freeing its operator's slot.")
+        static let configuration = CommandConfiguration(
+            abstract: "Close a request, freeing its operator's slot (after the source's wrap-up, if it has one).")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Request id.") var id: Int64
+        @Option(name: .customLong("wrap-up"), help: "Seconds the operator's slot stays taken, instead of the source's (0...3600).")
+        var wrapUp: Int?
         func run() throws {
-            try options.show(try options.call(.requestClose, ["id": .integer(id)]), as: Request.self) { requestTable([$0]) }
+            var args: [String: JSONValue] = ["id": .integer(id)]
+            if let wrapUp { args["wrap_up_seconds"] = .integer(Int64(wrapUp)) }
+            try options.show(try options.call(.requestClose, args), as: Request.self) { requestTable([$0]) }
         }
     }
 

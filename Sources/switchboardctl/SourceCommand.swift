@@ -31,14 +31,17 @@ struct SourceCommand: ParsableCommand {
         var overflow: Bool?
         @Option(help: "Seconds a returning user goes back to their last operator, when eligible (0...2592000; 0: off).")
         var sticky: Int?
+        @Option(name: .customLong("wrap-up"), help: "Seconds an operator's slot stays taken after closing a request (0...3600; 0: none).")
+        var wrapUp: Int?
 
-        var isEmpty: Bool { offerTimeout == nil && maxWait == nil && overflow == nil && sticky == nil }
+        var isEmpty: Bool { offerTimeout == nil && maxWait == nil && overflow == nil && sticky == nil && wrapUp == nil }
 
         func add(to args: inout [String: JSONValue]) {
             if let offerTimeout { args["offer_timeout_seconds"] = .integer(Int64(offerTimeout)) }
             if let maxWait { args["max_wait_seconds"] = .integer(Int64(maxWait)) }
             if let overflow { args["overflow"] = .bool(overflow) }
             if let sticky { args["sticky_seconds"] = .integer(Int64(sticky)) }
+            if let wrapUp { args["wrap_up_seconds"] = .integer(Int64(wrapUp)) }
         }
     }
 
@@ -53,7 +56,7 @@ struct SourceCommand: ParsableCommand {
         func validate() throws {
             guard name != nil || !routing.isEmpty || !competencies.isEmpty else {
                 throw ValidationError("""
-                    give at least one of --name, --offer-timeout, --max-wait, --[no-]overflow, --sticky, --channel, --strategy, \
+                    give at least one of --name, --offer-timeout, --max-wait, --[no-]overflow, --sticky, --wrap-up, --channel, --strategy, \
                     --require, --clear-requirements
                     """)
             }
@@ -112,14 +115,14 @@ struct SourceCommand: ParsableCommand {
 
 func sourceTable(_ sources: [Source]) -> String {
     var table = Table([("ID", .right), ("NAME", .left), ("IDENTIFIER", .left), ("OFFERS", .left), ("MAX WAIT", .left),
-                       ("OVERFLOW", .left), ("STICKY", .left), ("CHANNEL", .left), ("STRATEGY", .left), ("REQUIRES", .left),
-                       ("WEIGHTS (operator=weight)", .left)])
+                       ("OVERFLOW", .left), ("STICKY", .left), ("WRAP-UP", .left), ("CHANNEL", .left), ("STRATEGY", .left),
+                       ("REQUIRES", .left), ("WEIGHTS (operator=weight)", .left)])
     func seconds(_ value: Int) -> String { value > 0 ? "\(value) s" : "off" }
     for source in sources {
         let weights = source.weights.map { "\($0.operatorId)=\($0.weight)" }.joined(separator: " ")
         table.add([String(source.id), source.name, source.identifier, seconds(source.offerTimeoutSeconds),
                    seconds(source.maxWaitSeconds), source.overflow ? "yes" : "no", seconds(source.stickySeconds),
-                   source.channel, source.strategy.rawValue, requirementsText(source.requires), weights.isEmpty ? "-" : weights])
+                   seconds(source.wrapUpSeconds), source.channel, source.strategy.rawValue, requirementsText(source.requires), weights.isEmpty ? "-" : weights])
     }
-    return table.hiding(whenAll: ["CHANNEL": defaultChannel, "STRATEGY": Strategy.weighted.rawValue, "REQUIRES": "-"]).rendered
+    return table.hiding(whenAll: ["WRAP-UP": "off", "CHANNEL": defaultChannel, "STRATEGY": Strategy.weighted.rawValue, "REQUIRES": "-"]).rendered
 }

@@ -27,11 +27,17 @@ struct DashboardBrowserTests {
             try client.intake(user: "hans", source: "chat", requires: [["skill": "lang.de"]])
             try client.ok("operator.set_presence", ["id": 2, "presence": "away"])
             try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10), (2, 10), (3, 30)])])
+            // Chloé closes a conversation of a source with a ten-minute wrap-up: shown with its time left.
+            try client.ok("source.create", ["name": "Notes", "identifier": "notes", "wrap_up_seconds": 600])
+            try client.ok("source.set_weights", ["source_id": 2, "weights": weightsArg([(3, 10)])])
+            try client.intake(user: "wendy", source: "notes")
+            _ = try client.waitForRequests(2)
+            try client.ok("request.close", ["id": 2])
             return try runScript("browser-check", [
                 "http://127.0.0.1:\(port)/", "--ctl", ServiceProcess.executable.deletingLastPathComponent().appendingPathComponent("switchboardctl").path,
                 "--prefix", prefix, "--amqp-url", brokerURL.unredacted, "--requests", "6", "--operators", "3",
                 "--screenshot", screenshot, "--token", HTTPTests.token, "--skills", "Chloé=billing 2, lang.fr 5",
-                "--channels", "Chloé=/4", "--unmatched", "1",
+                "--channels", "Chloé=/4", "--unmatched", "1", "--wrap-up", "Chloé=1, ",
             ])
         }
         #expect(status == 0, "\(output)")

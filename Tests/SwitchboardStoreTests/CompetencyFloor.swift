@@ -31,7 +31,7 @@ struct CompetencyFloor {
             let settings = SourceSettings(
                 offerTimeoutSeconds: index == 1 ? 5 : 0, maxWaitSeconds: Int.random(in: 0...1, using: &random) * 20,
                 overflow: Bool.random(using: &random), channel: channel, strategy: Strategy.allCases.randomElement(using: &random)!,
-                requires: randomRequirements())
+                requires: randomRequirements(), wrapUpSeconds: Int.random(in: 0...1, using: &random) * 10)
             guard case let .source(source) = try store.ok(.sourceCreate(name: channel, identifier: channel, settings: settings)) else {
                 throw TestFailure("no source")
             }

@@ -25,13 +25,15 @@ struct FloorStep: Sendable, CustomStringConvertible {
             return .intake(IntakeMessage(userIdentifier: "u\(a % 9)", source: .id(source), message: "m", priority: b % 10,
                                          requires: requires), messageId: nil)
         case 4:
+            // Some closings keep the operator's slot for a wrap-up, which the clock's steps end.
             guard let held else { return .command(.serviceStatus) }
-            return .command(.requestClose(id: held[0]))
+            return .command(.requestClose(id: held[0], wrapUpSeconds: a % 3 == 0 ? nil : a % 20))
         case 5:
             floor.clock.advance(seconds: 1 + a % 15)
             return .command(.serviceStatus)
         case 6: return .command(.operatorSetPresence(id: op, presence: Presence.allCases[b % 3], requeue: b % 6 == 2))
         case 7: return .command(.operatorToggleActive(id: op))
+        case 10: return .command(.operatorEndWrapUp(id: op))
         case 8:
             guard let held, let holder = held[1] as Int64? else { return .command(.serviceStatus) }
             return .command(a % 2 == 0 ? .requestAccept(id: held[0], operatorId: holder)
@@ -48,7 +50,7 @@ struct FloorStep: Sendable, CustomStringConvertible {
 }
 
 @Suite struct CompetencyProperties {
-    static let steps = zip(Gen.int(in: 0...9), Gen.int(in: 0...1_000), Gen.int(in: 0...1_000))
+    static let steps = zip(Gen.int(in: 0...10), Gen.int(in: 0...1_000), Gen.int(in: 0...1_000))
         .map { FloorStep(kind: $0.0, a: $0.1, b: $0.2) }
         .array(of: 1...50)
 

@@ -135,14 +135,15 @@ extension SwitchboardStore {
         try read { db in
             let mismatched = try SQLRow.fetchAll(db, sql: """
                 SELECT o.id, o.current_load, o.max_load_limit,
-                       (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status IN ('assigned', 'offered')) AS held,
+                       (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id
+                            AND (r.status IN ('assigned', 'offered') OR r.wrap_up_due IS NOT NULL)) AS held,
                        o.request_count,
                        (SELECT COUNT(*) FROM requests r WHERE r.operator_id = o.id AND r.status IN ('assigned', 'closed')) AS counted
                 FROM operators o
                 """)
             for row in mismatched {
                 let (load, limit, held): (Int, Int, Int) = (row[1], row[2], row[3])
-                #expect(load == held, "operator \(row[0] as Int64): load \(load) but \(held) assigned or offered", sourceLocation: sourceLocation)
+                #expect(load == held, "operator \(row[0] as Int64): load \(load) but \(held) assigned, offered or in wrap-up", sourceLocation: sourceLocation)
                 if !limitsLowered {
                     #expect(load <= limit, "operator \(row[0] as Int64): load \(load) over limit \(limit)", sourceLocation: sourceLocation)
                 }
@@ -165,6 +166,7 @@ extension SwitchboardStore {
                     OR (status = 'closed' AND closed_at IS NULL)
                     OR (status = 'offered' AND (operator_id IS NULL OR offer_expires_at IS NULL OR assigned_at IS NOT NULL))
                     OR (status != 'offered' AND offer_expires_at IS NOT NULL)
+                    OR (wrap_up_due IS NOT NULL AND (status != 'closed' OR operator_id IS NULL OR wrap_up_due != wrap_up_until))
                 """) ?? -1
             #expect(inconsistent == 0, "requests whose fields contradict their status", sourceLocation: sourceLocation)
             // An outstanding offer row exactly for each offered request, to its operator.

@@ -118,7 +118,8 @@ import SwitchboardCore
         #expect(applied == ["v1-initial", "v2-counters-and-waiting-index", "v3-requests-status-check", "v4-processed-commands",
                             "v5-store-id", "v6-events-set-aside", "v7-presence-and-offers",
                             "v8-processed-commands-in-arrival-order", "v9-audit", "v10-message-ids-by-age", "v11-retention",
-                            "v12-priority-escalation-sticky", "v13-writer-epochs", "v14-event-retries", "v15-competencies"])
+                            "v12-priority-escalation-sticky", "v13-writer-epochs", "v14-event-retries", "v15-competencies",
+                            "v16-wrap-up"])
         let mode = try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         #expect(try store.read { try Int.fetchOne($0, sql: "PRAGMA auto_vacuum") } == 2, "INCREMENTAL: purged pages can go back")

@@ -152,8 +152,8 @@ import SwitchboardCore
             try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + DeadlineWatch.earliestQuery, adapter: SuffixRowAdapter(fromIndex: 3))
         }
         let searches = plan.filter { $0.hasPrefix("SEARCH requests") }
-        #expect(searches.count == 3 && searches[0].contains("requests_offer_deadline") && searches[1].contains("requests_escalation")
-                    && searches[2].contains("requests_relax"), "\(plan)")
+        #expect(searches.count == 4 && searches[0].contains("requests_offer_deadline") && searches[1].contains("requests_escalation")
+                    && searches[2].contains("requests_relax") && searches[3].contains("requests_wrap_up_due"), "\(plan)")
         #expect(!plan.contains { $0.hasPrefix("SCAN requests") }, "\(plan)")
     }
 

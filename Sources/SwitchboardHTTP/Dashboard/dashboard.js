@@ -39,8 +39,12 @@ function renderOperators(operators) {
     load.querySelector(".figure").textContent = op.current_load + " / " + op.max_load_limit + (share >= 1 ? " full" : "");
     load.className = "load-cell";
     tr.appendChild(load);
-    tr.appendChild(cell(String(op.current_load - op.offered), "assigned"));
+    const wrapUps = op.wrap_up_count || 0;
+    tr.appendChild(cell(String(op.current_load - op.offered - wrapUps), "assigned"));
     tr.appendChild(cell(String(op.offered), "offered"));
+    // "1, 42 s left": slots still taken after closed conversations, until the last wrap-up ends.
+    const left = op.wrap_up_until ? Math.max(0, (Date.parse(op.wrap_up_until) - Date.now()) / 1000) : 0;
+    tr.appendChild(cell(wrapUps ? wrapUps + ", " + seconds(left) + " left" : "–", "wrap-up"));
     // "chat 2/3": load over capacity, "-" where the operator names no cap for the channel.
     const channels = (op.by_channel || []).map((c) => c.channel + " " + c.load + "/" + (c.capacity ?? "-"));
     tr.appendChild(cell(channels.join(", ") || "–", "channels"));

@@ -231,6 +231,13 @@ enum PostgresSchema {
             CREATE INDEX requests_line ON requests(line_key, priority DESC, created_at, id) WHERE status = 'waiting';
             CREATE INDEX requests_relax ON requests(relax_at) WHERE status = 'waiting' AND relax_at IS NOT NULL;
             """),
+        Migration("v16-wrap-up", sql: """
+            ALTER TABLE sources ADD COLUMN wrap_up_seconds bigint NOT NULL DEFAULT 0 CHECK (wrap_up_seconds BETWEEN 0 AND 3600);
+            ALTER TABLE requests ADD COLUMN wrap_up_until bigint;
+            ALTER TABLE requests ADD COLUMN wrap_up_due bigint;
+            CREATE INDEX requests_wrap_up_due ON requests(wrap_up_due) WHERE wrap_up_due IS NOT NULL;
+            CREATE INDEX requests_wrap_up_operator ON requests(operator_id, wrap_up_due) WHERE wrap_up_due IS NOT NULL;
+            """),
     ]
 
     /// Runs the migrations not yet applied, in one transaction, under a transaction-level
