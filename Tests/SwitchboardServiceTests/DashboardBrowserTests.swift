@@ -21,8 +21,8 @@ struct DashboardBrowserTests {
         let (status, output) = try await DedicatedThread.run { () -> (Int32, String) in
             let (service, client, port, prefix) = try HTTPTests.start("browser")
             defer { client.close(); _ = service.terminate(timeout: .seconds(10)); try? deleteTopologyNow(prefix) }
-            try client.ok("operator.create", ["name": "Chloé", "max_load_limit": 4, "skills": ["lang.fr": 5, "billing": 2],
-                                              "capacity": ["default": 4]])
+            try client.ok("operator.create", ["name": "Chloé", "max_load_limit": 5, "skills": ["lang.fr": 5, "billing": 2],
+                                              "capacity": ["default": 5]])
             // Nobody speaks German: this one waits, counted as needing a skill nobody has.
             try client.intake(user: "hans", source: "chat", requires: [["skill": "lang.de"]])
             try client.ok("operator.set_presence", ["id": 2, "presence": "away"])
@@ -37,7 +37,7 @@ struct DashboardBrowserTests {
                 "http://127.0.0.1:\(port)/", "--ctl", ServiceProcess.executable.deletingLastPathComponent().appendingPathComponent("switchboardctl").path,
                 "--prefix", prefix, "--amqp-url", brokerURL.unredacted, "--requests", "6", "--operators", "3",
                 "--screenshot", screenshot, "--token", HTTPTests.token, "--skills", "Chloé=billing 2, lang.fr 5",
-                "--channels", "Chloé=/4", "--unmatched", "1", "--wrap-up", "Chloé=1, ",
+                "--channels", "Chloé=/5", "--unmatched", "1", "--wrap-up", "Chloé=1, ",
             ])
         }
         #expect(status == 0, "\(output)")
