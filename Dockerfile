@@ -1,5 +1,6 @@
 # Switchboard image: built on the official Swift image with the same C libraries the
-# local scripts install (scripts/setup): rabbitmq-c, SQLite, zlib and libpq.
+# local scripts install (scripts/setup): rabbitmq-c, SQLite, zlib and libpq; tzdata for
+# sources' working hours in their time zones.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq-dev libsqlite3-dev zlib1g-dev libpq-dev pkg-config \
@@ -16,7 +17,7 @@ RUN swift build -c release --product switchboard \
 
 FROM swift:6.3-bookworm-slim
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq4 libsqlite3-0 zlib1g libpq5 curl \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librabbitmq4 libsqlite3-0 zlib1g libpq5 tzdata curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home switchboard \
  && mkdir -p /data /archive && chown switchboard /data /archive

@@ -28,10 +28,13 @@ public struct SourceSettings: Sendable, Equatable {
     public var strategy: Strategy?
     public var requires: [Requirement]?
     public var wrapUpSeconds: Int?
+    public var hours: HoursChange?
 
     public init(offerTimeoutSeconds: Int? = nil, maxWaitSeconds: Int? = nil, overflow: Bool? = nil, stickySeconds: Int? = nil,
-                channel: String? = nil, strategy: Strategy? = nil, requires: [Requirement]? = nil, wrapUpSeconds: Int? = nil) {
+                channel: String? = nil, strategy: Strategy? = nil, requires: [Requirement]? = nil, wrapUpSeconds: Int? = nil,
+                hours: HoursChange? = nil) {
         self.wrapUpSeconds = wrapUpSeconds
+        self.hours = hours
         self.channel = channel
         self.strategy = strategy
         self.requires = requires
@@ -50,7 +53,8 @@ public struct SourceSettings: Sendable, Equatable {
             channel: r.identifier("channel", required: false),
             strategy: r.enumeration("strategy", Strategy.self),
             requires: r.requirements("requires"),
-            wrapUpSeconds: r.integer("wrap_up_seconds", in: Limits.wrapUpSeconds, required: false))
+            wrapUpSeconds: r.integer("wrap_up_seconds", in: Limits.wrapUpSeconds, required: false),
+            hours: r.hours("hours"))
     }
 
     /// The settings applied over a source's current ones.
@@ -64,6 +68,11 @@ public struct SourceSettings: Sendable, Equatable {
         if let strategy { updated.strategy = strategy }
         if let requires { updated.requires = requires }
         if let wrapUpSeconds { updated.wrapUpSeconds = wrapUpSeconds }
+        switch hours {
+        case .clear?: updated.hours = nil
+        case let .set(hours)?: updated.hours = hours
+        case nil: break
+        }
         return updated
     }
 }

@@ -173,6 +173,13 @@ public struct FieldReader {
         return members
     }
 
+    /// Whether the field is present and `null`: a setting cleared, where absent keeps it.
+    public mutating func isNull(_ key: String) -> Bool {
+        guard case .null? = object[key] else { return false }
+        seen.insert(key)
+        return true
+    }
+
     /// A field's name as problems name it (nested readers add the path before it).
     func prefixed(_ field: String) -> String { prefix + field }
 
