@@ -96,10 +96,13 @@ public struct Event: Sendable, Equatable, Codable {
     public var dropped: [String]?
     /// On `request.waiting`, when some requirement in force is met by no operator at all.
     public var unmatched: [String]?
+    /// On `request.waiting`: why it waits, written as its top-level `reason` (and `opens_at`).
+    public var waiting: Waiting?
 
     public init(event: EventName, eventId: String = UUID().uuidString.lowercased(), sequence: Int64? = nil, occurredAt: Timestamp,
                 request: EventRequest, route: Route? = nil, waitedMs: Int64? = nil, decline: Decline? = nil,
-                dropped: [String]? = nil, unmatched: [String]? = nil) {
+                dropped: [String]? = nil, unmatched: [String]? = nil, waiting: Waiting? = nil) {
+        self.waiting = waiting
         self.dropped = dropped
         self.unmatched = unmatched
         self.event = event
@@ -114,7 +117,7 @@ public struct Event: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case event, eventId = "event_id", sequence, occurredAt = "occurred_at", request, route, waitedMs = "waited_ms"
-        case operatorId = "operator_id", reason, rejectionReason = "rejection_reason", dropped, unmatched
+        case operatorId = "operator_id", reason, rejectionReason = "rejection_reason", dropped, unmatched, opensAt = "opens_at"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -128,7 +131,12 @@ public struct Event: Sendable, Equatable, Codable {
         waitedMs = try c.decodeIfPresent(Int64.self, forKey: .waitedMs)
         dropped = try c.decodeIfPresent([String].self, forKey: .dropped)
         unmatched = try c.decodeIfPresent([String].self, forKey: .unmatched)
-        if let reason = try c.decodeIfPresent(DeclineReason.self, forKey: .reason) {
+        if event == .requestWaiting {
+            // Events written before reasons existed carry none.
+            if let reason = try c.decodeIfPresent(WaitingReason.self, forKey: .reason) {
+                waiting = Waiting(reason: reason, opensAt: try c.decodeIfPresent(Timestamp.self, forKey: .opensAt))
+            }
+        } else if let reason = try c.decodeIfPresent(DeclineReason.self, forKey: .reason) {
             decline = Decline(operatorId: try c.decode(Int64.self, forKey: .operatorId), reason: reason,
                               rejectionReason: try c.decodeIfPresent(String.self, forKey: .rejectionReason))
         }
@@ -145,11 +153,35 @@ public struct Event: Sendable, Equatable, Codable {
         try c.encodeIfPresent(waitedMs, forKey: .waitedMs)
         try c.encodeIfPresent(dropped, forKey: .dropped)
         try c.encodeIfPresent(unmatched, forKey: .unmatched)
+        if let waiting {
+            try c.encode(waiting.reason, forKey: .reason)
+            try c.encodeIfPresent(waiting.opensAt, forKey: .opensAt)
+        }
         if let decline {
             try c.encode(decline.operatorId, forKey: .operatorId)
             try c.encode(decline.reason, forKey: .reason)
             try c.encode(decline.rejectionReason, forKey: .rejectionReason)
         }
+    }
+}
+
+/// Why a request waits.
+public enum WaitingReason: String, Sendable, Codable, CaseIterable {
+    case noEligibleOperator = "no_eligible_operator"
+    /// Its source is closed: it is routed when the source opens (`opens_at`).
+    case afterHours = "after_hours"
+    /// Some requirement in force is met by no operator at all (`unmatched`).
+    case unmatched
+}
+
+public struct Waiting: Sendable, Equatable {
+    public var reason: WaitingReason
+    /// After hours: when the source opens (absent when it never does within a year).
+    public var opensAt: Timestamp?
+
+    public init(reason: WaitingReason, opensAt: Timestamp? = nil) {
+        self.reason = reason
+        self.opensAt = opensAt
     }
 }
 

@@ -201,6 +201,10 @@ extension Event {
         if let waitedMs { w.key("waited_ms"); w.integer(waitedMs) }
         if let dropped { w.key("dropped"); w.strings(dropped) }
         if let unmatched { w.key("unmatched"); w.strings(unmatched) }
+        if let waiting {
+            w.key("reason"); w.string(waiting.reason.rawValue)
+            if let opensAt = waiting.opensAt { w.key("opens_at"); w.timestamp(opensAt) }
+        }
         if let decline {
             w.key("operator_id"); w.integer(decline.operatorId)
             w.key("reason"); w.string(decline.reason.rawValue)

@@ -67,12 +67,12 @@ extension SwitchboardStore {
             let made = settings.applied(to: Source(id: 0, name: name, identifier: identifier, createdAt: now(), weights: []))
             let id = try Int64.fetchOne(db, sql: """
                 INSERT INTO sources (name, identifier, created_at, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds,
-                                     channel, strategy, requires, wrap_up_seconds)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                                     channel, strategy, requires, wrap_up_seconds, hours)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                 """, arguments: [name, identifier, made.createdAt.milliseconds, made.offerTimeoutSeconds, made.maxWaitSeconds,
                                  made.overflow, made.stickySeconds, made.channel, made.strategy.rawValue,
-                                 CompetencyColumns.text(made.requires), made.wrapUpSeconds])!
-            return .source(try Records.fetchSource(id, db)!)
+                                 CompetencyColumns.text(made.requires), made.wrapUpSeconds, HoursColumn.text(made.hours)])!
+            return .source(try sourceNow(id, db))
 
         case let .sourceUpdate(id, name, settings):
             guard let current = try Records.fetchSource(id, db) else { throw CommandError.notFound("source", id, field: "id") }
@@ -80,11 +80,11 @@ extension SwitchboardStore {
             if let name { source.name = name }
             try db.execute(sql: """
                 UPDATE sources SET name = ?, offer_timeout_seconds = ?, max_wait_seconds = ?, overflow = ?, sticky_seconds = ?,
-                    channel = ?, strategy = ?, requires = ?, wrap_up_seconds = ?
+                    channel = ?, strategy = ?, requires = ?, wrap_up_seconds = ?, hours = ?
                 WHERE id = ?
                 """, arguments: [source.name, source.offerTimeoutSeconds, source.maxWaitSeconds, source.overflow,
                                  source.stickySeconds, source.channel, source.strategy.rawValue,
-                                 CompetencyColumns.text(source.requires), source.wrapUpSeconds, id])
+                                 CompetencyColumns.text(source.requires), source.wrapUpSeconds, HoursColumn.text(source.hours), id])
             // A new wrap-up applies to the next closings; wrap-ups running keep their end.
             // Offers already made keep their deadlines; the new timeout applies to the next ones.
             // A new max wait applies to every open request not escalated yet, counted from its
@@ -92,16 +92,17 @@ extension SwitchboardStore {
             if source.maxWaitSeconds != current.maxWaitSeconds { try moveEscalations(of: id, maxWaitSeconds: source.maxWaitSeconds, db) }
             // Overflow turned on, or a channel with room, may let waiting requests go to operators.
             // New requirements apply to the source's next requests, never to those in hand.
+            // New hours take effect now: the source may open (the drain serves its line) or close.
             try drainWaiting(db, events: &events)
-            return .source(source)
+            return .source(try sourceNow(id, db))
 
         case .sourceList:
             let ids = try Int64.fetchAll(db, sql: "SELECT id FROM sources ORDER BY id")
-            return .sources(try ids.map { try Records.fetchSource($0, db)! })
+            return .sources(try ids.map { try sourceNow($0, db) })
 
         case let .sourceGet(id):
-            guard let source = try Records.fetchSource(id, db) else { throw CommandError.notFound("source", id, field: "id") }
-            return .source(source)
+            guard try Records.fetchSource(id, db) != nil else { throw CommandError.notFound("source", id, field: "id") }
+            return .source(try sourceNow(id, db))
 
         case let .sourceSetWeights(sourceId, weights):
             guard try Records.fetchSource(sourceId, db) != nil else {
@@ -120,7 +121,7 @@ extension SwitchboardStore {
                                arguments: [sourceId, weight.operatorId, weight.weight])
             }
             try drainWaiting(db, events: &events)
-            return .source(try Records.fetchSource(sourceId, db)!)
+            return .source(try sourceNow(sourceId, db))
 
         case let .requestGet(id):
             return .requestDetail(try requestDetail(id, db))
@@ -237,7 +238,7 @@ extension SwitchboardStore {
     /// creation plus the new max wait (none with 0), and forgets the known deadline.
     private func moveEscalations(of sourceId: Int64, maxWaitSeconds: Int, _ db: any SQLDatabase) throws {
         try db.execute(sql: """
-            UPDATE requests SET escalate_at = CASE WHEN ? > 0 THEN created_at + ? ELSE NULL END
+            UPDATE requests SET escalate_at = CASE WHEN ? > 0 THEN COALESCE(opens_at, created_at) + ? ELSE NULL END
             WHERE source_id = ? AND status IN ('waiting', 'offered', 'assigned') AND escalated_at IS NULL
             """, arguments: [maxWaitSeconds, Int64(maxWaitSeconds) * 1000, sourceId])
         deadlines.known = .unknown

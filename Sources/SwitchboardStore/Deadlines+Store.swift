@@ -50,6 +50,17 @@ extension SwitchboardStore {
     /// The earliest deadline, if any offer is outstanding or any waiting request has an
     /// escalation ahead: the writer waits for the next delivery no longer than this.
     public func nextDeadline() throws -> Timestamp? {
+        if routing == nil {
+            // Before the first batch has loaded the routing table: the sources' openings too.
+            openings.sync(with: try read { db in
+                var hours: [Int64: WorkingHours] = [:]
+                for row in try SQLRow.fetchAll(db, sql: "SELECT id, hours FROM sources WHERE hours IS NOT NULL") {
+                    hours[row[0]] = HoursColumn.hours(row[1])
+                }
+                return hours
+            })
+            if openings.needsTime { openings.fill(at: now().milliseconds) }
+        }
         if case .unknown = deadlines.known {
             let known = try read { db in
                 var watch = DeadlineWatch()
@@ -59,8 +70,9 @@ extension SwitchboardStore {
             // A batch may have noted an earlier one meanwhile; this read only fills a gap.
             if case .unknown = deadlines.known { deadlines.known = known }
         }
-        guard case let .at(due) = deadlines.known else { return nil }
-        return Timestamp(milliseconds: due)
+        let due: Int64? = if case let .at(due) = deadlines.known { due } else { nil }
+        // A source found open at start serves its line at once (time 0: already due).
+        return [due, openings.earliestChange, openings.openedUnseen ? 0 : nil].compactMap { $0 }.min().map(Timestamp.init(milliseconds:))
     }
 
     /// Handles every deadline that has passed, in the transaction of the batch that comes
@@ -73,9 +85,18 @@ extension SwitchboardStore {
     func handleDueDeadlines(_ db: any SQLDatabase, events: inout [OutboxEvent]) throws {
         // The clock is read only when a deadline is ahead: a batch's request times do not
         // depend on whether it was applied alone or with others.
-        guard let due = try deadlines.earliest(db) else { return }
+        _ = try routingTable(db)
+        let stored = try deadlines.earliest(db)
+        guard let due = [stored, openings.earliestChange, openings.openedUnseen ? Int64.min : nil].compactMap({ $0 }).min()
+        else { return }
         let time = now().milliseconds
         guard due <= time else { return }
+        // A source opening serves its line with the drain below; one closing stops routing to it.
+        let opened = openings.advance(to: time)
+        guard let stored, stored <= time else {
+            if opened { try drainWaiting(db, events: &events) }
+            return
+        }
         defer { deadlines.known = .unknown }
         var waited: Set<Int64> = []
         let page = """
@@ -135,7 +156,7 @@ extension SwitchboardStore {
     /// `request.relaxed` names what was dropped. The drain that follows routes it.
     private func relaxDue(by time: Int64, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws {
         let page = """
-            SELECT id, created_at, source_id, escalated_at IS NOT NULL, requires, relaxed FROM requests
+            SELECT id, COALESCE(opens_at, created_at), source_id, escalated_at IS NOT NULL, requires, relaxed FROM requests
             WHERE status = 'waiting' AND relax_at IS NOT NULL AND relax_at <= ?
             ORDER BY relax_at LIMIT 256
             """

@@ -39,7 +39,7 @@ extension SwitchboardStore {
     /// The first request of a part not in `skipping`, if anyone is eligible for the part.
     private func head(of key: LineKey, skipping: Set<Int64>, _ db: any SQLDatabase) throws -> LineHead? {
         let needs = RequestNeeds(sourceId: key.sourceId, requirements: key.needs, escalated: key.escalated)
-        guard try routingTable(db).anyoneEligible(for: needs) else { return nil }
+        guard try routingTable(db).anyoneEligible(for: needs), openings.isOpen(key.sourceId) else { return nil }
         let rows = try SQLRow.fetchAll(db, sql: Self.partHead, arguments: [key.description, skipping.count + 1])
         if rows.isEmpty { line.found(empty: key) }
         guard let row = rows.first(where: { !skipping.contains($0[0]) }) else { return nil }
@@ -78,12 +78,13 @@ extension SwitchboardStore {
 
     /// Writes an event for the request as it now stands.
     func requestEvent(_ name: EventName, _ requestId: Int64, _ db: any SQLDatabase, route: Route? = nil, waitedMs: Int64? = nil,
-                      decline: Decline? = nil, dropped: [String]? = nil, unmatched: [String]? = nil) throws -> OutboxEvent {
+                      decline: Decline? = nil, dropped: [String]? = nil, unmatched: [String]? = nil,
+                      waiting: Waiting? = nil) throws -> OutboxEvent {
         let request = try Records.fetchRequest(requestId, db)!
         let names = try Records.eventNames(for: request, db)
         return makeEvent(name, request: request, userIdentifier: names.user, sourceIdentifier: names.source,
                          operatorName: names.operator, correlationId: names.messageId, route: route, waitedMs: waitedMs,
-                         decline: decline, dropped: dropped, unmatched: unmatched)
+                         decline: decline, dropped: dropped, unmatched: unmatched, waiting: waiting)
     }
 }
 

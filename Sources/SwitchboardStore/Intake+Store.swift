@@ -28,19 +28,22 @@ extension SwitchboardStore {
         let offerSeconds = operatorId == nil ? 0 : source?.offerTimeoutSeconds ?? 0
         let status: RequestStatus = operatorId == nil ? .waiting : offerSeconds > 0 ? .offered : .assigned
         let offerExpiresAt = offerSeconds > 0 ? Timestamp(milliseconds: time.milliseconds + Int64(offerSeconds) * 1000) : nil
+        // After hours its waiting counts from the opening, not from its arrival.
+        let opensAt = operatorId == nil ? opensAt(of: sourceId) : nil
+        let countsFrom = max(time.milliseconds, opensAt ?? time.milliseconds)
         let maxWait = Int64(source?.maxWaitSeconds ?? 0)
-        let escalateAt = maxWait > 0 ? time.milliseconds + maxWait * 1000 : nil
-        let relaxAt = requires.isEmpty ? nil : Relaxation.firstDue(requires: requires, relaxed: [], createdAt: time.milliseconds)
+        let escalateAt = maxWait > 0 ? countsFrom + maxWait * 1000 : nil
+        let relaxAt = requires.isEmpty ? nil : Relaxation.firstDue(requires: requires, relaxed: [], createdAt: countsFrom)
         let requestId = try lookups.requestIds.next(wanting: lookups.expectedRequests, db)
         try db.write(sql: """
             INSERT INTO requests (id, user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at,
-                                  offer_expires_at, priority, route, escalate_at, writer_epoch, requires, relax_at, line_key)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  offer_expires_at, priority, route, escalate_at, writer_epoch, requires, relax_at, line_key, opens_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [
                 requestId, user.id, sourceId, operatorId, message.message, status.rawValue, messageId, time.milliseconds,
                 status == .assigned ? time.milliseconds : nil, offerExpiresAt?.milliseconds, message.priority,
                 choice?.route.rawValue, escalateAt, writerEpoch, CompetencyColumns.text(requires), relaxAt,
-                LineKey(sourceId: sourceId, escalated: false, requirements: requires).description,
+                LineKey(sourceId: sourceId, escalated: false, requirements: requires).description, opensAt,
             ])
         var unmatched: [String]?
         if status == .waiting {
@@ -80,7 +83,8 @@ extension SwitchboardStore {
         figures.countIntake(source: sourceIdentifier, outcome: status.rawValue)
         events.append(makeEvent(
             event, request: request, userIdentifier: message.userIdentifier, sourceIdentifier: sourceIdentifier,
-            operatorName: operatorName, correlationId: messageId, route: choice?.route, unmatched: unmatched))
+            operatorName: operatorName, correlationId: messageId, route: choice?.route, unmatched: unmatched,
+            waiting: status == .waiting ? waitingReason(sourceId: sourceId, unmatched: unmatched) : nil))
         switch (status, operatorId) {
         case let (.offered, operatorId?): return .offered(requestId: request.id, operatorId: operatorId)
         case let (.assigned, operatorId?): return .assigned(requestId: request.id, operatorId: operatorId)

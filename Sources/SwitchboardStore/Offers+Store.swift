@@ -153,7 +153,8 @@ extension SwitchboardStore {
                 unmatched = try routingTable(db).unmatched(key.needs)
             }
         }
-        events.append(try requestEvent(.requestWaiting, requestId, db, unmatched: unmatched))
+        events.append(try requestEvent(.requestWaiting, requestId, db, unmatched: unmatched,
+                                       waiting: waitingReason(sourceId: sourceId, unmatched: unmatched)))
         waited.insert(requestId)
     }
 

@@ -43,7 +43,7 @@ extension SwitchboardStore {
     func choose(for subject: RoutingSubject, usual: Route, excluding excluded: Set<Int64> = [], _ db: any SQLDatabase) throws
         -> OperatorChoice? {
         let table = try routingTable(db)
-        guard let source = table.source(subject.sourceId) else { return nil }
+        guard let source = table.source(subject.sourceId), openings.isOpen(subject.sourceId) else { return nil }
         if source.stickySeconds > 0, !subject.isNewUser,
            let latest = try latestOperator(of: subject, within: source.stickySeconds, db),
            !excluded.contains(latest), table.isEligible(latest, for: subject.needs)

@@ -106,14 +106,14 @@ enum Records {
         guard let row = try SQLRow.fetchOne(
             db, sql: """
                 SELECT id, name, identifier, created_at, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds,
-                       channel, strategy, requires, wrap_up_seconds
+                       channel, strategy, requires, wrap_up_seconds, hours
                 FROM sources WHERE id = ?
                 """, arguments: [id])
         else { return nil }
         return Source(id: row[0], name: row[1], identifier: row[2], createdAt: Timestamp(milliseconds: row[3]),
                       weights: try weights(of: id, db), offerTimeoutSeconds: row[4], maxWaitSeconds: row[5], overflow: row[6],
                       stickySeconds: row[7], channel: row[8], strategy: Strategy(rawValue: row[9]) ?? .weighted,
-                      requires: CompetencyColumns.requirements(row[10]), wrapUpSeconds: row[11])
+                      requires: CompetencyColumns.requirements(row[10]), wrapUpSeconds: row[11], hours: HoursColumn.hours(row[12]))
     }
 
     static func weights(of sourceId: Int64, _ db: any SQLDatabase) throws -> [Weight] {

@@ -40,6 +40,7 @@ struct RoutingTable: Equatable {
         var strategy = Strategy.weighted
         var requires: [Requirement] = []
         var wrapUpSeconds = 0
+        var hours: WorkingHours?
         var weights: [WeightedSlot] = []
         /// The weight of each slot (0: none), for requests whose candidates come from skills.
         var weightOfSlot: [Int] = []
@@ -83,13 +84,14 @@ struct RoutingTable: Equatable {
         }
         for row in try SQLRow.fetchAll(db, sql: """
             SELECT id, identifier, offer_timeout_seconds, max_wait_seconds, overflow, sticky_seconds, channel, strategy, requires,
-                   wrap_up_seconds
+                   wrap_up_seconds, hours
             FROM sources
             """) {
             table.sources[row[0]] = SourceState(
                 identifier: row[1], offerTimeoutSeconds: row[2], maxWaitSeconds: row[3], overflow: row[4], stickySeconds: row[5],
                 channel: table.channels[row[6] as String] ?? 0, strategy: Strategy(rawValue: row[7]) ?? .weighted,
                 requires: CompetencyColumns.requirements(row[8]), wrapUpSeconds: row[9],
+                hours: HoursColumn.hours(row[10]),
                 weightOfSlot: [Int](repeating: 0, count: table.operators.count))
             table.sourceIds[row[1]] = row[0]
         }
@@ -102,6 +104,9 @@ struct RoutingTable: Equatable {
         table.indexSkills()
         return table
     }
+
+    /// The working hours of the sources that have them.
+    var hoursBySource: [Int64: WorkingHours] { sources.compactMapValues(\.hours) }
 
     private mutating func intern(channel: String) {
         if channels[channel] == nil { channels[channel] = channels.count }
@@ -199,6 +204,9 @@ extension SwitchboardStore {
         if let routing { return routing }
         let loaded = try RoutingTable.load(db)
         routing = loaded
+        openings.sync(with: loaded.hoursBySource)
+        // The clock is read only for sources with hours not seen yet.
+        if openings.needsTime { openings.fill(at: now().milliseconds) }
         return loaded
     }
 

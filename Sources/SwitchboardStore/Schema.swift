@@ -344,6 +344,15 @@ enum Schema {
                 CREATE INDEX requests_wrap_up_operator ON requests(operator_id, wrap_up_due) WHERE wrap_up_due IS NOT NULL;
                 """)
         }
+        // Working hours. `hours` is JSON text (NULL: always open). `opens_at` is the opening
+        // an after-hours request waited for: escalation, relax times and the service level
+        // count from it.
+        migrator.registerMigration("v17-working-hours") { db in
+            try db.execute(sql: """
+                ALTER TABLE sources ADD COLUMN hours TEXT;
+                ALTER TABLE requests ADD COLUMN opens_at INTEGER;
+                """)
+        }
         return migrator
     }
 

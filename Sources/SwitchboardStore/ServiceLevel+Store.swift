@@ -55,10 +55,11 @@ extension SwitchboardStore {
     }
 
     /// The window's requests and their offers, by the (created_at) index; the source filter
-    /// is optional (NULL: every source; COALESCE gives PostgreSQL a type for it).
+    /// is optional (NULL: every source; COALESCE gives PostgreSQL a type for it). A request
+    /// that arrived after hours is timed from its source's opening.
     static let serviceLevelQueries = (
         requests: """
-            SELECT r.source_id, r.operator_id, r.status, r.created_at, r.assigned_at, r.closed_at, r.requires
+            SELECT r.source_id, r.operator_id, r.status, COALESCE(r.opens_at, r.created_at), r.assigned_at, r.closed_at, r.requires
             FROM requests r INDEXED BY requests_created
             WHERE r.created_at BETWEEN ? AND ? AND r.source_id = COALESCE(?, r.source_id)
             """,

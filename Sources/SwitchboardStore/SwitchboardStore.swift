@@ -104,6 +104,8 @@ public final class SwitchboardStore {
     var counters = PendingCounters()
     /// The earliest offer deadline, as far as the writer knows.
     var deadlines = DeadlineWatch()
+    /// Whether each source with working hours is open, and its next opening or closing.
+    var openings = SourceOpenings()
     /// When an operator who lets offers expire is set away.
     let missedOffers: MissedOffers
     /// Who may run which command; open unless roles are set.

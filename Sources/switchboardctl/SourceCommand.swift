@@ -4,7 +4,7 @@ import SwitchboardCore
 struct SourceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "source", abstract: "Create and list sources, and set their operators' weights.",
-        subcommands: [Create.self, List.self, Get.self, Update.self, Weights.self])
+        subcommands: [Create.self, List.self, Get.self, Update.self, Weights.self, Hours.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a source (a bot, a mailbox, a phone line).")
@@ -13,10 +13,12 @@ struct SourceCommand: ParsableCommand {
         @Option(help: "Identifier bots use in intake messages: ^[a-z0-9][a-z0-9_.-]{0,63}$.") var identifier: String
         @OptionGroup var routing: RoutingSettings
         @OptionGroup var competencies: SourceCompetencies
+        @OptionGroup var hours: SourceHoursOption
         func run() throws {
             var args: [String: JSONValue] = ["name": .string(name), "identifier": .string(identifier)]
             routing.add(to: &args)
             try competencies.add(to: &args)
+            try hours.add(to: &args)
             try options.show(try options.call(.sourceCreate, args), as: Source.self) { sourceTable([$0]) }
         }
     }
@@ -52,12 +54,13 @@ struct SourceCommand: ParsableCommand {
         @Option(help: "New display name.") var name: String?
         @OptionGroup var routing: RoutingSettings
         @OptionGroup var competencies: SourceCompetencies
+        @OptionGroup var hours: SourceHoursOption
 
         func validate() throws {
-            guard name != nil || !routing.isEmpty || !competencies.isEmpty else {
+            guard name != nil || !routing.isEmpty || !competencies.isEmpty || !hours.isEmpty else {
                 throw ValidationError("""
                     give at least one of --name, --offer-timeout, --max-wait, --[no-]overflow, --sticky, --wrap-up, --channel, --strategy, \
-                    --require, --clear-requirements
+                    --require, --clear-requirements, --hours
                     """)
             }
         }
@@ -67,6 +70,7 @@ struct SourceCommand: ParsableCommand {
             if let name { args["name"] = .string(name) }
             routing.add(to: &args)
             try competencies.add(to: &args)
+            try hours.add(to: &args)
             try options.show(try options.call(.sourceUpdate, args), as: Source.self) { sourceTable([$0]) }
         }
     }
@@ -115,14 +119,14 @@ struct SourceCommand: ParsableCommand {
 
 func sourceTable(_ sources: [Source]) -> String {
     var table = Table([("ID", .right), ("NAME", .left), ("IDENTIFIER", .left), ("OFFERS", .left), ("MAX WAIT", .left),
-                       ("OVERFLOW", .left), ("STICKY", .left), ("WRAP-UP", .left), ("CHANNEL", .left), ("STRATEGY", .left),
-                       ("REQUIRES", .left), ("WEIGHTS (operator=weight)", .left)])
+                       ("OVERFLOW", .left), ("STICKY", .left), ("WRAP-UP", .left), ("HOURS", .left), ("CHANNEL", .left),
+                       ("STRATEGY", .left), ("REQUIRES", .left), ("WEIGHTS (operator=weight)", .left)])
     func seconds(_ value: Int) -> String { value > 0 ? "\(value) s" : "off" }
     for source in sources {
         let weights = source.weights.map { "\($0.operatorId)=\($0.weight)" }.joined(separator: " ")
         table.add([String(source.id), source.name, source.identifier, seconds(source.offerTimeoutSeconds),
                    seconds(source.maxWaitSeconds), source.overflow ? "yes" : "no", seconds(source.stickySeconds),
-                   seconds(source.wrapUpSeconds), source.channel, source.strategy.rawValue, requirementsText(source.requires), weights.isEmpty ? "-" : weights])
+                   seconds(source.wrapUpSeconds), hoursText(source), source.channel, source.strategy.rawValue, requirementsText(source.requires), weights.isEmpty ? "-" : weights])
     }
-    return table.hiding(whenAll: ["WRAP-UP": "off", "CHANNEL": defaultChannel, "STRATEGY": Strategy.weighted.rawValue, "REQUIRES": "-"]).rendered
+    return table.hiding(whenAll: ["WRAP-UP": "off", "HOURS": "-", "CHANNEL": defaultChannel, "STRATEGY": Strategy.weighted.rawValue, "REQUIRES": "-"]).rendered
 }

@@ -238,6 +238,10 @@ enum PostgresSchema {
             CREATE INDEX requests_wrap_up_due ON requests(wrap_up_due) WHERE wrap_up_due IS NOT NULL;
             CREATE INDEX requests_wrap_up_operator ON requests(operator_id, wrap_up_due) WHERE wrap_up_due IS NOT NULL;
             """),
+        Migration("v17-working-hours", sql: """
+            ALTER TABLE sources ADD COLUMN hours bytea;
+            ALTER TABLE requests ADD COLUMN opens_at bigint;
+            """),
     ]
 
     /// Runs the migrations not yet applied, in one transaction, under a transaction-level
