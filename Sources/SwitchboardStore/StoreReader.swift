@@ -17,6 +17,19 @@ public struct FloorSnapshot: Sendable, Equatable, Codable {
     public var eventsSetAside: Int
     /// Of the waiting, those needing a skill no operator has at the level required.
     public var unmatchedWaiting: Int
+    /// The sources with working hours: open or closed, and until when.
+    public var sources: [SourceOpening]
+
+    public struct SourceOpening: Sendable, Equatable, Codable {
+        public var sourceId: Int64
+        public var identifier: String
+        public var openNow: Bool
+        public var nextChangeAt: Timestamp?
+
+        enum CodingKeys: String, CodingKey {
+            case sourceId = "source_id", identifier, openNow = "open_now", nextChangeAt = "next_change_at"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case operators
@@ -27,6 +40,7 @@ public struct FloorSnapshot: Sendable, Equatable, Codable {
         case eventsRetrying = "events_retrying"
         case eventsSetAside = "events_set_aside"
         case unmatchedWaiting = "unmatched_waiting"
+        case sources
     }
 }
 
@@ -63,7 +77,14 @@ public final class StoreReader: Sendable {
                 oldestWaitingSeconds: oldest.map { now.seconds(since: Timestamp(milliseconds: $0)) } ?? 0,
                 offeredCount: counts.offered, outboxPending: counts.outboxPending, eventsRetrying: counts.eventsRetrying,
                 eventsSetAside: try Int.fetchOne(db, sql: SwitchboardStore.setAsideCountQuery) ?? 0,
-                unmatchedWaiting: try SwitchboardStore.unmatchedWaiting(db))
+                unmatchedWaiting: try SwitchboardStore.unmatchedWaiting(db),
+                sources: try SQLRow.fetchAll(db, sql: "SELECT id, identifier, hours FROM sources WHERE hours IS NOT NULL ORDER BY id")
+                    .compactMap { row in
+                        // Computed from the hours as the writer does: a few sources, once a frame.
+                        guard let hours = HoursColumn.hours(row[2]) else { return nil }
+                        return FloorSnapshot.SourceOpening(sourceId: row[0], identifier: row[1], openNow: hours.isOpen(at: now),
+                                                           nextChangeAt: hours.nextChange(after: now))
+                    })
         }
     }
 

@@ -33,11 +33,17 @@ struct DashboardBrowserTests {
             try client.intake(user: "wendy", source: "notes")
             _ = try client.waitForRequests(2)
             try client.ok("request.close", ["id": 2])
+            // A source staffed an hour a day from two hours from now: shown closed, with its opening.
+            let opening = Int((Timestamp.now().milliseconds / 60_000 + 120) % 1_440)
+            let range: JSONValue = ["days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                    "open": .string(String(format: "%02d:%02d", opening / 60, opening % 60)),
+                                    "close": .string(String(format: "%02d:%02d", min(opening + 60, 1_440) / 60, min(opening + 60, 1_440) % 60))]
+            try client.ok("source.create", ["name": "Night", "identifier": "night", "hours": ["time_zone": "UTC", "weekly": [range]]])
             return try runScript("browser-check", [
                 "http://127.0.0.1:\(port)/", "--ctl", ServiceProcess.executable.deletingLastPathComponent().appendingPathComponent("switchboardctl").path,
                 "--prefix", prefix, "--amqp-url", brokerURL.unredacted, "--requests", "6", "--operators", "3",
                 "--screenshot", screenshot, "--token", HTTPTests.token, "--skills", "Chloé=billing 2, lang.fr 5",
-                "--channels", "Chloé=/5", "--unmatched", "1", "--wrap-up", "Chloé=1, ",
+                "--channels", "Chloé=/5", "--unmatched", "1", "--wrap-up", "Chloé=1, ", "--source-hours", "night: closed, opens",
             ])
         }
         #expect(status == 0, "\(output)")

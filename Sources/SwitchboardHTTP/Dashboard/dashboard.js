@@ -55,6 +55,21 @@ function renderOperators(operators) {
   body.replaceChildren(...rows);
 }
 
+// "chat: closed, opens 2026-12-08 09:00:00 (in 9 h 12 min)": sources with working hours only.
+function renderSources(sources) {
+  const items = sources.map((s) => {
+    const li = document.createElement("li");
+    li.dataset.sourceId = s.source_id;
+    const next = s.next_change_at ? Date.parse(s.next_change_at) : null;
+    const when = next ? ", " + (s.open_now ? "closes" : "opens") + " " + new Date(next).toLocaleString() +
+      " (in " + seconds(Math.max(0, (next - Date.now()) / 1000)) + ")" : "";
+    li.textContent = s.identifier + ": " + (s.open_now ? "open" : "closed") + when;
+    li.className = s.open_now ? "open" : "closed";
+    return li;
+  });
+  $("sources").replaceChildren(...items);
+}
+
 function renderChart(id, values) {
   const svg = $(id);
   const max = Math.max(1, ...values.filter((v) => v !== null));
@@ -77,6 +92,7 @@ function renderFloor(frame) {
     const available = floor.operators.filter((op) => op.is_active && op.presence === "available").length;
     $("available").textContent = available + " of " + floor.operators.length;
     renderOperators(floor.operators);
+    renderSources(floor.sources || []);
   }
   const activity = frame.activity || [];
   renderChart("rate-chart", activity.map((s) => s.requests));
