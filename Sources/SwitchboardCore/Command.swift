@@ -163,6 +163,8 @@ public enum Command: Sendable, Equatable {
     /// ``Limits/purgeBatch`` per command, so intake never waits long behind one.
     case requestPurge(closedBefore: Timestamp, dryRun: Bool)
     case requestSetPriority(id: Int64, priority: Int)
+    /// Hands an assigned request to a colleague or to whoever meets new requirements.
+    case requestTransfer(id: Int64, to: TransferTarget, reason: String?)
     case statsOperatorsLoad
     case statsRequestsDistribution
     case serviceStatus
@@ -196,6 +198,7 @@ public enum Command: Sendable, Equatable {
         case .requestReject: .requestReject
         case .requestPurge: .requestPurge
         case .requestSetPriority: .requestSetPriority
+        case .requestTransfer: .requestTransfer
         case .statsOperatorsLoad: .statsOperatorsLoad
         case .statsRequestsDistribution: .statsRequestsDistribution
         case .serviceStatus: .serviceStatus
@@ -338,6 +341,11 @@ public enum Command: Sendable, Equatable {
             let wrapUp = r.integer("wrap_up_seconds", in: Limits.wrapUpSeconds, required: false)
             command = id.map { .requestClose(id: $0, wrapUpSeconds: wrapUp) }
         case .operatorEndWrapUp: command = r.id("id").map { .operatorEndWrapUp(id: $0) }
+        case .requestTransfer:
+            let id = r.id("id")
+            let target = TransferTarget.read(&r)
+            let reason = r.text("reason", maxLength: Limits.transferReasonLength, required: false)
+            command = id.flatMap { id in target.map { .requestTransfer(id: id, to: $0, reason: reason) } }
         case .requestAccept:
             let id = r.id("id")
             let operatorId = r.id("operator_id")

@@ -22,6 +22,7 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
     case requestReject = "request.reject"
     case requestPurge = "request.purge"
     case requestSetPriority = "request.set_priority"
+    case requestTransfer = "request.transfer"
     case statsOperatorsLoad = "stats.operators_load"
     case statsRequestsDistribution = "stats.requests_distribution"
     case statsServiceLevel = "stats.service_level"
@@ -34,7 +35,8 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
     public enum Access: Sendable {
         /// Reads a console needs: operators, sources, requests, statistics, status.
         case consoleRead
-        /// What a console does for its operator: presence, accept, reject, close, end a wrap-up.
+        /// What a console does for its operator: presence, accept, reject, close, end a wrap-up,
+    /// transfer.
         case consoleChange
         /// Everything else, the audit trail and set-aside events among it: admins only.
         case adminOnly
@@ -52,7 +54,7 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
 
     public var access: Access {
         switch self {
-        case .operatorSetPresence, .operatorEndWrapUp, .requestAccept, .requestReject, .requestClose: .consoleChange
+        case .operatorSetPresence, .operatorEndWrapUp, .requestAccept, .requestReject, .requestClose, .requestTransfer: .consoleChange
         case .auditList, .eventsListSetAside: .adminOnly
         default: isReadOnly ? .consoleRead : .adminOnly
         }

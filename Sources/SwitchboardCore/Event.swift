@@ -11,6 +11,7 @@ public enum EventName: String, Sendable, Codable, CaseIterable {
     case operatorPresenceChanged = "operator.presence_changed"
     case requestEscalated = "request.escalated"
     case requestRelaxed = "request.relaxed"
+    case requestTransferred = "request.transferred"
 }
 
 /// How a request's operator was chosen, on `request.offered` and `request.assigned`.
@@ -98,11 +99,14 @@ public struct Event: Sendable, Equatable, Codable {
     public var unmatched: [String]?
     /// On `request.waiting`: why it waits, written as its top-level `reason` (and `opens_at`).
     public var waiting: Waiting?
+    /// On `request.transferred`: `from_operator_id`, `to_operator_id` and `reason`.
+    public var transfer: TransferNote?
 
     public init(event: EventName, eventId: String = UUID().uuidString.lowercased(), sequence: Int64? = nil, occurredAt: Timestamp,
                 request: EventRequest, route: Route? = nil, waitedMs: Int64? = nil, decline: Decline? = nil,
-                dropped: [String]? = nil, unmatched: [String]? = nil, waiting: Waiting? = nil) {
+                dropped: [String]? = nil, unmatched: [String]? = nil, waiting: Waiting? = nil, transfer: TransferNote? = nil) {
         self.waiting = waiting
+        self.transfer = transfer
         self.dropped = dropped
         self.unmatched = unmatched
         self.event = event
@@ -118,6 +122,7 @@ public struct Event: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case event, eventId = "event_id", sequence, occurredAt = "occurred_at", request, route, waitedMs = "waited_ms"
         case operatorId = "operator_id", reason, rejectionReason = "rejection_reason", dropped, unmatched, opensAt = "opens_at"
+        case fromOperatorId = "from_operator_id", toOperatorId = "to_operator_id"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -131,7 +136,11 @@ public struct Event: Sendable, Equatable, Codable {
         waitedMs = try c.decodeIfPresent(Int64.self, forKey: .waitedMs)
         dropped = try c.decodeIfPresent([String].self, forKey: .dropped)
         unmatched = try c.decodeIfPresent([String].self, forKey: .unmatched)
-        if event == .requestWaiting {
+        if event == .requestTransferred {
+            transfer = TransferNote(fromOperatorId: try c.decode(Int64.self, forKey: .fromOperatorId),
+                                    toOperatorId: try c.decodeIfPresent(Int64.self, forKey: .toOperatorId),
+                                    reason: try c.decodeIfPresent(String.self, forKey: .reason))
+        } else if event == .requestWaiting {
             // Events written before reasons existed carry none.
             if let reason = try c.decodeIfPresent(WaitingReason.self, forKey: .reason) {
                 waiting = Waiting(reason: reason, opensAt: try c.decodeIfPresent(Timestamp.self, forKey: .opensAt))
@@ -153,6 +162,11 @@ public struct Event: Sendable, Equatable, Codable {
         try c.encodeIfPresent(waitedMs, forKey: .waitedMs)
         try c.encodeIfPresent(dropped, forKey: .dropped)
         try c.encodeIfPresent(unmatched, forKey: .unmatched)
+        if let transfer {
+            try c.encode(transfer.fromOperatorId, forKey: .fromOperatorId)
+            try c.encode(transfer.toOperatorId, forKey: .toOperatorId)
+            try c.encode(transfer.reason, forKey: .reason)
+        }
         if let waiting {
             try c.encode(waiting.reason, forKey: .reason)
             try c.encodeIfPresent(waiting.opensAt, forKey: .opensAt)

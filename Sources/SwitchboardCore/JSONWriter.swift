@@ -139,6 +139,8 @@ extension JSONWriter {
         key("requires"); requirementList(r.requires)
         key("relaxed"); strings(r.relaxed)
         key("wrap_up_until"); timestamp(r.wrapUpUntil)
+        key("transfer_count"); integer(Int64(r.transferCount))
+        key("first_assigned_at"); timestamp(r.firstAssignedAt)
     }
 
     /// A list of requirements, each object's keys in sorted order (`min_level`,
@@ -201,6 +203,11 @@ extension Event {
         if let waitedMs { w.key("waited_ms"); w.integer(waitedMs) }
         if let dropped { w.key("dropped"); w.strings(dropped) }
         if let unmatched { w.key("unmatched"); w.strings(unmatched) }
+        if let transfer {
+            w.key("from_operator_id"); w.integer(transfer.fromOperatorId)
+            w.key("to_operator_id"); w.integer(transfer.toOperatorId)
+            w.key("reason"); w.string(transfer.reason)
+        }
         if let waiting {
             w.key("reason"); w.string(waiting.reason.rawValue)
             if let opensAt = waiting.opensAt { w.key("opens_at"); w.timestamp(opensAt) }

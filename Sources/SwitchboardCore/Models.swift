@@ -55,14 +55,19 @@ public struct Request: Sendable, Equatable, Codable {
     /// Until when its operator's slot stays taken after it closed (ended early when the
     /// operator ends the wrap-up); nil when it had none.
     public var wrapUpUntil: Timestamp?
+    /// Times it was transferred, and its first assignment (what the service level measures).
+    public var transferCount: Int
+    public var firstAssignedAt: Timestamp?
 
     public init(
         id: Int64, userId: Int64, sourceId: Int64, operatorId: Int64?, message: String, status: RequestStatus,
         createdAt: Timestamp, assignedAt: Timestamp?, closedAt: Timestamp?, offerExpiresAt: Timestamp? = nil,
         priority: Int = 0, escalatedAt: Timestamp? = nil, requires: [Requirement] = [], relaxed: [String] = [],
-        wrapUpUntil: Timestamp? = nil
+        wrapUpUntil: Timestamp? = nil, transferCount: Int = 0, firstAssignedAt: Timestamp? = nil
     ) {
         self.wrapUpUntil = wrapUpUntil
+        self.transferCount = transferCount
+        self.firstAssignedAt = firstAssignedAt
         self.requires = requires
         self.relaxed = relaxed
         self.priority = priority
@@ -83,6 +88,7 @@ public struct Request: Sendable, Equatable, Codable {
         case id, userId = "user_id", sourceId = "source_id", operatorId = "operator_id", message, status
         case createdAt = "created_at", assignedAt = "assigned_at", closedAt = "closed_at", offerExpiresAt = "offer_expires_at"
         case priority, escalatedAt = "escalated_at", requires, relaxed, wrapUpUntil = "wrap_up_until"
+        case transferCount = "transfer_count", firstAssignedAt = "first_assigned_at"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -101,7 +107,9 @@ public struct Request: Sendable, Equatable, Codable {
             // Absent from requests stored before competencies existed.
             requires: try c.decodeIfPresent([Requirement].self, forKey: .requires) ?? [],
             relaxed: try c.decodeIfPresent([String].self, forKey: .relaxed) ?? [],
-            wrapUpUntil: try c.decodeIfPresent(Timestamp.self, forKey: .wrapUpUntil))
+            wrapUpUntil: try c.decodeIfPresent(Timestamp.self, forKey: .wrapUpUntil),
+            transferCount: try c.decodeIfPresent(Int.self, forKey: .transferCount) ?? 0,
+            firstAssignedAt: try c.decodeIfPresent(Timestamp.self, forKey: .firstAssignedAt))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -121,6 +129,8 @@ public struct Request: Sendable, Equatable, Codable {
         try c.encode(requires, forKey: .requires)
         try c.encode(relaxed, forKey: .relaxed)
         try c.encode(wrapUpUntil, forKey: .wrapUpUntil)
+        try c.encode(transferCount, forKey: .transferCount)
+        try c.encode(firstAssignedAt, forKey: .firstAssignedAt)
     }
 }
 

@@ -10,6 +10,8 @@ public enum Limits {
     /// 0 turns offers off.
     public static let offerTimeoutSeconds = 0...3_600
     public static let reasonLength = 1_000
+    /// `request.transfer`'s `reason`.
+    public static let transferReasonLength = 200
     /// Requests one `request.purge` archives and deletes at most: about 40 ms of the writer's
     /// time (switchboard-bench --only retention); the reply's `remaining` says whether to go on.
     public static let purgeBatch = 2_000

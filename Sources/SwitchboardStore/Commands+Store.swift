@@ -138,6 +138,9 @@ extension SwitchboardStore {
         case let .operatorEndWrapUp(id):
             return .operator(try endWrapUps(of: id, db, events: &events))
 
+        case let .requestTransfer(id, target, reason):
+            return .request(try transfer(id, to: target, reason: reason, db, events: &events))
+
         case let .requestAccept(id, operatorId):
             return .request(try accept(id, by: operatorId, db, events: &events))
 
@@ -216,14 +219,7 @@ extension SwitchboardStore {
             return request
         }
         // An override: skills and weights aside, but never past a limit or a channel's capacity.
-        let channel = try String.fetchOne(db, sql: "SELECT channel FROM sources WHERE id = ?", arguments: [request.sourceId]) ?? defaultChannel
-        if let reason = Eligibility.unavailability(
-            chosen.availability, channel: channel, channelLoad: chosen.loadByChannel[channel] ?? 0,
-            channelCapacity: chosen.capacity[channel], skills: chosen.skills, requirements: [])
-        {
-            throw CommandError(.conflict, "operator \(operatorId) \(reason)",
-                               details: [FieldProblem(field: "operator_id", problem: "operator \(reason)")])
-        }
+        try requireRoom(for: request, on: chosen, db)
         if request.status == .offered, let holder = request.operatorId {
             // Withdrawn without routing again: the override below decides where it goes.
             try endOffer(id, sourceId: request.sourceId, Decline(operatorId: holder, reason: .withdrawn), db, events: &events)

@@ -24,15 +24,23 @@ extension SwitchboardStore {
         for key in parts {
             if let head = try head(of: key, skipping: skipping, db) { heads.append(head) }
         }
+        // Requests passed over in this drain: only one that may not go back to the operator
+        // it was transferred from, the one who may have room; the rest of its part may not.
+        var passed = skipping
         while let best = heads.indices.min(by: { heads[$0].comesBefore(heads[$1]) }) {
             let head = heads[best]
             guard let choice = try choose(for: head.subject, usual: .waitingLine, db) else {
-                heads.remove(at: best)
+                if head.subject.leftBy != nil {
+                    passed.insert(head.subject.requestId!)
+                    if let next = try self.head(of: head.key, skipping: passed, db) { heads[best] = next } else { heads.remove(at: best) }
+                } else {
+                    heads.remove(at: best)
+                }
                 continue
             }
             events.append(try give(head.subject.requestId!, sourceId: head.subject.sourceId, to: choice, db))
             guard try routingTable(db).anyoneHasRoom else { return }
-            if let next = try self.head(of: head.key, skipping: skipping, db) { heads[best] = next } else { heads.remove(at: best) }
+            if let next = try self.head(of: head.key, skipping: passed, db) { heads[best] = next } else { heads.remove(at: best) }
         }
     }
 
@@ -44,12 +52,13 @@ extension SwitchboardStore {
         if rows.isEmpty { line.found(empty: key) }
         guard let row = rows.first(where: { !skipping.contains($0[0]) }) else { return nil }
         return LineHead(key: key, priority: row[2], createdAt: row[3], subject: RoutingSubject(
-            requestId: row[0], userId: row[1], sourceId: key.sourceId, escalated: key.escalated, requirements: key.needs))
+            requestId: row[0], userId: row[1], sourceId: key.sourceId, escalated: key.escalated, requirements: key.needs,
+            leftBy: row[4]))
     }
 
     /// A part's best requests: a seek in the `requests_line` index, never a sort.
     static let partHead = """
-        SELECT id, user_id, priority, created_at FROM requests WHERE status = 'waiting' AND line_key = ?
+        SELECT id, user_id, priority, created_at, transferred_from FROM requests WHERE status = 'waiting' AND line_key = ?
         ORDER BY priority DESC, created_at, id LIMIT ?
         """
 
@@ -66,8 +75,10 @@ extension SwitchboardStore {
             routing?.adjustLoad(of: previous, by: -1, source: sourceId)
         }
         try db.execute(sql: """
-            UPDATE requests SET operator_id = ?, status = 'assigned', assigned_at = ?, route = ? WHERE id = ?
-            """, arguments: [operatorId, time.milliseconds, route.rawValue, requestId])
+            UPDATE requests SET operator_id = ?, status = 'assigned', assigned_at = ?, route = ?,
+                first_assigned_at = COALESCE(first_assigned_at, ?), transferred_from = NULL
+            WHERE id = ?
+            """, arguments: [operatorId, time.milliseconds, route.rawValue, time.milliseconds, requestId])
         try db.execute(sql: """
             UPDATE operators SET current_load = current_load + 1, request_count = request_count + 1, last_assigned_at = ? WHERE id = ?
             """, arguments: [time.milliseconds, operatorId])
@@ -79,12 +90,12 @@ extension SwitchboardStore {
     /// Writes an event for the request as it now stands.
     func requestEvent(_ name: EventName, _ requestId: Int64, _ db: any SQLDatabase, route: Route? = nil, waitedMs: Int64? = nil,
                       decline: Decline? = nil, dropped: [String]? = nil, unmatched: [String]? = nil,
-                      waiting: Waiting? = nil) throws -> OutboxEvent {
+                      waiting: Waiting? = nil, transfer: TransferNote? = nil) throws -> OutboxEvent {
         let request = try Records.fetchRequest(requestId, db)!
         let names = try Records.eventNames(for: request, db)
         return makeEvent(name, request: request, userIdentifier: names.user, sourceIdentifier: names.source,
                          operatorName: names.operator, correlationId: names.messageId, route: route, waitedMs: waitedMs,
-                         decline: decline, dropped: dropped, unmatched: unmatched, waiting: waiting)
+                         decline: decline, dropped: dropped, unmatched: unmatched, waiting: waiting, transfer: transfer)
     }
 }
 

@@ -37,13 +37,15 @@ extension SwitchboardStore {
         let requestId = try lookups.requestIds.next(wanting: lookups.expectedRequests, db)
         try db.write(sql: """
             INSERT INTO requests (id, user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at,
-                                  offer_expires_at, priority, route, escalate_at, writer_epoch, requires, relax_at, line_key, opens_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  offer_expires_at, priority, route, escalate_at, writer_epoch, requires, relax_at, line_key, opens_at,
+                                  first_assigned_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [
                 requestId, user.id, sourceId, operatorId, message.message, status.rawValue, messageId, time.milliseconds,
                 status == .assigned ? time.milliseconds : nil, offerExpiresAt?.milliseconds, message.priority,
                 choice?.route.rawValue, escalateAt, writerEpoch, CompetencyColumns.text(requires), relaxAt,
                 LineKey(sourceId: sourceId, escalated: false, requirements: requires).description, opensAt,
+                status == .assigned ? time.milliseconds : nil,
             ])
         var unmatched: [String]?
         if status == .waiting {
@@ -55,7 +57,8 @@ extension SwitchboardStore {
         let request = Request(
             id: requestId, userId: user.id, sourceId: sourceId, operatorId: operatorId, message: message.message,
             status: status, createdAt: time, assignedAt: status == .assigned ? time : nil, closedAt: nil,
-            offerExpiresAt: offerExpiresAt, priority: message.priority, requires: requires)
+            offerExpiresAt: offerExpiresAt, priority: message.priority, requires: requires,
+            firstAssignedAt: status == .assigned ? time : nil)
         counters.sourceRequests[sourceId, default: 0] += 1
         var operatorName: String?
         if let operatorId {

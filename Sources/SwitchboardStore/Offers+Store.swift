@@ -42,13 +42,17 @@ extension SwitchboardStore {
         guard request.status == .offered, request.operatorId == operatorId else { throw try offerConflict(request, operatorId, db) }
         let time = now()
         try endOfferRow(id, operatorId: operatorId, outcome: "accepted", db)
-        try db.execute(sql: "UPDATE requests SET status = 'assigned', assigned_at = ?, offer_expires_at = NULL WHERE id = ?",
-                       arguments: [time.milliseconds, id])
+        try db.execute(sql: """
+            UPDATE requests SET status = 'assigned', assigned_at = ?, offer_expires_at = NULL,
+                first_assigned_at = COALESCE(first_assigned_at, ?), transferred_from = NULL
+            WHERE id = ?
+            """, arguments: [time.milliseconds, time.milliseconds, id])
         try db.execute(sql: "UPDATE operators SET request_count = request_count + 1, missed_offers = 0, last_assigned_at = ? WHERE id = ?",
                        arguments: [time.milliseconds, operatorId])
         routing?.noteAssigned(operatorId, at: time.milliseconds)
         request.status = .assigned
         request.assignedAt = time
+        request.firstAssignedAt = request.firstAssignedAt ?? time
         request.offerExpiresAt = nil
         events.append(makeEvent(.requestAssigned, request: request, userIdentifier: found.user, sourceIdentifier: found.source,
                                 operatorName: try routingTable(db).name(of: operatorId), correlationId: found.messageId,

@@ -12,17 +12,20 @@ struct RoutingSubject {
     var isNewUser = false
     /// The requirements still in force.
     var requirements: [Requirement] = []
+    /// The operator it left by a transfer: never routed back to them until someone takes it.
+    var leftBy: Int64?
 
     var needs: RequestNeeds { RequestNeeds(sourceId: sourceId, requirements: requirements, escalated: escalated) }
 
     /// A stored request, read in one indexed lookup.
     static func stored(_ requestId: Int64, _ db: any SQLDatabase) throws -> RoutingSubject {
         let row = try SQLRow.fetchOne(
-            db, sql: "SELECT user_id, source_id, escalated_at IS NOT NULL, requires, relaxed FROM requests WHERE id = ?",
+            db, sql: "SELECT user_id, source_id, escalated_at IS NOT NULL, requires, relaxed, transferred_from FROM requests WHERE id = ?",
             arguments: [requestId])!
         return RoutingSubject(
             requestId: requestId, userId: row[0], sourceId: row[1], escalated: row[2],
-            requirements: Requirement.inForce(CompetencyColumns.requirements(row[3]), relaxed: CompetencyColumns.names(row[4])))
+            requirements: Requirement.inForce(CompetencyColumns.requirements(row[3]), relaxed: CompetencyColumns.names(row[4])),
+            leftBy: row[5])
     }
 }
 
@@ -40,8 +43,9 @@ extension SwitchboardStore {
     /// overflows). `usual` is the route of a plain weighted draw (`waiting_line` stays so for
     /// every strategy); `excluded` are operators the request must not go to (offered it in
     /// this round).
-    func choose(for subject: RoutingSubject, usual: Route, excluding excluded: Set<Int64> = [], _ db: any SQLDatabase) throws
+    func choose(for subject: RoutingSubject, usual: Route, excluding given: Set<Int64> = [], _ db: any SQLDatabase) throws
         -> OperatorChoice? {
+        let excluded = subject.leftBy.map { given.union([$0]) } ?? given
         let table = try routingTable(db)
         guard let source = table.source(subject.sourceId), openings.isOpen(subject.sourceId) else { return nil }
         if source.stickySeconds > 0, !subject.isNewUser,

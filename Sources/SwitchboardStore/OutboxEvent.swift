@@ -88,7 +88,8 @@ extension SwitchboardStore {
     /// events (``writeOutbox(_:_:)``).
     func makeEvent(_ name: EventName, request: Request, userIdentifier: String, sourceIdentifier: String,
                    operatorName: String?, correlationId: String?, route: Route? = nil, waitedMs: Int64? = nil,
-                   decline: Decline? = nil, dropped: [String]? = nil, unmatched: [String]? = nil, waiting: Waiting? = nil) -> OutboxEvent {
+                   decline: Decline? = nil, dropped: [String]? = nil, unmatched: [String]? = nil, waiting: Waiting? = nil,
+                   transfer: TransferNote? = nil) -> OutboxEvent {
         if name == .requestAssigned, let assignedAt = request.assignedAt {
             figures.assignmentWaits.append(assignedAt.milliseconds - request.createdAt.milliseconds)
         }
@@ -96,7 +97,7 @@ extension SwitchboardStore {
             event: name, eventId: makeEventId(), sequence: sequences.take(), occurredAt: now(),
             request: EventRequest(request: request, userIdentifier: userIdentifier, sourceIdentifier: sourceIdentifier,
                                   operatorName: operatorName),
-            route: route, waitedMs: waitedMs, decline: decline, dropped: dropped, unmatched: unmatched, waiting: waiting)
+            route: route, waitedMs: waitedMs, decline: decline, dropped: dropped, unmatched: unmatched, waiting: waiting, transfer: transfer)
         return OutboxEvent(id: 0, eventId: event.eventId, routingKey: name.rawValue, correlationId: correlationId,
                            body: event.jsonBytes())
     }

@@ -18,10 +18,10 @@ enum Records {
     static let operatorColumns = "id, name, is_active, max_load_limit, current_load, created_at, presence, skills, capacity"
     static let requestColumns = """
         id, user_id, source_id, operator_id, message, status, created_at, assigned_at, closed_at, offer_expires_at, priority,
-        escalated_at, requires, relaxed, wrap_up_until
+        escalated_at, requires, relaxed, wrap_up_until, transfer_count, COALESCE(first_assigned_at, assigned_at)
         """
     /// The number of columns ``makeRequest(_:offset:)`` reads.
-    static let requestColumnCount = 15
+    static let requestColumnCount = 17
 
     /// An operator without its `load_by_channel` (``loadsByChannel(of:_:)`` adds it).
     static func makeOperator(_ row: SQLRow) -> Operator {
@@ -77,7 +77,8 @@ enum Records {
             closedAt: Timestamp(row[offset + 8] as Int64?), offerExpiresAt: Timestamp(row[offset + 9] as Int64?),
             priority: row[offset + 10], escalatedAt: Timestamp(row[offset + 11] as Int64?),
             requires: CompetencyColumns.requirements(row[offset + 12]), relaxed: CompetencyColumns.names(row[offset + 13]),
-            wrapUpUntil: Timestamp(row[offset + 14] as Int64?))
+            wrapUpUntil: Timestamp(row[offset + 14] as Int64?), transferCount: row[offset + 15],
+            firstAssignedAt: Timestamp(row[offset + 16] as Int64?))
     }
 
     static func fetchOperator(_ id: Int64, _ db: any SQLDatabase) throws -> Operator? {
@@ -136,8 +137,8 @@ enum Records {
     /// the caller adds its WHERE.
     static let detailSelect = """
         SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
-               r.offer_expires_at, r.priority, r.escalated_at, r.requires, r.relaxed, r.wrap_up_until, u.identifier, s.name,
-               s.identifier, o.name
+               r.offer_expires_at, r.priority, r.escalated_at, r.requires, r.relaxed, r.wrap_up_until, r.transfer_count,
+               COALESCE(r.first_assigned_at, r.assigned_at), u.identifier, s.name, s.identifier, o.name
         FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
         LEFT JOIN operators o ON o.id = r.operator_id
         """
@@ -158,7 +159,8 @@ enum Records {
         guard let row = try SQLRow.fetchOne(
             db, sql: """
                 SELECT r.id, r.user_id, r.source_id, r.operator_id, r.message, r.status, r.created_at, r.assigned_at, r.closed_at,
-                       r.offer_expires_at, r.priority, r.escalated_at, r.requires, r.relaxed, r.wrap_up_until, u.identifier, s.identifier,
+                       r.offer_expires_at, r.priority, r.escalated_at, r.requires, r.relaxed, r.wrap_up_until, r.transfer_count,
+                       COALESCE(r.first_assigned_at, r.assigned_at), u.identifier, s.identifier,
                        r.message_id, r.route
                 FROM requests r JOIN users u ON u.id = r.user_id JOIN sources s ON s.id = r.source_id
                 WHERE r.id = ?

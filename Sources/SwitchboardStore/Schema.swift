@@ -353,6 +353,16 @@ enum Schema {
                 ALTER TABLE requests ADD COLUMN opens_at INTEGER;
                 """)
         }
+        // Transfer. `first_assigned_at` is the first assignment, which the service level
+        // measures (NULL on rows from before: their `assigned_at` is it); `transferred_from`
+        // is the operator a request left by a transfer, kept from it until someone takes it.
+        migrator.registerMigration("v18-transfer") { db in
+            try db.execute(sql: """
+                ALTER TABLE requests ADD COLUMN transfer_count INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE requests ADD COLUMN first_assigned_at INTEGER;
+                ALTER TABLE requests ADD COLUMN transferred_from INTEGER;
+                """)
+        }
         return migrator
     }
 

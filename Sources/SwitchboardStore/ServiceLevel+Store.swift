@@ -20,7 +20,7 @@ extension SwitchboardStore {
             let sourceId: Int64 = row[0]
             let operatorId: Int64? = row[1]
             let isClosed = row[2] as String == "closed"
-            // Set only while assigned or once closed after it: a requeue clears it, and an offer
+            // The first assignment: a transfer or a requeue later does not move it; an offer
             // never sets it.
             let assignedAt: Int64? = row[4]
             let add = { (tally: inout ServiceLevelTally) in
@@ -56,10 +56,11 @@ extension SwitchboardStore {
 
     /// The window's requests and their offers, by the (created_at) index; the source filter
     /// is optional (NULL: every source; COALESCE gives PostgreSQL a type for it). A request
-    /// that arrived after hours is timed from its source's opening.
+    /// that arrived after hours is timed from its source's opening, to its first assignment.
     static let serviceLevelQueries = (
         requests: """
-            SELECT r.source_id, r.operator_id, r.status, COALESCE(r.opens_at, r.created_at), r.assigned_at, r.closed_at, r.requires
+            SELECT r.source_id, r.operator_id, r.status, COALESCE(r.opens_at, r.created_at), COALESCE(r.first_assigned_at, r.assigned_at),
+                   r.closed_at, r.requires
             FROM requests r INDEXED BY requests_created
             WHERE r.created_at BETWEEN ? AND ? AND r.source_id = COALESCE(?, r.source_id)
             """,

@@ -56,9 +56,11 @@ struct SourceCompetencies: ParsableArguments {
         if clearRequirements || !requirements.isEmpty { args["requires"] = .array(try requires()) }
     }
 
+    func requires() throws -> [JSONValue] { try Self.requirementValues(requirements) }
+
     /// `lang.es=3:60` → `{"skill": "lang.es", "min_level": 3, "relax_after_seconds": 60}`.
-    func requires() throws -> [JSONValue] {
-        try requirements.map { item in
+    static func requirementValues(_ items: [String]) throws -> [JSONValue] {
+        try items.map { item in
             let parts = item.split(separator: "=", maxSplits: 1)
             let levels = parts.count == 2 ? parts[1].split(separator: ":") : []
             guard parts.count == 2, (1...2).contains(levels.count), let level = Int64(levels[0]) else {

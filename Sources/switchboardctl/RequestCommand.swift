@@ -6,8 +6,8 @@ import SwitchboardCore
 
 struct RequestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "request", abstract: "Send, list, assign, accept, reject, close and purge requests.",
-        subcommands: [Send.self, List.self, Get.self, Assign.self, Accept.self, Reject.self, Close.self, Priority.self, Purge.self])
+        commandName: "request", abstract: "Send, list, assign, accept, reject, close, transfer and purge requests.",
+        subcommands: [Send.self, List.self, Get.self, Assign.self, Accept.self, Reject.self, Close.self, Transfer.self, Priority.self, Purge.self])
 
     struct Send: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -28,7 +28,7 @@ import Testing
         let policy = AccessPolicy(admins: ["ops"], consoles: ["console"])
         for name in CommandName.allCases {
             let consoleMay = policy.refusal(of: name.rawValue, by: "console") == nil
-            let expected = [.auditList, .eventsListSetAside].contains(name) ? false : name.isReadOnly || [.operatorSetPresence, .operatorEndWrapUp, .requestAccept, .requestReject, .requestClose].contains(name)
+            let expected = [.auditList, .eventsListSetAside].contains(name) ? false : name.isReadOnly || [.operatorSetPresence, .operatorEndWrapUp, .requestAccept, .requestReject, .requestClose, .requestTransfer].contains(name)
             #expect(consoleMay == expected, "\(name.rawValue)")
             #expect(policy.refusal(of: name.rawValue, by: "ops") == nil, "\(name.rawValue)")
             #expect(policy.refusal(of: name.rawValue, by: "stranger")?.code == .forbidden, "\(name.rawValue)")
@@ -41,7 +41,7 @@ import Testing
         #expect(!CommandName.isChange(named: "operator.list"))
         #expect(!CommandName.isChange(named: "no.such_command"))
         #expect(!CommandName.isChange(named: nil))
-        #expect(CommandName.allCases.filter { !$0.isReadOnly }.count == 16)
+        #expect(CommandName.allCases.filter { !$0.isReadOnly }.count == 17)
         #expect(CommandName.isChange(named: "events.resend"), "a resend is audited")
         #expect(!CommandName.isChange(named: "events.list_set_aside"))
     }

@@ -37,6 +37,7 @@ func problems(_ json: String) -> [FieldProblem] {
             (#"{"command":"request.assign","args":{"id":9,"operator_id":2}}"#, .requestAssign(id: 9, operatorId: 2)),
             (#"{"command":"request.close","args":{"id":9}}"#, .requestClose(id: 9)),
             (#"{"command":"operator.end_wrap_up","args":{"id":3}}"#, .operatorEndWrapUp(id: 3)),
+            (#"{"command":"request.transfer","args":{"id":9,"operator_id":2}}"#, .requestTransfer(id: 9, to: .operator(2), reason: nil)),
             (#"{"command":"operator.create","args":{"name":"B","max_load_limit":2,"presence":"away"}}"#,
              .operatorCreate(name: "B", maxLoadLimit: 2, isActive: true, presence: .away)),
             (#"{"command":"operator.set_presence","args":{"id":3,"presence":"offline","requeue":true}}"#,

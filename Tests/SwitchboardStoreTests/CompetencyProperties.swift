@@ -34,6 +34,11 @@ struct FloorStep: Sendable, CustomStringConvertible {
         case 6: return .command(.operatorSetPresence(id: op, presence: Presence.allCases[b % 3], requeue: b % 6 == 2))
         case 7: return .command(.operatorToggleActive(id: op))
         case 10: return .command(.operatorEndWrapUp(id: op))
+        case 11:
+            // Refused when the request is on offer or the colleague has no room: nothing changes then.
+            guard let held else { return .command(.serviceStatus) }
+            return .command(.requestTransfer(id: held[0], to: a % 2 == 0 ? .operator(op) : .requirements(floor.randomRequirements()),
+                                             reason: nil))
         case 8:
             guard let held, let holder = held[1] as Int64? else { return .command(.serviceStatus) }
             return .command(a % 2 == 0 ? .requestAccept(id: held[0], operatorId: holder)
@@ -50,7 +55,7 @@ struct FloorStep: Sendable, CustomStringConvertible {
 }
 
 @Suite struct CompetencyProperties {
-    static let steps = zip(Gen.int(in: 0...10), Gen.int(in: 0...1_000), Gen.int(in: 0...1_000))
+    static let steps = zip(Gen.int(in: 0...11), Gen.int(in: 0...1_000), Gen.int(in: 0...1_000))
         .map { FloorStep(kind: $0.0, a: $0.1, b: $0.2) }
         .array(of: 1...50)
 

@@ -114,6 +114,12 @@ function renderEvent(name, event) {
   if (request) {
     text += " #" + request.id + " " + request.user_identifier + " via " + request.source_identifier;
     if (request.operator_name) text += " → " + request.operator_name;
+    // A transfer: from whom, to whom (or to the requirements it now has), and why.
+    if (name === "request.transferred") {
+      const to = event.to_operator_id ? "operator " + event.to_operator_id
+        : (request.requires || []).map((r) => r.skill + " " + r.min_level).join(", ") || "anyone";
+      text += " from operator " + event.from_operator_id + " to " + to + (event.reason ? " (" + event.reason + ")" : "");
+    }
   } else if (event.operator_name) {
     text += " " + event.operator_name + ": " + event.presence;
   }

@@ -242,6 +242,11 @@ enum PostgresSchema {
             ALTER TABLE sources ADD COLUMN hours bytea;
             ALTER TABLE requests ADD COLUMN opens_at bigint;
             """),
+        Migration("v18-transfer", sql: """
+            ALTER TABLE requests ADD COLUMN transfer_count bigint NOT NULL DEFAULT 0;
+            ALTER TABLE requests ADD COLUMN first_assigned_at bigint;
+            ALTER TABLE requests ADD COLUMN transferred_from bigint;
+            """),
     ]
 
     /// Runs the migrations not yet applied, in one transaction, under a transaction-level
