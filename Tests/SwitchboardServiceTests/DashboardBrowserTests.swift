@@ -44,6 +44,7 @@ struct DashboardBrowserTests {
                 "--prefix", prefix, "--amqp-url", brokerURL.unredacted, "--requests", "6", "--operators", "3",
                 "--screenshot", screenshot, "--token", HTTPTests.token, "--skills", "Chloé=billing 2, lang.fr 5",
                 "--channels", "Chloé=/5", "--unmatched", "1", "--wrap-up", "Chloé=1, ", "--source-hours", "night: closed, opens",
+                "--transfer", "3=billing=1",
             ])
         }
         #expect(status == 0, "\(output)")
