@@ -125,10 +125,11 @@ final class BenchRun {
 
     /// Paced runs in short blocks, each contender going first in turn, merged per contender:
     /// the ratio then measures the systems, not the luck of one 5-second window.
-    func pacedInTurns(_ contenders: [Contender], blocks: Int = 10) throws -> [String: RunResult] {
+    func pacedInTurns(_ contenders: [Contender], blocks: Int = 10, total: Int? = nil, rate: Double? = nil) throws -> [String: RunResult] {
+        let (total, rate) = (total ?? pacedRequests, rate ?? self.rate)
         var merged: [String: RunResult] = [:]
         for block in 0..<blocks {
-            let count = pacedRequests / blocks + (block < pacedRequests % blocks ? 1 : 0)
+            let count = total / blocks + (block < total % blocks ? 1 : 0)
             for turn in 0..<contenders.count {
                 let c = contenders[(block + turn) % contenders.count]
                 // A quiet moment between blocks, so the work one side leaves behind (the

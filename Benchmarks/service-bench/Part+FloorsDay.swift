@@ -24,8 +24,11 @@ extension BenchRun {
         for c in contenders { print("  \(c.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(best[c.name]!.summary)") }
         let throughput = best["hours and wrap-up"]!.perSecond / best["without"]!.perSecond
         ratioLine("hours and wrap-up / without, throughput", throughput, target: ">= 0.9")
-        print("Paced at \(Int(rate))/s, \(pacedRequests) requests each in 10 alternating blocks:")
-        let paced = try pacedInTurns(contenders)
+        // Two services on two cores saturate at 1,000/s, where p99 measures the machine's
+        // stalls (0.49 to 2.19 between identical runs); at half that neither is saturated.
+        let (pacedRate, pacedCount) = (min(rate, 500), max(pacedRequests, 10_000))
+        print("Paced at \(Int(pacedRate))/s, \(pacedCount) requests each in 10 alternating blocks:")
+        let paced = try pacedInTurns(contenders, total: pacedCount, rate: pacedRate)
         for c in contenders { print("  \(c.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(paced[c.name]!.summary)") }
         let p99 = paced["hours and wrap-up"]!.percentile(99) / paced["without"]!.percentile(99)
         ratioLine("hours and wrap-up / without, paced p99", p99, target: "<= 1.1")
