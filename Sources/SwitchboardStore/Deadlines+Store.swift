@@ -1,11 +1,12 @@
 import SwitchboardCore
 
 /// What the writer knows of the earliest deadline: an offer's expiry, a waiting request's
-/// escalation or next relaxed requirement, or the end of a wrap-up. It may be early (an offer accepted since it was noted) but never late: every
-/// offer made and every request entering the line with an escalation ahead notes its
-/// deadline, and anything else that could move it (handled deadlines, a failed transaction,
-/// a source's new max wait) forgets it, so that the next look reads it again from the
-/// four partial indexes.
+/// escalation or next relaxed requirement, or the end of a wrap-up. It may be early (an
+/// offer accepted since it was noted) but never late: every offer made, every request
+/// entering the line with an escalation ahead and every wrap-up notes its deadline, and
+/// anything else that could move it (handled deadlines, a failed transaction, a source's new
+/// max wait) forgets it, so that the next look reads it again from the four partial indexes.
+/// Sources' openings and closings are not rows: ``SourceOpenings`` keeps them.
 struct DeadlineWatch {
     enum Known {
         case unknown

@@ -16,7 +16,7 @@ extension SwitchboardStore {
     /// skill nobody has, or nobody eligible with room.
     func waitingReason(sourceId: Int64, unmatched: [String]?) -> Waiting {
         if !openings.isOpen(sourceId) {
-            return Waiting(reason: .afterHours, opensAt: openings.state(of: sourceId)?.nextChange.map(Timestamp.init(milliseconds:)))
+            return Waiting(reason: .afterHours, opensAt: opensAt(of: sourceId).map(Timestamp.init(milliseconds:)))
         }
         return Waiting(reason: unmatched == nil ? .noEligibleOperator : .unmatched)
     }
