@@ -53,13 +53,8 @@ extension SwitchboardStore {
     public func nextDeadline() throws -> Timestamp? {
         if routing == nil {
             // Before the first batch has loaded the routing table: the sources' openings too.
-            openings.sync(with: try read { db in
-                var hours: [Int64: WorkingHours] = [:]
-                for row in try SQLRow.fetchAll(db, sql: "SELECT id, hours FROM sources WHERE hours IS NOT NULL") {
-                    hours[row[0]] = HoursColumn.hours(row[1])
-                }
-                return hours
-            })
+            let sources = try read { try HoursColumn.sources($0) }
+            openings.sync(with: Dictionary(uniqueKeysWithValues: sources.map { ($0.id, $0.hours) }))
             if openings.needsTime { openings.fill(at: now().milliseconds) }
         }
         if case .unknown = deadlines.known {

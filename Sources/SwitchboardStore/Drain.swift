@@ -24,22 +24,21 @@ extension SwitchboardStore {
         for key in parts {
             if let head = try head(of: key, skipping: skipping, db) { heads.append(head) }
         }
-        // Requests passed over in this drain: only one that may not go back to the operator
-        // it was transferred from, the one who may have room; the rest of its part may not.
+        // A part whose head finds nobody is done: the rest of it needs the same. Not so when
+        // the head may not go back to the operator it was transferred from, the one who may
+        // have room: that head alone is passed over, and its part looked at again.
         var passed = skipping
         while let best = heads.indices.min(by: { heads[$0].comesBefore(heads[$1]) }) {
             let head = heads[best]
-            guard let choice = try choose(for: head.subject, usual: .waitingLine, db) else {
-                if head.subject.leftBy != nil {
-                    passed.insert(head.subject.requestId!)
-                    if let next = try self.head(of: head.key, skipping: passed, db) { heads[best] = next } else { heads.remove(at: best) }
-                } else {
-                    heads.remove(at: best)
-                }
+            if let choice = try choose(for: head.subject, usual: .waitingLine, db) {
+                events.append(try give(head.subject.requestId!, sourceId: head.subject.sourceId, to: choice, db))
+                guard try routingTable(db).anyoneHasRoom else { return }
+            } else if head.subject.leftBy != nil {
+                passed.insert(head.subject.requestId!)
+            } else {
+                heads.remove(at: best)
                 continue
             }
-            events.append(try give(head.subject.requestId!, sourceId: head.subject.sourceId, to: choice, db))
-            guard try routingTable(db).anyoneHasRoom else { return }
             if let next = try self.head(of: head.key, skipping: passed, db) { heads[best] = next } else { heads.remove(at: best) }
         }
     }

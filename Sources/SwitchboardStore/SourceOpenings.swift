@@ -77,4 +77,12 @@ enum HoursColumn {
     static func hours(_ text: String?) -> WorkingHours? {
         text.flatMap { try? JSONDecoder().decode(WorkingHours.self, from: Data($0.utf8)) }
     }
+
+    /// The sources that have hours, by id, with their identifiers: what the writer's
+    /// openings start from, and what the dashboard's floor shows.
+    static func sources(_ db: any SQLDatabase) throws -> [(id: Int64, identifier: String, hours: WorkingHours)] {
+        try SQLRow.fetchAll(db, sql: "SELECT id, identifier, hours FROM sources WHERE hours IS NOT NULL ORDER BY id").compactMap { row in
+            hours(row[2]).map { (row[0], row[1], $0) }
+        }
+    }
 }

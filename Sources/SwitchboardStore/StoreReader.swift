@@ -78,13 +78,11 @@ public final class StoreReader: Sendable {
                 offeredCount: counts.offered, outboxPending: counts.outboxPending, eventsRetrying: counts.eventsRetrying,
                 eventsSetAside: try Int.fetchOne(db, sql: SwitchboardStore.setAsideCountQuery) ?? 0,
                 unmatchedWaiting: try SwitchboardStore.unmatchedWaiting(db),
-                sources: try SQLRow.fetchAll(db, sql: "SELECT id, identifier, hours FROM sources WHERE hours IS NOT NULL ORDER BY id")
-                    .compactMap { row in
-                        // Computed from the hours as the writer does: a few sources, once a frame.
-                        guard let hours = HoursColumn.hours(row[2]) else { return nil }
-                        return FloorSnapshot.SourceOpening(sourceId: row[0], identifier: row[1], openNow: hours.isOpen(at: now),
-                                                           nextChangeAt: hours.nextChange(after: now))
-                    })
+                // Computed from the hours as the writer does: a few sources, once a frame.
+                sources: try HoursColumn.sources(db).map { source in
+                    FloorSnapshot.SourceOpening(sourceId: source.id, identifier: source.identifier, openNow: source.hours.isOpen(at: now),
+                                                nextChangeAt: source.hours.nextChange(after: now))
+                })
         }
     }
 
