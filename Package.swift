@@ -29,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // Reads Contracts/openapi.yaml at build time (the openapi-bundle tool), never at run time.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Hummingbird's own header types, named directly for Idempotency-Key.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -73,6 +77,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardCore", "SwitchboardStore", "SwitchboardService",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -80,8 +85,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.embedInCode("Dashboard")],
-            swiftSettings: strict
+            swiftSettings: strict,
+            plugins: ["EmbedOpenAPI"]
         ),
+        .executableTarget(name: "openapi-bundle", dependencies: [.product(name: "Yams", package: "Yams")], path: "Tools/openapi-bundle",
+                          swiftSettings: strict),
+        .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["openapi-bundle"]),
         .executableTarget(
             name: "switchboard",
             dependencies: [

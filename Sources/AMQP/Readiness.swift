@@ -29,3 +29,25 @@ extension AMQPConnection {
         return Set(descriptors.indices.filter { ready.contains(descriptors[$0]) })
     }
 }
+
+extension AMQPConnection {
+    /// What a wait on a connection and one more descriptor ended with.
+    public struct Readiness: Sendable, Equatable {
+        public var connection: Bool
+        public var other: Bool
+    }
+
+    /// Waits until this connection has something to read, `descriptor` (a pipe another
+    /// thread writes to, say) is readable, or `timeout` passes; reads nothing itself. On a
+    /// TLS connection the wait is cut to 5 ms (poll(2) misses what TLS has decrypted, see
+    /// ``waitForInput(on:timeout:)``), so the caller turns more often and misses nothing.
+    public func waitForInput(alsoWatching descriptor: Int32, timeout: Duration) -> Readiness {
+        if hasBufferedInput { return Readiness(connection: true, other: false) }
+        let socket = isOpen ? amqp_get_sockfd(state) : -1
+        var watched = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: socket, events: Int16(POLLIN), revents: 0)]
+        let wait = url.tls ? min(timeout, .milliseconds(5)) : timeout
+        let milliseconds = Int32(clamping: max(0, wait.components.seconds * 1_000 + wait.components.attoseconds / 1_000_000_000_000_000))
+        guard poll(&watched, nfds_t(watched.count), milliseconds) > 0 else { return Readiness(connection: false, other: false) }
+        return Readiness(connection: watched[1].revents != 0, other: watched[0].revents != 0)
+    }
+}

@@ -200,6 +200,12 @@ public enum Command: Sendable, Equatable {
             return Message(name: nil, args: sentArgs, command: .failure(CommandError(
                 .badRequest, "the command has no \"command\" string", details: [FieldProblem(field: "command", problem: "is required")])))
         }
+        return read(name: name, args: sentArgs)
+    }
+
+    /// A command named apart from its arguments (the HTTP API names it in the path): read as
+    /// the control queue's envelope would be.
+    public static func read(name: String, args sentArgs: JSONValue?) -> Message {
         let args: [String: JSONValue]
         switch sentArgs {
         case nil, .null?: args = [:]

@@ -62,7 +62,7 @@ public struct IntakeMessage: Sendable, Equatable {
         let first = problems.first?.problem ?? ""
         let code: IntakeRejection.Code = first.hasPrefix("is required") ? .missingField
             : first.hasPrefix("must be at most") ? .fieldTooLong : .invalidField
-        return IntakeRejection(code, problems.map { "\($0.field) \($0.problem)" }.joined(separator: "; "))
+        return IntakeRejection(code, problems.map { "\($0.field) \($0.problem)" }.joined(separator: "; "), problems: problems)
     }
 }
 
@@ -88,9 +88,12 @@ public struct IntakeRejection: Error, Sendable, Equatable {
 
     public var code: Code
     public var reason: String
+    /// The fields at fault, each named (the HTTP API answers with them).
+    public var problems: [FieldProblem]
 
-    public init(_ code: Code, _ reason: String) {
+    public init(_ code: Code, _ reason: String, problems: [FieldProblem] = []) {
         self.code = code
         self.reason = reason
+        self.problems = problems
     }
 }

@@ -4,11 +4,13 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
+import SwitchboardCore
 import SwitchboardService
 import SwitchboardStore
 
 /// The HTTP side of the service (docs/design.md, and ../shared/DESIGN.md "HTTP beside the writer"): probes, Prometheus
-/// metrics and the supervisors' dashboard. It runs in the service's `ServiceGroup` on the
+/// metrics, the supervisors' dashboard, and the HTTP API, whose calls go to the writer
+/// through its inbox. It runs in the service's `ServiceGroup` on the
 /// concurrency pool and never touches the writer's database connection or the broker
 /// connections: it reads the database through read-only connections of its own, the
 /// writer's running totals, and the events the writer hands to the ``EventFeed``.
@@ -67,11 +69,18 @@ public struct HTTPSide: Service {
             guard token.admits(request) else { return token.refusal() }
             return LiveFeed(feed: feed, frame: frame).response()
         }
+        let configuration = service.configuration
+        HTTPAPI(inbox: service.inbox, health: health, tokens: configuration.apiTokens, bodyLimit: configuration.httpBodyLimit, reader: reader)
+            .register(on: router)
+        APIDocument.register(on: router)
 
         let onListening = onListening, logger = logger, address = address
         let listening = Atomic(false)
         let app = Application(
             router: router,
+            // A client that sends nothing for 30 s is dropped: a slow or stuck one holds a
+            // connection, never the writer.
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "switchboard"),
             onServerRunning: { channel in
                 listening.store(true, ordering: .relaxed)
@@ -105,13 +114,16 @@ final class ReaderOnDemand: Sendable {
 
     init(location: StoreLocation) { self.location = location }
 
-    func floor() throws -> FloorSnapshot {
-        let opened = try reader.withLock { reader in
+    func floor() throws -> FloorSnapshot { try opened().floor() }
+
+    func requestDetail(id: Int64) throws -> RequestDetail { try opened().requestDetail(id: id) }
+
+    private func opened() throws -> StoreReader {
+        try reader.withLock { reader in
             if let reader { return reader }
             let made = try StoreReader(location: location)
             reader = made
             return made
         }
-        return try opened.floor()
     }
 }

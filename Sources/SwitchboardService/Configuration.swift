@@ -35,6 +35,10 @@ public struct SwitchboardServiceConfiguration: Sendable {
     public var http: HTTPAddress? = HTTPAddress(host: "127.0.0.1", port: 8080)
     /// When set, the dashboard, its feed and /metrics require `Authorization: Bearer <token>`.
     public var httpToken: String?
+    /// The HTTP API's users by token; empty: calls carry no user.
+    public var apiTokens = APITokens()
+    /// Largest HTTP API request body, in bytes.
+    public var httpBodyLimit = 262_144
     /// Operators with series of their own in /metrics, lowest ids first: bounds the label set.
     public var metricsMaxOperators = 1_000
     /// How long a processed message id is remembered, so that a repeat is not processed twice.
@@ -137,6 +141,13 @@ public struct SwitchboardServiceConfiguration: Sendable {
             }
         }
         configuration.httpToken = value(.httpToken)
+        if let text = value(.apiTokens) {
+            switch APITokens.parse(text) {
+            case let .success(tokens): configuration.apiTokens = tokens
+            case let .failure(problem): throw ConfigurationError(variable: .apiTokens, problem: "\(problem.field) \(problem.problem)")
+            }
+        }
+        if let limit = try integer(.httpBodyLimit, 1_024...16_777_216) { configuration.httpBodyLimit = limit }
         if let most = try integer(.metricsMaxOperators, 0...1_000_000) { configuration.metricsMaxOperators = most }
         if let level = value(.logLevel) {
             guard let parsed = Logger.Level(rawValue: level) else {

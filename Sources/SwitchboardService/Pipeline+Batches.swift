@@ -21,6 +21,8 @@ extension Pipeline {
     struct Owed {
         var deadLetters: [DeadLetter] = []
         var replies: [OwedReply] = []
+        /// The HTTP API's calls, answered when the broker has confirmed the batch's events.
+        var calls: [(call: WriterInbox.Call, answer: WriterAnswer)] = []
     }
 
     struct DeadLetter {
@@ -42,11 +44,14 @@ extension Pipeline {
     }
 
     /// Applies a batch (empty: only the deadlines that are due) and publishes what it did:
-    /// parse → apply → publish → reply and ack.
-    func process(_ batch: [AMQPDelivery]) throws {
+    /// parse → apply → publish → reply and ack. The HTTP API's calls, parsed by the HTTP
+    /// side, are applied after the deliveries in the same transaction.
+    func process(_ batch: [AMQPDelivery], calls: [WriterInbox.Call] = []) throws {
         let parsed = batch.map { ParsedDelivery(delivery: $0, work: Self.work(for: $0)) }
-        let applied = try apply(parsed.compactMap { try? $0.work.get() })
-        let owed = owed(for: parsed, results: applied.results)
+        let applied = try apply(parsed.compactMap { try? $0.work.get() } + calls.map(\.work))
+        var results = applied.results[...]
+        var owed = owed(for: parsed, results: &results)
+        for (call, result) in zip(calls, results) { owed.calls.append((call, answer(call.work, result))) }
         try finishInFlight()
         inFlight = try send(InFlight(events: applied.events, owed: owed, ackThrough: batch.last))
     }
@@ -61,7 +66,7 @@ extension Pipeline {
             if publisher.unconfirmedCount(channel: Self.eventsChannel) == 0 || ContinuousClock.now - batch.sentAt > Self.confirmOverlap {
                 return try finishInFlight()
             }
-            if AMQPConnection.waitForInput(on: [consumer, publisher], timeout: .milliseconds(2)).contains(0) { return }
+            if inbox.hasWaiting || AMQPConnection.waitForInput(on: [consumer, publisher], timeout: .milliseconds(2)).contains(0) { return }
         }
     }
 
@@ -88,6 +93,7 @@ extension Pipeline {
         // Replies go out once the effects are durable and their events with the broker.
         guard let publisher else { throw AMQPError.closed }
         for owed in batch.owed.replies { try reply(to: owed.delivery, command: owed.command, owed.answer, on: publisher) }
+        answerCalls(batch.owed, broker: publisher.url)
         guard let last = batch.ackThrough else { return }
         try consumer?.ack(last.deliveryTag, multiple: true)
         metrics.add(.batches)
@@ -119,10 +125,10 @@ extension Pipeline {
         return applied
     }
 
-    /// Pairs each delivery with its result (the store gives one per work item, in order).
-    private func owed(for parsed: [ParsedDelivery], results: [WorkResult]) -> Owed {
+    /// Pairs each delivery with its result (the store gives one per work item, in order),
+    /// taking the deliveries' results off the front of `results`.
+    private func owed(for parsed: [ParsedDelivery], results: inout ArraySlice<WorkResult>) -> Owed {
         var owed = Owed()
-        var results = results.makeIterator()
         for entry in parsed {
             let item: WorkItem
             switch entry.work {
@@ -131,27 +137,36 @@ extension Pipeline {
                 continue
             case let .success(work): item = work
             }
-            switch results.next() {
-            case let .intake(outcome):
-                switch outcome {
-                case .assigned: metrics.add(.requestsAccepted); metrics.add(.requestsAssigned)
-                case .offered: metrics.add(.requestsAccepted); metrics.add(.requestsOffered)
-                case .waiting: metrics.add(.requestsAccepted); metrics.add(.requestsWaiting)
-                case .duplicate: metrics.add(.duplicates)
-                case let .rejected(rejection): owed.deadLetters.append(DeadLetter(delivery: entry.delivery, rejection: rejection))
-                }
-            case let .command(outcome):
-                if case let .success(.purge(summary)) = outcome, !summary.dryRun { metrics.add(.requestsPurged, summary.purged) }
-                if case let .success(.resent(resent)) = outcome, resent.resent > 0 { retryRounds.scheduled(.now()) }
-                owed.replies.append(OwedReply(delivery: entry.delivery, command: item.commandName, answer: .outcome(outcome)))
-            case let .repeatedCommand(reply):
-                metrics.add(.duplicates)
-                owed.replies.append(OwedReply(delivery: entry.delivery, command: item.commandName, answer: .repeated(reply)))
-            case nil:
-                preconditionFailure("the store answered fewer results than it was given items")
+            guard let result = results.popFirst() else { preconditionFailure("the store answered fewer results than it was given items") }
+            switch answer(item, result) {
+            case let .intake(.rejected(rejection)): owed.deadLetters.append(DeadLetter(delivery: entry.delivery, rejection: rejection))
+            case .intake: break
+            case let answer: owed.replies.append(OwedReply(delivery: entry.delivery, command: item.commandName, answer: answer))
             }
         }
         return owed
+    }
+
+    /// What a work item's result answers, counted once, whichever door it came in by.
+    private func answer(_ item: WorkItem, _ result: WorkResult) -> WriterAnswer {
+        switch result {
+        case let .intake(outcome):
+            switch outcome {
+            case .assigned: metrics.add(.requestsAccepted); metrics.add(.requestsAssigned)
+            case .offered: metrics.add(.requestsAccepted); metrics.add(.requestsOffered)
+            case .waiting: metrics.add(.requestsAccepted); metrics.add(.requestsWaiting)
+            case .duplicate: metrics.add(.duplicates)
+            case .rejected: break
+            }
+            return .intake(outcome)
+        case let .command(outcome):
+            if case let .success(.purge(summary)) = outcome, !summary.dryRun { metrics.add(.requestsPurged, summary.purged) }
+            if case let .success(.resent(resent)) = outcome, resent.resent > 0 { retryRounds.scheduled(.now()) }
+            return .outcome(outcome)
+        case let .repeatedCommand(reply):
+            metrics.add(.duplicates)
+            return .repeated(reply)
+        }
     }
 
     /// Publishes events and waits for the broker's answers (after the batch in flight);

@@ -109,7 +109,9 @@ extension Pipeline {
 
     func closeConnections() {
         // Its deliveries go back to the broker and its events stay in the outbox, to be
-        // published again on reconnect.
+        // published again on reconnect. Its HTTP calls are committed: they get their answers.
+        if let batch = inFlight { answerCalls(batch.owed) }
+        inbox.close(because: control.isStopRequested ? "the service is stopping" : "the writer lost the broker or the database; it reconnects")
         inFlight = nil
         consumer?.close()
         publisher?.close()

@@ -6,24 +6,56 @@ import SwitchboardStore
 /// Answers to commands: the outcome (or the first reply, for a repeated message id), logged,
 /// counted, and published to the asker's `reply_to`.
 extension Pipeline {
-    /// What a command is answered with: the outcome of running it, or, for a message id
-    /// that already ran a change, the reply it got then.
-    enum Answer {
-        case outcome(Result<CommandResult, CommandError>)
-        case repeated([UInt8])
-    }
+    typealias Answer = WriterAnswer
 
     func reply(to delivery: AMQPDelivery, command name: String?, _ answer: Answer, on publisher: AMQPConnection) throws(AMQPError) {
-        let command = name ?? "?"
-        let user = delivery.properties.userId ?? "-"
-        metrics.add(.commands)
+        let noted = noted(answer, command: name, user: delivery.properties.userId, messageId: delivery.properties.messageId,
+                          broker: publisher.url)
         // Consoles often send without reply_to (fire and forget); no reply is then encoded.
         let replyTo = delivery.properties.replyTo.flatMap { $0.isEmpty ? nil : $0 }
-        var body: [UInt8] = []
+        let body: [UInt8] = switch noted {
+        case let .outcome(outcome) where replyTo != nil: Reply(outcome).jsonBytes()
+        case let .repeated(reply): reply
+        default: []
+        }
+        guard let replyTo else { return }
+        if !publisher.isChannelOpen(Self.repliesChannel) { try publisher.openChannel(Self.repliesChannel) }
+        do {
+            try publisher.publish(
+                exchange: "", routingKey: replyTo, body: body,
+                properties: AMQPProperties(contentType: "application/json", correlationId: delivery.properties.correlationId,
+                                           type: "reply"),
+                channel: Self.repliesChannel)
+        } catch let error where !error.isConnectionFatal {
+            // The asker went away; the command itself is done.
+            logger.notice("reply not delivered", metadata: ["reply_to": "\(replyTo)", "error": "\(error)"])
+        }
+    }
+
+    /// Answers the batch's HTTP calls (their effects are committed); `broker` completes a
+    /// `service.status`, nil when the connection is gone.
+    func answerCalls(_ owed: Owed, broker: AMQPURL? = nil) {
+        for (call, answer) in owed.calls {
+            var user: String?, messageId: String?
+            switch call.work {
+            case let .command(_, id, sender): (user, messageId) = (sender?.user, id)
+            case let .invalidCommand(_, _, id, sender): (user, messageId) = (sender.user, id)
+            case .intake: call.answer.resume(returning: answer); continue
+            }
+            call.answer.resume(returning: noted(answer, command: call.work.commandName, user: user, messageId: messageId, broker: broker))
+        }
+    }
+
+    /// A command's answer logged and counted, the same for both doors; a `service.status`
+    /// is completed with what only the writer knows.
+    private func noted(_ answer: Answer, command name: String?, user: String?, messageId: String?, broker: AMQPURL?) -> Answer {
+        let command = name ?? "?"
+        let user = user ?? "-"
+        metrics.add(.commands)
         switch answer {
         case var .outcome(outcome):
-            if case let .success(.status(status)) = outcome {
-                outcome = .success(.status(completed(status, broker: publisher.url)))
+            if case let .success(.status(status)) = outcome, let broker {
+                outcome = .success(.status(completed(status, broker: broker)))
             }
             figures.answered(name, outcome: outcome.code)
             switch outcome {
@@ -39,25 +71,15 @@ extension Pipeline {
                     "command": "\(command)", "user": "\(user)", "outcome": "\(error.code.rawValue)", "message": "\(error.message)",
                 ])
             }
-            if replyTo != nil { body = Reply(outcome).jsonBytes() }
-        case let .repeated(reply):
+            return .outcome(outcome)
+        case .repeated:
             figures.answered(name, outcome: "repeated")
             logger.notice("command already processed; answering as the first time", metadata: [
-                "command": "\(command)", "user": "\(user)", "message_id": "\(delivery.properties.messageId ?? "-")",
+                "command": "\(command)", "user": "\(user)", "message_id": "\(messageId ?? "-")",
             ])
-            body = reply
-        }
-        guard let replyTo else { return }
-        if !publisher.isChannelOpen(Self.repliesChannel) { try publisher.openChannel(Self.repliesChannel) }
-        do {
-            try publisher.publish(
-                exchange: "", routingKey: replyTo, body: body,
-                properties: AMQPProperties(contentType: "application/json", correlationId: delivery.properties.correlationId,
-                                           type: "reply"),
-                channel: Self.repliesChannel)
-        } catch let error where !error.isConnectionFatal {
-            // The asker went away; the command itself is done.
-            logger.notice("reply not delivered", metadata: ["reply_to": "\(replyTo)", "error": "\(error)"])
+            return answer
+        case .intake, .unavailable:
+            return answer
         }
     }
 

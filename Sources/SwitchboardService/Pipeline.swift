@@ -32,6 +32,8 @@ final class Pipeline {
     let metrics: ServiceMetrics
     let figures: WriterMetrics
     let feed: EventFeed
+    /// Calls from the HTTP API, taken into batches beside the broker's deliveries.
+    let inbox: WriterInbox
     let logger: Logger
     let startedAt = ContinuousClock.now
 
@@ -58,7 +60,7 @@ final class Pipeline {
     static let confirmOverlap = Duration.milliseconds(100)
 
     init(configuration: SwitchboardServiceConfiguration, store: SwitchboardStore, control: PipelineControl, metrics: ServiceMetrics,
-         figures: WriterMetrics, feed: EventFeed, logger: Logger) {
+         figures: WriterMetrics, feed: EventFeed, inbox: WriterInbox, logger: Logger) {
         self.configuration = configuration
         self.topology = Topology(prefix: configuration.prefix)
         self.store = store
@@ -66,6 +68,7 @@ final class Pipeline {
         self.metrics = metrics
         self.figures = figures
         self.feed = feed
+        self.inbox = inbox
         self.logger = logger
         self.retries = EventRetries(retryFor: configuration.eventRetryFor)
     }
@@ -132,6 +135,7 @@ final class Pipeline {
         try consumer.consume(queue: topology.requests, consumerTag: Self.intakeTag)
         try consumer.consume(queue: topology.control, consumerTag: Self.controlTag)
         onReady()
+        inbox.open()
         control.markReady()
         control.health.set(.active)
         logger.info("ready", metadata: [
@@ -156,7 +160,10 @@ final class Pipeline {
                 now: now, wallClock: wallClock)
             // With a batch in flight nothing is waited for here: finishOrAwaitDelivery waits
             // for its confirms or the next delivery, whichever comes first.
-            guard let first = try consumer.nextDelivery(timeout: checkpointDue || inFlight != nil ? .zero : wake.wait) else {
+            var calls = inbox.take(upTo: configuration.batchSize)
+            let first = try nextDelivery(consumer, timeout: checkpointDue || inFlight != nil || !calls.isEmpty ? .zero : wake.wait)
+            if first == nil, calls.isEmpty { calls = inbox.take(upTo: configuration.batchSize) }
+            guard first != nil || !calls.isEmpty else {
                 if let batch = inFlight {
                     try finishOrAwaitDelivery(batch, consumer: consumer, publisher: publisher)
                     continue
@@ -173,16 +180,23 @@ final class Pipeline {
             // Under sustained load nothing is ever idle: bound the log all the same.
             if Checkpoints.dueUnderLoad(commitsSince: store.commitsSinceCheckpoint) { checkpoint() }
             batch.removeAll(keepingCapacity: true)
-            batch.append(first)
-            while batch.count < configuration.batchSize, let next = try consumer.nextDelivery(timeout: .zero) {
+            if let first { batch.append(first) }
+            while first != nil, batch.count + calls.count < configuration.batchSize, let next = try consumer.nextDelivery(timeout: .zero) {
                 batch.append(next)
             }
-            try process(batch)
+            try process(batch, calls: calls)
         }
         // Stopping: the batch in hand is done and acked. Unread prefetched deliveries are
         // requeued by the broker when the connection closes.
         try finishInFlight()
         try settleOutbox()
         closeConnections()
+    }
+
+    /// The next delivery, waiting up to `timeout` for it or for a call in the inbox, which
+    /// ends the wait early with nothing read.
+    private func nextDelivery(_ consumer: AMQPConnection, timeout: Duration) throws -> AMQPDelivery? {
+        if timeout > .zero, !consumer.waitForInput(alsoWatching: inbox.wakeDescriptor, timeout: timeout).connection { return nil }
+        return try consumer.nextDelivery(timeout: .zero)
     }
 }

@@ -15,6 +15,8 @@ public final class SwitchboardService: Service, Sendable {
     public let metrics: ServiceMetrics
     /// The events the broker confirmed, for live listeners (the dashboard).
     public let feed = EventFeed()
+    /// The HTTP API's calls to the writer.
+    public let inbox = WriterInbox()
     private let metricsFactory: any MetricsFactory
     private let control = PipelineControl()
     private let logger: Logger
@@ -42,7 +44,7 @@ public final class SwitchboardService: Service, Sendable {
 
     /// Starts the pipeline thread (``run()`` does this; tests may drive it directly).
     public func start() {
-        let configuration = configuration, control = control, metrics = metrics, logger = logger, feed = feed
+        let configuration = configuration, control = control, metrics = metrics, logger = logger, feed = feed, inbox = inbox
         let factory = metricsFactory
         Self.warnAboutRoles(configuration, logger: logger)
         let thread = Thread {
@@ -58,7 +60,7 @@ public final class SwitchboardService: Service, Sendable {
                             "db": "\(configuration.storeLocation)", "store_id": "\(store.storeId)", "writer_epoch": "\(store.writerEpoch)",
                         ])
                         let pipeline = Pipeline(configuration: configuration, store: store, control: control, metrics: metrics,
-                                                figures: WriterMetrics(factory: factory), feed: feed, logger: logger)
+                                                figures: WriterMetrics(factory: factory), feed: feed, inbox: inbox, logger: logger)
                         switch pipeline.run() {
                         case .stopped: return nil
                         case let .failed(why): return why

@@ -124,7 +124,7 @@ extension SwitchboardStore {
             return .source(try sourceNow(sourceId, db))
 
         case let .requestGet(id):
-            return .requestDetail(try requestDetail(id, db))
+            return .requestDetail(try Self.requestDetail(id, db))
 
         case let .requestList(filter):
             return .requests(try listRequests(filter, db))
@@ -240,7 +240,7 @@ extension SwitchboardStore {
         deadlines.known = .unknown
     }
 
-    private func requestDetail(_ id: Int64, _ db: any SQLDatabase) throws -> RequestDetail {
+    static func requestDetail(_ id: Int64, _ db: any SQLDatabase) throws -> RequestDetail {
         guard let row = try SQLRow.fetchOne(db, sql: "\(Records.detailSelect) WHERE r.id = ?", arguments: [id])
         else { throw CommandError.notFound("request", id, field: "id") }
         return Records.makeDetail(row)

@@ -9,12 +9,13 @@ extension SwitchboardStore {
             return .duplicate(requestId: existing)
         }
         guard let (sourceId, sourceIdentifier) = try routingTable(db).resolve(message.source) else {
-            let named = switch message.source {
-            case let .id(id): "source_id \(id)"
-            case let .identifier(identifier): "source \"\(identifier)\""
+            let (field, named) = switch message.source {
+            case let .id(id): ("source_id", "source_id \(id)")
+            case let .identifier(identifier): ("source", "source \"\(identifier)\"")
             }
             figures.countIntake(source: "unknown", outcome: "rejected")
-            return .rejected(IntakeRejection(.unknownSource, "no source matches \(named)"))
+            return .rejected(IntakeRejection(.unknownSource, "no source matches \(named)",
+                                             problems: [FieldProblem(field: field, problem: "names no source")]))
         }
         let user = try findOrCreateUser(message.userIdentifier, db)
         let source = try routingTable(db).source(sourceId)

@@ -363,6 +363,10 @@ enum Schema {
                 ALTER TABLE requests ADD COLUMN transferred_from INTEGER;
                 """)
         }
+        // The door a command came in by: `amqp` (the control queue) or `http` (the HTTP API).
+        migrator.registerMigration("v19-audit-via") { db in
+            try db.execute(sql: "ALTER TABLE audit ADD COLUMN via TEXT NOT NULL DEFAULT 'amqp'")
+        }
         return migrator
     }
 

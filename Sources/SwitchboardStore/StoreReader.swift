@@ -86,6 +86,11 @@ public final class StoreReader: Sendable {
         }
     }
 
+    /// A request as `request.get` shows it (the HTTP API's answer to intake).
+    public func requestDetail(id: Int64) throws -> RequestDetail {
+        try read { try SwitchboardStore.requestDetail(id, $0) }
+    }
+
     private func read<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
         if let pool { return try pool.read { try body(SQLiteDatabase($0)) } }
         return try session!.read(body)

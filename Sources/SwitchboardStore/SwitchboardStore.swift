@@ -20,8 +20,8 @@ public enum WorkItem: Sendable {
 extension WorkItem {
     /// A command as it came off the control queue, parsed or not, from the broker user named
     /// in its `user_id`.
-    public static func control(_ message: Command.Message, messageId: String?, user: String?) -> WorkItem {
-        let sender = CommandSender(user: user, args: message.args)
+    public static func control(_ message: Command.Message, messageId: String?, user: String?, via: CommandDoor = .amqp) -> WorkItem {
+        let sender = CommandSender(user: user, args: message.args, via: via)
         return switch message.command {
         case let .success(command): .command(command, messageId: messageId, sender: sender)
         case let .failure(error): .invalidCommand(name: message.name, error, messageId: messageId, sender: sender)
@@ -41,13 +41,15 @@ extension WorkItem {
 /// Who sent a command off the control queue, and its arguments as sent: the access rule and
 /// the audit trail read them.
 public struct CommandSender: Sendable {
-    /// The message's AMQP `user_id`, which the broker vouches for.
+    /// The message's AMQP `user_id`, which the broker vouches for, or the HTTP API token's user.
     public var user: String?
     public var args: JSONValue?
+    public var via: CommandDoor
 
-    public init(user: String?, args: JSONValue?) {
+    public init(user: String?, args: JSONValue?, via: CommandDoor = .amqp) {
         self.user = user
         self.args = args
+        self.via = via
     }
 }
 

@@ -247,6 +247,7 @@ enum PostgresSchema {
             ALTER TABLE requests ADD COLUMN first_assigned_at bigint;
             ALTER TABLE requests ADD COLUMN transferred_from bigint;
             """),
+        Migration("v19-audit-via", sql: "ALTER TABLE audit ADD COLUMN via text NOT NULL DEFAULT 'amqp';"),
     ]
 
     /// Runs the migrations not yet applied, in one transaction, under a transaction-level
