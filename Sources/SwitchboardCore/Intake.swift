@@ -44,8 +44,10 @@ public struct IntakeMessage: Sendable, Equatable {
         case (nil, nil), (.null?, nil), (nil, .null?), (.null?, .null?):
             r.problem("source_id", "is required (or give \"source\", the source's identifier)")
             source = nil
-        case (let id?, _) where id != .null:
+        case (let id?, let identifier) where id != .null:
             source = r.id("source_id").map(SourceReference.id)
+            // source_id decides; a `source` beside it must still be an identifier.
+            if let identifier, identifier != .null { _ = r.identifier("source") }
         default:
             source = r.identifier("source").map(SourceReference.identifier)
         }

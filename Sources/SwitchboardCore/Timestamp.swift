@@ -65,6 +65,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Parses the RFC 3339 forms clients send: `Z` or a numeric offset, with or without
     /// fractional seconds.
     public init?(rfc3339 text: String) {
+        // Foundation's parser rolls a minute of 99 over into the next hour: fields out of
+        // range are refused here first.
+        guard Self.fieldsInRange(Array(text.utf8.prefix(19))) else { return nil }
         for style in [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()] {
             if let date = try? style.parse(text) {
                 self.init(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
@@ -72,6 +75,23 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             }
         }
         return nil
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` with a month, day, hour, minute and second that exist (a
+    /// leap second's 60 aside).
+    private static func fieldsInRange(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count == 19 else { return false }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard (0x30...0x39).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13), let minute = number(14..<16),
+              let second = number(17..<19), number(0..<4) != nil else { return false }
+        return (1...12).contains(month) && (1...31).contains(day) && hour < 24 && minute < 60 && second <= 60
     }
 
     public init(from decoder: any Decoder) throws {

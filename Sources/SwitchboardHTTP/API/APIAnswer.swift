@@ -37,7 +37,11 @@ enum APIAnswer {
     /// An intake body refused as it stands: not JSON is `400`, a bad field `422`, with the
     /// fields named as a command's are.
     static func rejected(_ rejection: IntakeRejection) -> Response {
-        let code: CommandError.Code = rejection.code == .invalidJSON ? .badRequest : .validationError
+        let code: CommandError.Code = switch rejection.code {
+        case .invalidJSON: .badRequest
+        case .unknownSource: .notFound
+        default: .validationError
+        }
         return failure(CommandError(code, rejection.reason, details: rejection.problems))
     }
 
@@ -69,9 +73,14 @@ enum APIRefusal: Error {
     case badRequest(String, field: String?)
     case tooLarge(limit: Int)
     case unavailable(String, role: String?)
+    case methodNotAllowed(allow: String)
 
     var response: Response {
         switch self {
+        case let .methodNotAllowed(allow):
+            var response = APIAnswer.encoded(.methodNotAllowed, ["error": Body(code: "method_not_allowed", message: "this path answers \(allow)")])
+            response.headers[.allow] = allow
+            return response
         case let .unauthorized(message):
             var response = APIAnswer.encoded(.unauthorized, ["error": Body(code: "unauthorized", message: message)])
             response.headers[.wwwAuthenticate] = "Bearer"

@@ -21,29 +21,36 @@ enum APIArguments {
     static func body(_ request: Request, limit: Int) async throws -> JSONValue? {
         let bytes = try await bytes(request, limit: limit)
         guard bytes.contains(where: { !$0.isWhitespace }) else { return nil }
+        let value: JSONValue
         do {
-            return try JSONParser.parse(bytes)
+            value = try JSONParser.parse(bytes)
         } catch {
             throw APIRefusal.badRequest("the body is not valid JSON: \(error)", field: nil)
         }
+        // The control queue reads `"args": null` as none; a body of `null` is a mistake.
+        guard value != .null else { throw APIRefusal.badRequest("the body must be a JSON object, or empty", field: nil) }
+        return value
     }
 
-    /// The query's parameters as arguments: a whole number is a number and `true`/`false`
-    /// a boolean, as a JSON body would carry them; the command's parser names any that do
-    /// not fit.
-    static func query(_ request: Request) -> JSONValue? {
+    /// The query's parameters as arguments, typed as the OpenAPI document declares them
+    /// for the route's `path` (an unknown one is text, for the parser to refuse by name).
+    static func query(_ request: Request, path: String) -> JSONValue? {
         let parameters = request.uri.queryParameters
         guard !parameters.isEmpty else { return nil }
-        var object: [String: JSONValue] = [:]
-        for (key, value) in parameters {
-            object[String(key)] = scalar(String(value))
-        }
-        return .object(object)
+        let kinds = QueryTypes.served.byPath[path] ?? [:]
+        var texts: [String: [String]] = [:]
+        for (key, value) in parameters { texts[String(key), default: []].append(String(value)) }
+        return .object(texts.reduce(into: [:]) { object, entry in
+            // One the document does not declare (min_level, which needs skill) is a number
+            // when it reads as one.
+            let kind = kinds[entry.key] ?? (entry.value.allSatisfy { Int64($0) != nil } ? .integer : .text)
+            object[entry.key] = QueryTypes.value(entry.value, as: kind)
+        })
     }
 
     /// A path segment's id: a number when it is one, else the text, which the parser refuses
     /// naming the field.
-    static func pathValue(_ raw: String) -> JSONValue { scalar(raw) }
+    static func pathValue(_ raw: String) -> JSONValue { QueryTypes.value([raw], as: .integer) }
 
     static func setting(_ key: String, to value: JSONValue, in args: JSONValue?) -> JSONValue? {
         switch args {
@@ -55,13 +62,6 @@ enum APIArguments {
             // Not an object: left as sent, for the parser to refuse as the control queue would.
             return other
         }
-    }
-
-    private static func scalar(_ text: String) -> JSONValue {
-        if let number = Int64(text) { return .integer(number) }
-        if text == "true" { return .bool(true) }
-        if text == "false" { return .bool(false) }
-        return .string(text)
     }
 }
 

@@ -20,19 +20,21 @@ struct APIRoute: Sendable {
     var action: Action
     /// The status of a success: 201 for what a call creates.
     var success: HTTPResponse.Status = .ok
+    /// Whether the call must send a body: an update without one would change nothing.
+    var needsBody = false
 
     static let all: [APIRoute] = [
         APIRoute(method: .post, path: "/api/v1/operators", action: .command(.operatorCreate), success: .created),
         APIRoute(method: .get, path: "/api/v1/operators", action: .command(.operatorList)),
         APIRoute(method: .get, path: "/api/v1/operators/{id}", action: .command(.operatorGet, pathId: "id")),
-        APIRoute(method: .put, path: "/api/v1/operators/{id}", action: .command(.operatorUpdate, pathId: "id")),
+        APIRoute(method: .put, path: "/api/v1/operators/{id}", action: .command(.operatorUpdate, pathId: "id"), needsBody: true),
         APIRoute(method: .delete, path: "/api/v1/operators/{id}", action: .command(.operatorDelete, pathId: "id")),
         APIRoute(method: .put, path: "/api/v1/operators/{id}/toggle-active", action: .command(.operatorToggleActive, pathId: "id")),
         APIRoute(method: .post, path: "/api/v1/sources", action: .command(.sourceCreate), success: .created),
         APIRoute(method: .get, path: "/api/v1/sources", action: .command(.sourceList)),
         APIRoute(method: .get, path: "/api/v1/sources/{id}", action: .command(.sourceGet, pathId: "id")),
-        APIRoute(method: .put, path: "/api/v1/sources/{id}", action: .command(.sourceUpdate, pathId: "id")),
-        APIRoute(method: .post, path: "/api/v1/sources/{id}/operators", action: .command(.sourceSetWeights, pathId: "source_id")),
+        APIRoute(method: .put, path: "/api/v1/sources/{id}", action: .command(.sourceUpdate, pathId: "id"), needsBody: true),
+        APIRoute(method: .post, path: "/api/v1/sources/{id}/operators", action: .command(.sourceSetWeights, pathId: "source_id"), needsBody: true),
         APIRoute(method: .post, path: "/api/v1/requests", action: .intake, success: .created),
         APIRoute(method: .get, path: "/api/v1/requests", action: .command(.requestList)),
         APIRoute(method: .get, path: "/api/v1/requests/{id}", action: .command(.requestGet, pathId: "id")),
@@ -44,6 +46,9 @@ struct APIRoute: Sendable {
     /// Every control command by its name in the path; an unknown name is answered as the
     /// control queue answers it.
     static let commands = "/api/v1/commands/{command}"
+
+    /// The methods a call may come with; one a path does not serve is answered 405.
+    static let answerable: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch, .options, .trace, HTTPRequest.Method("QUERY")!]
 
     /// The path as Hummingbird's router matches it.
     var routerPath: String { path.replacingOccurrences(of: "{id}", with: ":id") }

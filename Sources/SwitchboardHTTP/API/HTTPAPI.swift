@@ -22,6 +22,15 @@ struct HTTPAPI: Sendable {
                 await answer(route, request, context)
             }
         }
+        // A method a path does not serve is 405 with the ones it does, not 404.
+        let served = Dictionary(grouping: APIRoute.all, by: \.routerPath).mapValues { $0.map(\.method) }
+            .merging([APIRoute.commandsRouterPath: [.post], "health": [.get]]) { $0 + $1 }
+        for (path, methods) in served {
+            let allow = methods.map(\.rawValue).joined(separator: ", ")
+            for method in APIRoute.answerable where !methods.contains(method) {
+                router.on(RouterPath(path), method: method) { _, _ in APIRefusal.methodNotAllowed(allow: allow).response }
+            }
+        }
         router.post(RouterPath(APIRoute.commandsRouterPath)) { request, context in
             let name = context.parameters.get("command") ?? ""
             return await command(named: name, request, context, pathId: nil, success: .ok)
@@ -35,7 +44,9 @@ struct HTTPAPI: Sendable {
 
     private func answer(_ route: APIRoute, _ request: Request, _ context: BasicRequestContext) async -> Response {
         switch route.action {
-        case let .command(name, pathId): await command(named: name.rawValue, request, context, pathId: pathId, success: route.success)
+        case let .command(name, pathId):
+            await command(named: name.rawValue, request, context, pathId: pathId, success: route.success, path: route.path,
+                          needsBody: route.needsBody)
         case .intake: await intake(request, context)
         }
     }
@@ -65,7 +76,7 @@ struct HTTPAPI: Sendable {
     }
 
     private func command(named name: String, _ request: Request, _ context: BasicRequestContext, pathId: String?,
-                         success: HTTPResponse.Status) async -> Response {
+                         success: HTTPResponse.Status, path: String = APIRoute.commands, needsBody: Bool = false) async -> Response {
         let admitted: (user: String?, messageId: String?)
         switch admit(request) {
         case let .success(value): admitted = value
@@ -73,12 +84,13 @@ struct HTTPAPI: Sendable {
         }
         var args: JSONValue?
         do {
-            args = request.method == .get ? APIArguments.query(request) : try await APIArguments.body(request, limit: bodyLimit)
+            args = request.method == .get ? APIArguments.query(request, path: path) : try await APIArguments.body(request, limit: bodyLimit)
         } catch let refusal as APIRefusal {
             return refusal.response
         } catch {
             return APIRefusal.badRequest("the body could not be read: \(error)", field: nil).response
         }
+        if needsBody, args == nil { return APIRefusal.badRequest("this call needs a JSON body with the fields to change", field: nil).response }
         if let pathId, let raw = context.parameters.get("id") {
             args = APIArguments.setting(pathId, to: APIArguments.pathValue(raw), in: args)
         }
