@@ -8,7 +8,7 @@ extension SwitchboardStore {
         let time = now()
         let window = try query.window(now: time).get()
         if let sourceId = query.sourceId, try Records.fetchSource(sourceId, db) == nil {
-            throw CommandError.notFound("source", sourceId, field: "source_id")
+            throw CommandError.validation([FieldProblem(field: "source_id", problem: "no source with id \(sourceId)")])
         }
         let arguments: SQLArguments = [window.since.milliseconds, window.until.milliseconds, query.sourceId]
         var overall = ServiceLevelTally()

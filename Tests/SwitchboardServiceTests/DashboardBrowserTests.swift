@@ -50,4 +50,15 @@ struct DashboardBrowserTests {
         #expect(status == 0, "\(output)")
         #expect(FileManager.default.fileExists(atPath: screenshot), "the screenshot was saved")
     }
+
+    @Test func theAPIDocsPageListsEveryOperationAndATryItCallAnswers() async throws {
+        let token = "docs-token-\(UUID().uuidString)"
+        let (status, output) = try await DedicatedThread.run { () -> (Int32, String) in
+            let (service, client, http, prefix) = try HTTPAPITests.start("docs", environment: ["SWITCHBOARD_API_TOKENS": "ops:\(token)"])
+            defer { client.close(); _ = service.terminate(timeout: .seconds(10)); try? deleteTopologyNow(prefix) }
+            return try runScript("docs-check", ["http://127.0.0.1:\(http.port)", "--token", token])
+        }
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("answered 200"), "\(output)")
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import SwitchboardCore
 
 /// A call's arguments as the command's parser reads them: the JSON body, or for a read the
@@ -12,7 +13,7 @@ enum APIArguments {
         do {
             let buffer = try await request.collectBody(upTo: limit)
             return Array(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw APIRefusal.tooLarge(limit: limit)
         }
     }
