@@ -1,4 +1,5 @@
 import Hummingbird
+import SwitchboardCore
 
 /// `SWITCHBOARD_HTTP_TOKEN`: when set, the dashboard, its feed and /metrics need
 /// `Authorization: Bearer <token>`; the probes never do.
@@ -8,7 +9,7 @@ struct BearerToken: Sendable {
     func admits(_ request: Request) -> Bool {
         guard let token else { return true }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return false }
-        return Self.constantTimeEqual(Array(header.utf8.dropFirst(7)), Array(token.utf8))
+        return APITokens.constantTimeEqual(Array(header.utf8.dropFirst(7)), Array(token.utf8))
     }
 
     /// The refusal: no data, and the scheme to use.
@@ -16,12 +17,5 @@ struct BearerToken: Sendable {
                  contentType: String = "application/json") -> Response {
         Response(status: .unauthorized, headers: [.contentType: contentType, .wwwAuthenticate: "Bearer", .cacheControl: "no-store"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
-    }
-
-    /// Compares without stopping at the first difference, so timing does not tell how much
-    /// of a guess was right.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }
