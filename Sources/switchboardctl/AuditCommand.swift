@@ -17,10 +17,10 @@ struct AuditCommand: ParsableCommand {
         if let command { args["command"] = .string(command) }
         if let after { args["after_id"] = .integer(after) }
         try options.show(try options.call(.auditList, args), as: [AuditEntry].self) { entries in
-            var table = Table([("ID", .right), ("AT", .left), ("USER", .left), ("COMMAND", .left), ("OUTCOME", .left),
+            var table = Table([("ID", .right), ("AT", .left), ("USER", .left), ("VIA", .left), ("COMMAND", .left), ("OUTCOME", .left),
                                ("ARGS", .left)])
             for entry in entries {
-                table.add([String(entry.id), entry.at.description, entry.user ?? "-", entry.command, entry.outcome,
+                table.add([String(entry.id), entry.at.description, entry.user ?? "-", entry.via.rawValue, entry.command, entry.outcome,
                            String(decoding: entry.args.jsonBytes(), as: UTF8.self)])
             }
             return table.rendered

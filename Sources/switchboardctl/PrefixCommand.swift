@@ -17,6 +17,7 @@ struct PrefixCommand: ParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
+            try options.needsBroker("prefix release")
             let topology = Topology(prefix: options.prefix)
             do {
                 let connection = try AMQPConnection.open(to: options.brokers)

@@ -31,14 +31,31 @@ struct RequestCommand: ParsableCommand {
             if let source { body["source"] = .string(source) }
             if let sourceId { body["source_id"] = .integer(sourceId) }
             let id = messageId ?? UUID().uuidString.lowercased()
-            let client = ControlClient(brokers: options.brokers, prefix: options.prefix)
-            defer { client.close() }
-            do {
-                try client.sendIntake(Array(JSONEncoder().encode(JSONValue.object(body))), messageId: id)
-            } catch let error as AMQPError {
-                throw CLIFailure.unreachable(options, error)
+            let bytes = Array(try JSONEncoder().encode(JSONValue.object(body)))
+            if let url = options.httpURL {
+                try sendOverHTTP(url, bytes, id)
+            } else {
+                let client = ControlClient(brokers: options.brokers, prefix: options.prefix)
+                defer { client.close() }
+                do {
+                    try client.sendIntake(bytes, messageId: id)
+                } catch let error as AMQPError {
+                    throw CLIFailure.unreachable(options, error)
+                }
             }
             print(options.json ? #"{"message_id":"\#(id)"}"# : "Sent request (message id \(id)).")
+        }
+
+        /// The HTTP door answers once the request is stored, so a malformed one is refused here
+        /// (the control queue's would be dead-lettered with the same reason).
+        private func sendOverHTTP(_ url: URL, _ bytes: [UInt8], _ id: String) throws {
+            let reply: ReplyEnvelope
+            do {
+                reply = try HTTPControlClient(base: url, token: options.apiToken).sendIntake(bytes, messageId: id, timeout: options.waitLimit)
+            } catch {
+                throw CLIFailure.overHTTP(options, error)
+            }
+            if !reply.ok { throw CLIFailure.replyError(reply.error ?? CommandError(.internalError, "error reply without details")) }
         }
     }
 

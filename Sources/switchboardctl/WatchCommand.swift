@@ -12,6 +12,7 @@ struct WatchCommand: ParsableCommand {
     @Option(help: "Stop after this many events.") var count: Int?
 
     func run() throws {
+        try options.needsBroker("watch")
         let watcher: EventWatcher
         do {
             watcher = try EventWatcher(brokers: options.brokers, exchange: Topology(prefix: options.prefix).events, pattern: event)
