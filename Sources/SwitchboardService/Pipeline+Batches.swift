@@ -51,7 +51,7 @@ extension Pipeline {
         let applied = try apply(parsed.compactMap { try? $0.work.get() } + calls.map(\.work))
         var results = applied.results[...]
         var owed = owed(for: parsed, results: &results)
-        for (call, result) in zip(calls, results) { owed.calls.append((call, answer(call.work, result))) }
+        for (call, result) in zip(calls, results) { owed.calls.append((call, answer(call.work, result, made: applied.made))) }
         try finishInFlight()
         inFlight = try send(InFlight(events: applied.events, owed: owed, ackThrough: batch.last))
     }
@@ -139,7 +139,7 @@ extension Pipeline {
             }
             guard let result = results.popFirst() else { preconditionFailure("the store answered fewer results than it was given items") }
             switch answer(item, result) {
-            case let .intake(.rejected(rejection)): owed.deadLetters.append(DeadLetter(delivery: entry.delivery, rejection: rejection))
+            case let .intake(.rejected(rejection), _): owed.deadLetters.append(DeadLetter(delivery: entry.delivery, rejection: rejection))
             case .intake: break
             case let answer: owed.replies.append(OwedReply(delivery: entry.delivery, command: item.commandName, answer: answer))
             }
@@ -148,7 +148,7 @@ extension Pipeline {
     }
 
     /// What a work item's result answers, counted once, whichever door it came in by.
-    private func answer(_ item: WorkItem, _ result: WorkResult) -> WriterAnswer {
+    private func answer(_ item: WorkItem, _ result: WorkResult, made: [Int64: Request] = [:]) -> WriterAnswer {
         switch result {
         case let .intake(outcome):
             switch outcome {
@@ -158,7 +158,7 @@ extension Pipeline {
             case .duplicate: metrics.add(.duplicates)
             case .rejected: break
             }
-            return .intake(outcome)
+            return .intake(outcome, made: outcome.requestId.flatMap { made[$0] })
         case let .command(outcome):
             if case let .success(.purge(summary)) = outcome, !summary.dryRun { metrics.add(.requestsPurged, summary.purged) }
             if case let .success(.resent(resent)) = outcome, resent.resent > 0 { retryRounds.scheduled(.now()) }

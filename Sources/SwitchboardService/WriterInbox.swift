@@ -12,8 +12,9 @@ public enum WriterAnswer: Sendable {
     case outcome(Result<CommandResult, CommandError>)
     /// The command's message id ran a change before: the reply it got then, as sent.
     case repeated([UInt8])
-    /// An intake request was stored and routed, found to be a repeat, or refused.
-    case intake(IntakeOutcome)
+    /// An intake request was stored and routed (the request as made), found to be a repeat
+    /// (no request: it was made by an earlier batch), or refused.
+    case intake(IntakeOutcome, made: Request?)
     /// The writer is not serving (standing by, reconnecting, stopping, or too far behind):
     /// nothing was done, and why.
     case unavailable(String)

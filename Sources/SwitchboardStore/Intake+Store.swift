@@ -3,7 +3,8 @@ import SwitchboardCore
 extension SwitchboardStore {
     /// Stores one intake message: dedupe by message id, find or create the user, pick an
     /// operator, insert the request, bump the counters, write its event.
-    func intake(_ message: IntakeMessage, messageId: String?, _ db: any SQLDatabase, events: inout [OutboxEvent]) throws -> IntakeOutcome {
+    func intake(_ message: IntakeMessage, messageId: String?, _ db: any SQLDatabase, events: inout [OutboxEvent],
+                made: inout [Int64: Request]) throws -> IntakeOutcome {
         if let messageId, let existing = try requestMade(by: messageId, db) {
             figures.countIntake(source: try routingTable(db).resolve(message.source)?.1 ?? "unknown", outcome: "duplicate")
             return .duplicate(requestId: existing)
@@ -60,6 +61,7 @@ extension SwitchboardStore {
             status: status, createdAt: time, assignedAt: status == .assigned ? time : nil, closedAt: nil,
             offerExpiresAt: offerExpiresAt, priority: message.priority, requires: requires,
             firstAssignedAt: status == .assigned ? time : nil)
+        made[requestId] = request
         counters.sourceRequests[sourceId, default: 0] += 1
         var operatorName: String?
         if let operatorId {

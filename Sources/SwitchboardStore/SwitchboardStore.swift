@@ -61,6 +61,14 @@ public enum IntakeOutcome: Sendable, Equatable {
     /// The message id was processed before; nothing was created.
     case duplicate(requestId: Int64)
     case rejected(IntakeRejection)
+
+    /// The request stored, new or made before; none when refused.
+    public var requestId: Int64? {
+        switch self {
+        case let .assigned(id, _), let .offered(id, _), let .waiting(id), let .duplicate(id): id
+        case .rejected: nil
+        }
+    }
 }
 
 public enum WorkResult: Sendable, Equatable {
@@ -77,6 +85,9 @@ public struct Applied: Sendable {
     public var results: [WorkResult]
     public var events: [OutboxEvent]
     public var figures = BatchFigures()
+    /// The requests intake made in this batch, by id, as made: the HTTP API answers with
+    /// them, where reading each back cost a fifth of its intake throughput (measured).
+    public var made: [Int64: Request] = [:]
 }
 
 /// Switchboard's durable state, in a SQLite file or a PostgreSQL database (``StoreLocation``).
@@ -200,7 +211,7 @@ public final class SwitchboardStore {
             for item in items {
                 switch item {
                 case let .intake(message, messageId):
-                    applied.results.append(.intake(try intake(message, messageId: messageId, db, events: &applied.events)))
+                    applied.results.append(.intake(try intake(message, messageId: messageId, db, events: &applied.events, made: &applied.made)))
                 case let .command(command, messageId, sender):
                     if command.needsCountersWritten { try counters.flush(db) }
                     applied.results.append(try executeOnce(command.name, .success(command), messageId: messageId, sender: sender, db,

@@ -12,7 +12,7 @@ enum APIAnswer {
         case let .outcome(.failure(error)): return failure(error)
         case let .repeated(reply): return repeated(reply, success: success)
         case let .unavailable(reason): return APIRefusal.unavailable(reason, role: nil).response
-        case let .intake(outcome):
+        case let .intake(outcome, _):
             // Only intake answers intake; a command never gets here.
             return failure(CommandError(.internalError, "a command was answered as intake: \(outcome)"))
         }

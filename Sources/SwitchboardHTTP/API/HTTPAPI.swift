@@ -98,7 +98,8 @@ struct HTTPAPI: Sendable {
         return APIAnswer.response(await inbox.submit(work), success: success)
     }
 
-    /// `POST /api/v1/requests`: intake, answered with the request once stored and routed.
+    /// `POST /api/v1/requests`: intake, answered with the request once stored and routed, as
+    /// the writer made it (the original guide's answer: the request's own fields).
     private func intake(_ request: Request, _ context: BasicRequestContext) async -> Response {
         let admitted: (user: String?, messageId: String?)
         switch admit(request) {
@@ -119,19 +120,16 @@ struct HTTPAPI: Sendable {
         case let .failure(rejection): return APIAnswer.rejected(rejection)
         }
         let answer = await inbox.submit(.intake(message, messageId: admitted.messageId))
-        guard case let .intake(outcome) = answer else { return APIAnswer.response(answer, success: .created) }
-        let id: Int64
-        switch outcome {
-        case let .assigned(requestId, _), let .offered(requestId, _), let .waiting(requestId), let .duplicate(requestId): id = requestId
-        case let .rejected(rejection): return APIAnswer.rejected(rejection)
-        }
+        guard case let .intake(outcome, made) = answer else { return APIAnswer.response(answer, success: .created) }
+        if case let .rejected(rejection) = outcome { return APIAnswer.rejected(rejection) }
+        if let made { return APIAnswer.encoded(.created, made) }
+        // A repeated Idempotency-Key: the request an earlier batch made, read back.
+        guard let id = outcome.requestId else { return APIAnswer.failure(CommandError(.internalError, "intake answered without a request")) }
         do {
-            let detail = try reader.requestDetail(id: id)
-            if case .duplicate = outcome { return APIAnswer.encoded(.ok, detail) }
-            return APIAnswer.encoded(.created, detail)
+            return APIAnswer.encoded(.ok, try reader.requestDetail(id: id).request)
         } catch {
             // Stored and routed: only reading it back failed. Its id says where to look.
-            return APIAnswer.encoded(.created, ["id": id])
+            return APIAnswer.encoded(.ok, ["id": id])
         }
     }
 }
