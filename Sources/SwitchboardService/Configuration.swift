@@ -45,6 +45,8 @@ public struct SwitchboardServiceConfiguration: Sendable {
     public var dedupeWindow: Duration = .seconds(7 * 86_400)
     /// How long closed requests are kept before they are archived and deleted; nil: forever.
     public var retainClosed: Duration?
+    /// The weighted draw's seed, so that choices repeat; nil: a new one from the system each start.
+    public var randomSeed: UInt64?
     /// How long audit rows are kept; nil: forever.
     public var retainAudit: Duration?
     /// Where purged requests are archived; nil: `archive/` beside the database.
@@ -148,6 +150,12 @@ public struct SwitchboardServiceConfiguration: Sendable {
             }
         }
         if let limit = try integer(.httpBodyLimit, 1_024...16_777_216) { configuration.httpBodyLimit = limit }
+        if let text = value(.randomSeed) {
+            guard let seed = UInt64(text) else {
+                throw ConfigurationError(variable: .randomSeed, problem: "must be a whole number from 0 to \(UInt64.max), or unset (production), got \"\(text)\"")
+            }
+            configuration.randomSeed = seed
+        }
         if let most = try integer(.metricsMaxOperators, 0...1_000_000) { configuration.metricsMaxOperators = most }
         if let level = value(.logLevel) {
             guard let parsed = Logger.Level(rawValue: level) else {

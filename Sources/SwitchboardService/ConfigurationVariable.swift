@@ -23,6 +23,7 @@ public enum ConfigurationVariable: String, CaseIterable, Sendable {
     case retainAudit = "SWITCHBOARD_RETAIN_AUDIT"
     case archiveDir = "SWITCHBOARD_ARCHIVE_DIR"
     case eventRetryFor = "SWITCHBOARD_EVENT_RETRY_FOR"
+    case randomSeed = "SWITCHBOARD_RANDOM_SEED"
 
     public var name: String { rawValue }
 
@@ -38,7 +39,7 @@ public enum ConfigurationVariable: String, CaseIterable, Sendable {
         case .heartbeat: "30"
         case .logLevel: "info"
         case .awayAfterMissed: "3"
-        case .adminUsers, .consoleUsers, .httpToken, .apiTokens: ""
+        case .adminUsers, .consoleUsers, .httpToken, .apiTokens, .randomSeed: ""
         case .httpBodyLimit: "262144"
         case .http: "127.0.0.1:8080"
         case .metricsMaxOperators: "1000"
@@ -69,9 +70,10 @@ public enum ConfigurationVariable: String, CaseIterable, Sendable {
         case .metricsMaxOperators: "operators with series of their own in /metrics (lowest ids first)"
         case .dedupeWindow: "how long a processed message id is remembered against repeats (units s, m, h, d)"
         case .retainClosed: "how long closed requests are kept before they are archived and deleted (units s, m, h, d; off: forever)"
-        case .retainAudit: "how long audit rows are kept before they are deleted (units s, m, h, d; off: forever)"
+        case .retainAudit: "how long audit rows and the presence record are kept before they are deleted (units s, m, h, d; off: forever)"
         case .archiveDir: "where purged requests are archived, a gzip'd NDJSON file a day"
         case .eventRetryFor: "how long an event the broker refuses is published again before it is set aside (units s, m, h; 0: set aside at once)"
+        case .randomSeed: "seed of the weighted draw, so that a run's choices repeat (tests, the what-if replay's fidelity); unset in production"
         }
     }
 

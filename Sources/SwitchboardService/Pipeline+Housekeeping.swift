@@ -76,7 +76,7 @@ extension Pipeline {
     }
 
     /// Closed requests past SWITCHBOARD_RETAIN_CLOSED archived and deleted, and audit rows
-    /// past SWITCHBOARD_RETAIN_AUDIT deleted, a round at a time (back to back for a moment
+    /// and presence changes past SWITCHBOARD_RETAIN_AUDIT deleted, a round at a time (back to back for a moment
     /// when idle); then a step of the free pages they leave given back.
     func applyRetention(idle: Bool = false) throws {
         let start = ContinuousClock.now
@@ -89,6 +89,7 @@ extension Pipeline {
             } while idle && retention.burstGoesOn(startedAt: start, now: .now)
             metrics.add(.requestsPurged, removed.requests)
             metrics.add(.auditRowsForgotten, removed.auditRows)
+            metrics.add(.presenceChangesForgotten, removed.presenceChanges)
         }
         // Pages freed by a request.purge too, not only by these rounds: a step each turn.
         metrics.add(.pagesReturned, try untilWritable { try store.returnFreePages() })
@@ -101,6 +102,9 @@ extension Pipeline {
         }
         if let retain = configuration.retainAudit {
             removed.auditRows = try untilWritable { try store.forgetAuditRows(olderThan: retain, limit: RetentionRounds.auditRows) }
+            removed.presenceChanges = try untilWritable {
+                try store.forgetPresenceChanges(olderThan: retain, limit: RetentionRounds.presenceChanges)
+            }
         }
         return removed
     }

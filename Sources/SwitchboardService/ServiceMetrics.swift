@@ -38,6 +38,8 @@ public final class ServiceMetrics: Sendable {
         case requestsPurged = "requests_purged"
         /// Audit rows older than SWITCHBOARD_RETAIN_AUDIT, deleted.
         case auditRowsForgotten = "audit_rows_forgotten"
+        /// Presence changes older than SWITCHBOARD_RETAIN_AUDIT, deleted.
+        case presenceChangesForgotten = "presence_changes_forgotten"
         /// Pages of the database file given back to the file system after purges.
         case pagesReturned = "pages_returned"
         /// Requests escalated for waiting past their source's max wait.

@@ -47,6 +47,10 @@ public final class SwitchboardService: Service, Sendable {
         let configuration = configuration, control = control, metrics = metrics, logger = logger, feed = feed, inbox = inbox
         let factory = metricsFactory
         Self.warnAboutRoles(configuration, logger: logger)
+        if let seed = configuration.randomSeed {
+            logger.warning("SWITCHBOARD_RANDOM_SEED is set: the weighted draw repeats its choices at every start (for tests and replays, not production)",
+                           metadata: ["seed": "\(seed)"])
+        }
         let thread = Thread {
             // The store is released (and the database closed) before anyone hears we finished.
             let failure: ServiceFailure? = {
@@ -89,7 +93,9 @@ public final class SwitchboardService: Service, Sendable {
         var unreachable = ReconnectBackoff(cap: configuration.maxReconnectDelay)
         while !control.isStopRequested {
             do {
-                let store = try SwitchboardStore(location: configuration.storeLocation, awayAfterMissed: configuration.awayAfterMissed,
+                let store = try SwitchboardStore(location: configuration.storeLocation,
+                                                 random: configuration.randomSeed.map(SplitMix64.init(seed:)) ?? SplitMix64(),
+                                                 awayAfterMissed: configuration.awayAfterMissed,
                                                  access: configuration.access, archiveDirectory: configuration.archiveDirectory)
                 if stoodBy {
                     logger.notice("taking over: the database is free", metadata: ["db": "\(configuration.storeLocation)"])

@@ -13,6 +13,7 @@ extension SwitchboardStore {
                     """,
                 arguments: [name, isActive, maxLoadLimit, now().milliseconds, presence.rawValue,
                             CompetencyColumns.text(settings.skills ?? [:]), CompetencyColumns.text(settings.capacity ?? [:])])!
+            try recordPresence(PresenceChange(operatorId: id, presence: presence, previous: nil, reason: .created, at: now()), db)
             // Escalated requests of overflowing sources may go to anyone with the skills.
             try drainWaiting(db, events: &events)
             return .operator(try Records.fetchOperator(id, db)!)

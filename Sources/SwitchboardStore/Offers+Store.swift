@@ -200,6 +200,8 @@ extension SwitchboardStore {
             try db.execute(sql: "UPDATE operators SET presence = ?, missed_offers = 0 WHERE id = ?",
                            arguments: [presence.rawValue, current.id])
             routing?.setPresence(of: current.id, presence)
+            try recordPresence(PresenceChange(operatorId: current.id, presence: presence, previous: current.presence,
+                                              reason: PresenceChange.Reason(reason, requeue: requeue && presence == .offline), at: now()), db)
             let changed = try Records.fetchOperator(current.id, db)!
             events.append(try makePresenceEvent(PresenceEvent(
                 eventId: makeEventId(), sequence: sequences.take(), occurredAt: now(), operator: changed, previousPresence: current.presence, reason: reason)))

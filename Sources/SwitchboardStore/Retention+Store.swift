@@ -26,6 +26,14 @@ extension SwitchboardStore {
         return try transaction { try Self.deleteOldest(of: "audit", timedBy: "at", before: cutoff, limit: limit, $0) }
     }
 
+    /// Forgets, oldest first, up to `limit` presence changes recorded more than `retention`
+    /// ago: the presence record is kept as long as the audit trail. Returns how many.
+    public func forgetPresenceChanges(olderThan retention: Duration, limit: Int) throws -> Int {
+        let cutoff = self.cutoff(olderThan: retention)
+        defer { commitsSinceCheckpoint += 1 }
+        return try transaction { try Self.deleteOldest(of: "presence_changes", timedBy: "at", before: cutoff, limit: limit, $0) }
+    }
+
     /// The time before which a row kept for `period` is due to go: the one rule of every
     /// setting that keeps rows for a time (the dedupe window, closed requests, audit rows).
     func cutoff(olderThan period: Duration) -> Timestamp {

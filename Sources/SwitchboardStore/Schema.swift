@@ -367,6 +367,20 @@ enum Schema {
         migrator.registerMigration("v19-audit-via") { db in
             try db.execute(sql: "ALTER TABLE audit ADD COLUMN via TEXT NOT NULL DEFAULT 'amqp'")
         }
+        // Every change of presence, for the what-if replay; kept as long as the audit trail.
+        migrator.registerMigration("v20-presence-changes") { db in
+            try db.execute(sql: """
+                CREATE TABLE presence_changes (
+                    id INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    operator_id INTEGER NOT NULL,
+                    presence TEXT NOT NULL,
+                    previous TEXT,
+                    reason TEXT NOT NULL
+                );
+                CREATE INDEX presence_changes_at ON presence_changes(at);
+                """)
+        }
         return migrator
     }
 

@@ -91,6 +91,11 @@ public final class StoreReader: Sendable {
         try read { try SwitchboardStore.requestDetail(id, $0) }
     }
 
+    /// Presence changes in a window, oldest first: the what-if replay's record of who was there.
+    public func presenceChanges(since: Timestamp, until: Timestamp) throws -> [PresenceChange] {
+        try read { try SwitchboardStore.presenceChanges(since: since, until: until, $0) }
+    }
+
     private func read<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
         if let pool { return try pool.read { try body(SQLiteDatabase($0)) } }
         return try session!.read(body)

@@ -1,7 +1,8 @@
 import SwitchboardStore
 
 /// Paces SWITCHBOARD_RETAIN_CLOSED and SWITCHBOARD_RETAIN_AUDIT in the single writer: small
-/// rounds that archive and delete closed requests, and delete audit rows, past their
+/// rounds that archive and delete closed requests, and delete audit rows and presence
+/// changes (kept as long as the audit trail), past their
 /// settings, each a short transaction of its own; and the free pages they leave given back.
 /// A value with a given clock: it says when the next round is due and whether an idle burst
 /// goes on; the writer runs the rounds.
@@ -16,12 +17,13 @@ struct RetentionRounds {
     /// What one round deletes at most, of each kind.
     static let requests = 64
     static let auditRows = 256
+    static let presenceChanges = 256
     static let pauseWhileBehind = Duration.milliseconds(250)
     static let pauseWhenCaughtUp = Duration.seconds(1)
     static let idleBurst = Duration.milliseconds(20)
 
     private(set) var due: ContinuousClock.Instant
-    /// Whether the last round found a full batch of either kind: older rows remain.
+    /// Whether the last round found a full batch of any kind: older rows remain.
     private(set) var isBehind = false
 
     init(startingAt now: ContinuousClock.Instant) { due = now }
@@ -29,9 +31,11 @@ struct RetentionRounds {
     struct Removed: Equatable {
         var requests = 0
         var auditRows = 0
+        var presenceChanges = 0
 
         static func + (a: Removed, b: Removed) -> Removed {
-            Removed(requests: a.requests + b.requests, auditRows: a.auditRows + b.auditRows)
+            Removed(requests: a.requests + b.requests, auditRows: a.auditRows + b.auditRows,
+                    presenceChanges: a.presenceChanges + b.presenceChanges)
         }
     }
 
@@ -40,6 +44,7 @@ struct RetentionRounds {
     /// Takes what a round deleted, finished at `now`: the next is due sooner while rows remain.
     mutating func finished(_ removed: Removed, at now: ContinuousClock.Instant) {
         isBehind = removed.requests == Self.requests || removed.auditRows == Self.auditRows
+            || removed.presenceChanges == Self.presenceChanges
         due = now + (isBehind ? Self.pauseWhileBehind : Self.pauseWhenCaughtUp)
     }
 
