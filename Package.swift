@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SwitchboardStore", targets: ["SwitchboardStore"]),
         .library(name: "SwitchboardService", targets: ["SwitchboardService"]),
         .library(name: "SwitchboardClient", targets: ["SwitchboardClient"]),
+        .library(name: "SwitchboardReplay", targets: ["SwitchboardReplay"]),
         .library(name: "SwitchboardHTTP", targets: ["SwitchboardHTTP"]),
     ],
     dependencies: [
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         // Reads Contracts/openapi.yaml at build time (the openapi-bundle tool), never at run time.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // Hummingbird's own header types, named directly for Idempotency-Key.
@@ -72,6 +74,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "SwitchboardClient", dependencies: ["AMQP", "SwitchboardCore"], swiftSettings: strict),
+        // The what-if replay: the store's own routing on a scratch database and a simulated clock.
+        .target(
+            name: "SwitchboardReplay",
+            dependencies: ["SwitchboardCore", "SwitchboardStore", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: strict
+        ),
         .target(
             name: "SwitchboardHTTP",
             dependencies: [
@@ -146,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardStoreTests",
             dependencies: [
-                "SwitchboardStore", "SwitchboardCore", "BrokerTestSupport", "Postgres",
+                "SwitchboardStore", "SwitchboardCore", "SwitchboardReplay", "BrokerTestSupport", "Postgres",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

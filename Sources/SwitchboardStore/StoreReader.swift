@@ -96,7 +96,7 @@ public final class StoreReader: Sendable {
         try read { try SwitchboardStore.presenceChanges(since: since, until: until, $0) }
     }
 
-    private func read<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
+    func read<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
         if let pool { return try pool.read { try body(SQLiteDatabase($0)) } }
         return try session!.read(body)
     }

@@ -149,13 +149,15 @@ public final class SwitchboardStore {
     /// while another process writes the same database.
     public init(
         location: StoreLocation, random: SplitMix64 = SplitMix64(), now: @escaping () -> Timestamp = Timestamp.now,
-        makeEventId: (() -> String)? = nil, awayAfterMissed: Int = 3, access: AccessPolicy = .open, archiveDirectory: String? = nil
+        makeEventId: (() -> String)? = nil, awayAfterMissed: Int = 3, access: AccessPolicy = .open, archiveDirectory: String? = nil,
+        scratch: Bool = false
     ) throws {
         self.location = location
         self.missedOffers = MissedOffers(limit: awayAfterMissed)
         self.access = access
+        // `scratch`: the what-if replay's own file, not flushed at commits (SQLite only).
         let backend: any StoreBackend = switch location {
-        case let .file(path): try SQLiteBackend(path: path)
+        case let .file(path): try SQLiteBackend(path: path, flushed: !scratch)
         case let .postgres(url): try PostgresBackend(url: url)
         }
         self.backend = backend

@@ -55,6 +55,11 @@ final class Clock: @unchecked Sendable {
 
     /// Moves time on, as if the service had been idle (offer deadlines pass).
     func advance(seconds: Int) { ms += Int64(seconds) * 1000 }
+
+    /// Moves time on to `time`, if it is later (a scripted day's next happening).
+    func move(to time: Int64) { ms = max(ms, time) }
+
+    var milliseconds: Int64 { ms }
 }
 
 extension SwitchboardStore {

@@ -7,7 +7,9 @@ final class SQLiteBackend: StoreBackend {
     /// Held for the store's life: no second process writes this file meanwhile.
     private let lock: DatabaseLock
 
-    init(path: String) throws {
+    /// `flushed`: false for a scratch database (the what-if replay's), where nothing needs to
+    /// outlive the process and a flush per commit would be most of a replay's time.
+    init(path: String, flushed: Bool = true) throws {
         try DatabaseFiles.prepare(path)
         lock = try DatabaseLock(database: path)
         var configuration = Configuration()
@@ -26,7 +28,7 @@ final class SQLiteBackend: StoreBackend {
         // A commit returns only once the WAL is on disk: an acked delivery survives a power
         // cut, not only a crash. Set here, on the writer, because the pool turns its writer
         // to synchronous=NORMAL when it enables WAL, after prepareDatabase has run.
-        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+        try pool.writeWithoutTransaction { try $0.execute(sql: flushed ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF") }
         try pool.writeWithoutTransaction { _ = try Schema.enableIncrementalVacuum($0) }
         try Schema.migrator.migrate(pool)
     }

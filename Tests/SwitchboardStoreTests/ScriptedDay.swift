@@ -1,0 +1,84 @@
+import Foundation
+import SwitchboardCore
+@testable import SwitchboardStore
+
+/// A day on a floor, lived through a store as the service would live it: requests arriving at
+/// scripted times, each closed by whoever got it a scripted time after they got it, operators
+/// going away and back, on a clock the script moves. What the store keeps of it is the record
+/// the what-if replay reads.
+struct ScriptedDay {
+    struct Arrival {
+        var at: Int64
+        var source: Int64
+        var handleMilliseconds: Int64
+        var requires: [Requirement]? = nil
+    }
+
+    struct PresenceStep {
+        var at: Int64
+        var operatorId: Int64
+        var presence: Presence
+    }
+
+    var start: Int64
+    var arrivals: [Arrival] = []
+    var presence: [PresenceStep] = []
+
+    /// `count` requests a mean `gap` apart (exponential), each handled for 1 to `longest`
+    /// seconds, from `sources` in turn; drawn with `seed`.
+    static func steady(start: Int64, count: Int, gapSeconds: Double, longestSeconds: Int, sources: [Int64], seed: UInt64) -> ScriptedDay {
+        var random = SplitMix64(seed: seed)
+        var day = ScriptedDay(start: start)
+        var at = Double(start)
+        for index in 0..<count {
+            at += -log(1 - Double.random(in: 0..<1, using: &random)) * gapSeconds * 1000
+            day.arrivals.append(Arrival(at: Int64(at), source: sources[index % sources.count],
+                                        handleMilliseconds: Int64.random(in: 1_000...Int64(longestSeconds) * 1000, using: &random)))
+        }
+        return day
+    }
+
+    var end: Int64 { (arrivals.map(\.at).max() ?? start) + 3_600_000 }
+
+    /// Lives the day on `store`, whose clock is `clock`.
+    func play(on store: SwitchboardStore, clock: Clock) throws {
+        enum Next { case arrival(Int), close(Int64), presence(Int) }
+        var agenda: [(at: Int64, order: Int, next: Next)] = []
+        var order = 0
+        func schedule(_ next: Next, at time: Int64) {
+            let entry = (time, order, next)
+            order += 1
+            let index = agenda.firstIndex { ($0.at, $0.order) > (entry.0, entry.1) } ?? agenda.endIndex
+            agenda.insert(entry, at: index)
+        }
+        for (index, arrival) in arrivals.enumerated() { schedule(.arrival(index), at: arrival.at) }
+        for (index, step) in presence.enumerated() { schedule(.presence(index), at: step.at) }
+        var arrivalOf: [Int64: Int] = [:]
+        var assigned: Set<Int64> = []
+        func closeLater(_ events: [OutboxEvent]) throws {
+            for event in events where event.routingKey == EventName.requestAssigned.rawValue {
+                let request = try JSONDecoder().decode(Event.self, from: Data(event.body)).request.request.id
+                guard assigned.insert(request).inserted, let arrival = arrivalOf[request] else { continue }
+                schedule(.close(request), at: clock.milliseconds + arrivals[arrival].handleMilliseconds)
+            }
+        }
+        for _ in 0..<(4 * (arrivals.count + presence.count) + 10) {
+            guard !agenda.isEmpty else { return }
+            let (at, _, next) = agenda.removeFirst()
+            clock.move(to: at)
+            switch next {
+            case let .arrival(index):
+                let arrival = arrivals[index]
+                let (outcome, events) = try store.intake(IntakeMessage(
+                    userIdentifier: "user-\(index % 300)", source: .id(arrival.source), message: "m\(index)", requires: arrival.requires))
+                if let request = outcome.requestId { arrivalOf[request] = index }
+                try closeLater(events)
+            case let .close(request):
+                try closeLater(try store.execute(.requestClose(id: request)).1)
+            case let .presence(index):
+                let step = presence[index]
+                try closeLater(try store.execute(.operatorSetPresence(id: step.operatorId, presence: step.presence, requeue: false)).1)
+            }
+        }
+    }
+}
