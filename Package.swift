@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "SwitchboardService",
             dependencies: [
-                "AMQP", "SwitchboardCore", "SwitchboardStore",
+                "AMQP", "SwitchboardCore", "SwitchboardStore", "SwitchboardReplay",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -113,6 +113,8 @@ public enum Command: Sendable, Equatable {
     case eventsListSetAside(SetAsideFilter)
     /// Puts set-aside events back in the outbox, to be published (and retried) again.
     case eventsResend(ResendSelection)
+    /// Run beside the writer, not by it (the what-if replay reads a snapshot and its own scratch store).
+    case replayRun(ReplayQuery)
 
     /// The command's name as sent, from the one list of names.
     public var kind: CommandName {
@@ -146,6 +148,7 @@ public enum Command: Sendable, Equatable {
         case .statsServiceLevel: .statsServiceLevel
         case .eventsListSetAside: .eventsListSetAside
         case .eventsResend: .eventsResend
+        case .replayRun: .replayRun
         }
     }
 
@@ -310,6 +313,7 @@ public enum Command: Sendable, Equatable {
             let priority = r.integer("priority", in: Limits.priority)
             command = id.flatMap { id in priority.map { .requestSetPriority(id: id, priority: $0) } }
         case .statsServiceLevel: command = .statsServiceLevel(ServiceLevelQuery.read(&r))
+        case .replayRun: command = ReplayQuery.read(&r).map(Command.replayRun)
         case .statsOperatorsLoad: command = .statsOperatorsLoad
         case .statsRequestsDistribution: command = .statsRequestsDistribution
         case .serviceStatus: command = .serviceStatus

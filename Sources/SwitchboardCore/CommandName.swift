@@ -30,6 +30,7 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
     case auditList = "audit.list"
     case eventsListSetAside = "events.list_set_aside"
     case eventsResend = "events.resend"
+    case replayRun = "replay.run"
 
     /// Who may run a command once roles are set (admins may run every one).
     public enum Access: Sendable {
@@ -47,7 +48,7 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
     public var isReadOnly: Bool {
         switch self {
         case .operatorList, .operatorGet, .sourceList, .sourceGet, .requestGet, .requestList, .statsOperatorsLoad,
-             .statsRequestsDistribution, .statsServiceLevel, .serviceStatus, .auditList, .eventsListSetAside: true
+             .statsRequestsDistribution, .statsServiceLevel, .serviceStatus, .auditList, .eventsListSetAside, .replayRun: true
         default: false
         }
     }
@@ -55,7 +56,7 @@ public enum CommandName: String, Sendable, CaseIterable, Codable {
     public var access: Access {
         switch self {
         case .operatorSetPresence, .operatorEndWrapUp, .requestAccept, .requestReject, .requestClose, .requestTransfer: .consoleChange
-        case .auditList, .eventsListSetAside: .adminOnly
+        case .auditList, .eventsListSetAside, .replayRun: .adminOnly
         default: isReadOnly ? .consoleRead : .adminOnly
         }
     }

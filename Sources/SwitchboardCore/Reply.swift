@@ -18,6 +18,7 @@ public enum CommandResult: Sendable, Equatable, Encodable {
     case serviceLevel(ServiceLevel)
     case setAside([SetAsideEvent])
     case resent(Resent)
+    case replay(ReplayReport)
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
@@ -38,6 +39,7 @@ public enum CommandResult: Sendable, Equatable, Encodable {
         case let .serviceLevel(v): try c.encode(v)
         case let .setAside(v): try c.encode(v)
         case let .resent(v): try c.encode(v)
+        case let .replay(v): try c.encode(v)
         }
     }
 }

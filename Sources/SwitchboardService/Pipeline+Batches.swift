@@ -47,7 +47,13 @@ extension Pipeline {
     /// parse → apply → publish → reply and ack. The HTTP API's calls, parsed by the HTTP
     /// side, are applied after the deliveries in the same transaction.
     func process(_ batch: [AMQPDelivery], calls: [WriterInbox.Call] = []) throws {
-        let parsed = batch.map { ParsedDelivery(delivery: $0, work: Self.work(for: $0)) }
+        let parsed = batch.compactMap { delivery -> ParsedDelivery? in
+            switch Self.work(for: delivery) {
+            case let .success(work): runAside(work, for: .delivery(delivery)).map { ParsedDelivery(delivery: delivery, work: .success($0)) }
+            case let .failure(rejection): ParsedDelivery(delivery: delivery, work: .failure(rejection))
+            }
+        }
+        let calls = calls.compactMap { call in runAside(call.work, for: .call(call)).map { WriterInbox.Call(work: $0, answer: call.answer) } }
         let applied = try apply(parsed.compactMap { try? $0.work.get() } + calls.map(\.work))
         var results = applied.results[...]
         var owed = owed(for: parsed, results: &results)
@@ -98,6 +104,19 @@ extension Pipeline {
         try consumer?.ack(last.deliveryTag, multiple: true)
         metrics.add(.batches)
         noteBrokerBlocking()
+    }
+
+    /// A `replay.run` its sender may run starts beside the writer and is answered when done
+    /// (nil: nothing for this batch; the delivery is acked with it). One that finds a replay
+    /// running is refused here; one its sender may not run goes on to the store, which
+    /// refuses and audits it as any command.
+    private func runAside(_ work: WorkItem, for asker: WriterInbox.AnsweredAside.Asker) -> WorkItem? {
+        guard case let .command(.replayRun(query), messageId, sender) = work,
+              configuration.access.refusal(of: CommandName.replayRun.rawValue, by: sender?.user) == nil
+        else { return work }
+        if replays.start(query, for: asker, user: sender?.user, messageId: messageId) { return nil }
+        return .invalidCommand(name: CommandName.replayRun.rawValue, ReplayRunner.busy, messageId: messageId,
+                               sender: sender ?? CommandSender(user: nil, args: nil))
     }
 
     private static func work(for delivery: AMQPDelivery) -> Result<WorkItem, IntakeRejection> {

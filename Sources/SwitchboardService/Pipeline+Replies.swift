@@ -32,6 +32,19 @@ extension Pipeline {
         }
     }
 
+    /// Delivers what was answered beside the writer since it last looked (replays), logged
+    /// and counted as every command's answer.
+    func deliverAnsweredAside(on publisher: AMQPConnection) throws(AMQPError) {
+        for aside in inbox.takeAnsweredAside() {
+            switch aside.asker {
+            case let .delivery(delivery): try reply(to: delivery, command: aside.command, .outcome(aside.outcome), on: publisher)
+            case let .call(call):
+                call.answer.resume(returning: noted(.outcome(aside.outcome), command: aside.command, user: aside.user,
+                                                    messageId: aside.messageId, broker: publisher.url))
+            }
+        }
+    }
+
     /// Answers the batch's HTTP calls (their effects are committed); `broker` completes a
     /// `service.status`, nil when the connection is gone.
     func answerCalls(_ owed: Owed, broker: AMQPURL? = nil) {

@@ -34,6 +34,8 @@ final class Pipeline {
     let feed: EventFeed
     /// Calls from the HTTP API, taken into batches beside the broker's deliveries.
     let inbox: WriterInbox
+    /// `replay.run`, beside the writer.
+    let replays: ReplayRunner
     let logger: Logger
     let startedAt = ContinuousClock.now
 
@@ -69,6 +71,7 @@ final class Pipeline {
         self.figures = figures
         self.feed = feed
         self.inbox = inbox
+        self.replays = ReplayRunner(location: configuration.storeLocation, awayAfterMissed: configuration.awayAfterMissed, inbox: inbox)
         self.logger = logger
         self.retries = EventRetries(retryFor: configuration.eventRetryFor)
     }
@@ -146,6 +149,7 @@ final class Pipeline {
         var batch: [AMQPDelivery] = []
         batch.reserveCapacity(configuration.batchSize)
         while !control.isStopRequested {
+            try deliverAnsweredAside(on: publisher)
             try retryRefusedEvents()
             try forgetExpiredMessageIds()
             try applyRetention()

@@ -1,3 +1,4 @@
+import AMQP
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -33,10 +34,26 @@ public final class WriterInbox: Sendable {
         var answer: CheckedContinuation<WriterAnswer, Never>
     }
 
+    /// A command answered beside the writer (the what-if replay), for the writer to log,
+    /// count and deliver: a reply on the broker, or a waiting HTTP call's answer.
+    struct AnsweredAside: Sendable {
+        enum Asker: Sendable {
+            case delivery(AMQPDelivery)
+            case call(Call)
+        }
+
+        var asker: Asker
+        var command: String
+        var user: String?
+        var messageId: String?
+        var outcome: Result<CommandResult, CommandError>
+    }
+
     private struct State {
         /// Whether the writer is serving; calls are refused at once while it is not.
         var open = false
         var calls: [Call] = []
+        var answeredAside: [AnsweredAside] = []
     }
 
     /// Calls waiting beyond this are refused as busy: a bound on memory and on how long a
@@ -81,7 +98,23 @@ public final class WriterInbox: Sendable {
     /// The descriptor the writer polls beside its broker socket.
     var wakeDescriptor: Int32 { wakeRead }
 
-    var hasWaiting: Bool { state.withLock { !$0.calls.isEmpty } }
+    var hasWaiting: Bool { state.withLock { !$0.calls.isEmpty || !$0.answeredAside.isEmpty } }
+
+    /// Hands the writer an answer made beside it, and wakes it.
+    func answered(_ aside: AnsweredAside) {
+        state.withLock { state in
+            state.answeredAside.append(aside)
+            if state.answeredAside.count == 1 { wake() }
+        }
+    }
+
+    /// The answers made beside the writer since it last looked.
+    func takeAnsweredAside() -> [AnsweredAside] {
+        state.withLock { state in
+            defer { state.answeredAside = [] }
+            return state.answeredAside
+        }
+    }
 
     /// Up to `limit` calls, oldest first.
     func take(upTo limit: Int) -> [Call] {
@@ -101,13 +134,21 @@ public final class WriterInbox: Sendable {
     /// The writer stops serving: every waiting call is answered `unavailable`, and new ones
     /// are refused until it serves again.
     func close(because reason: String) {
-        let waiting = state.withLock { state in
+        let (waiting, answered) = state.withLock { state in
             state.open = false
             defer { state.calls = [] }
-            return state.calls
+            // A call answered beside the writer has its answer: it gets it now. A reply on the
+            // broker waits for the next connection.
+            let calls = state.answeredAside.compactMap { aside -> (Call, Result<CommandResult, CommandError>)? in
+                if case let .call(call) = aside.asker { return (call, aside.outcome) }
+                return nil
+            }
+            state.answeredAside.removeAll { if case .call = $0.asker { true } else { false } }
+            return (state.calls, calls)
         }
         drainWakeUps()
         for call in waiting { call.answer.resume(returning: .unavailable(reason)) }
+        for (call, outcome) in answered { call.answer.resume(returning: .outcome(outcome)) }
     }
 
     private func wake() {

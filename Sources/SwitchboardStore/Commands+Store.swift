@@ -187,6 +187,10 @@ extension SwitchboardStore {
 
         case let .eventsResend(selection):
             return .resent(try resend(selection, db))
+
+        case .replayRun:
+            // The service hands it to its replay runner before the store sees it.
+            throw CommandError(.internalError, "replay.run runs beside the writer, not in its transaction")
         }
     }
 

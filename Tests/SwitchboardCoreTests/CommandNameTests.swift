@@ -24,11 +24,11 @@ import Testing
         #expect(listed.count == CommandName.allCases.count)
     }
 
-    @Test func consolesMayReadEverythingButTheAuditTrailAndSetAsideEventsAndAnswerForOperatorsOnly() {
+    @Test func consolesMayReadEverythingButTheAuditTrailSetAsideEventsAndReplaysAndAnswerForOperatorsOnly() {
         let policy = AccessPolicy(admins: ["ops"], consoles: ["console"])
         for name in CommandName.allCases {
             let consoleMay = policy.refusal(of: name.rawValue, by: "console") == nil
-            let expected = [.auditList, .eventsListSetAside].contains(name) ? false : name.isReadOnly || [.operatorSetPresence, .operatorEndWrapUp, .requestAccept, .requestReject, .requestClose, .requestTransfer].contains(name)
+            let expected = [.auditList, .eventsListSetAside, .replayRun].contains(name) ? false : name.isReadOnly || [.operatorSetPresence, .operatorEndWrapUp, .requestAccept, .requestReject, .requestClose, .requestTransfer].contains(name)
             #expect(consoleMay == expected, "\(name.rawValue)")
             #expect(policy.refusal(of: name.rawValue, by: "ops") == nil, "\(name.rawValue)")
             #expect(policy.refusal(of: name.rawValue, by: "stranger")?.code == .forbidden, "\(name.rawValue)")

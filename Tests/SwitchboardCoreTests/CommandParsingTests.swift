@@ -74,6 +74,9 @@ func problems(_ json: String) -> [FieldProblem] {
             (#"{"command":"events.resend","args":{"routing_key":"request.closed","since":"2026-12-07T10:00:00Z","until":"2026-12-07T11:00:00Z"}}"#,
              .eventsResend(ResendSelection(routingKey: "request.closed", since: Timestamp(rfc3339: "2026-12-07T10:00:00Z"),
                                            until: Timestamp(rfc3339: "2026-12-07T11:00:00Z")))),
+            (#"{"command":"replay.run","args":{"since":"2026-12-07T08:00:00Z","until":"2026-12-07T18:00:00Z","seed":7,"changes":{"operators":{"2":{"max_load_limit":5}}}}}"#,
+             .replayRun(ReplayQuery(since: Timestamp(rfc3339: "2026-12-07T08:00:00Z")!, until: Timestamp(rfc3339: "2026-12-07T18:00:00Z")!,
+                                    changes: ["operators": ["2": ["max_load_limit": 5]]], seed: 7))),
         ]
         for (json, expected) in cases {
             #expect(try parse(json).get() == expected, "\(json)")

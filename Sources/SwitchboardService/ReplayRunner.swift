@@ -1,0 +1,58 @@
+import Foundation
+import Synchronization
+import SwitchboardCore
+import SwitchboardReplay
+import SwitchboardStore
+
+/// Runs `replay.run` beside the writer, one at a time, on a thread of its own: it reads the
+/// window from a snapshot through a read connection of its own (the writer never waits for
+/// it), replays it in scratch stores, and hands the answer to the writer through the inbox,
+/// which logs, counts and delivers it as any command's.
+final class ReplayRunner: Sendable {
+    private let location: StoreLocation
+    private let awayAfterMissed: Int
+    private let inbox: WriterInbox
+    private let running = Mutex(false)
+
+    init(location: StoreLocation, awayAfterMissed: Int, inbox: WriterInbox) {
+        self.location = location
+        self.awayAfterMissed = awayAfterMissed
+        self.inbox = inbox
+    }
+
+    /// Starts a replay for the asker; false when one is running already.
+    func start(_ query: ReplayQuery, for asker: WriterInbox.AnsweredAside.Asker, user: String?, messageId: String?) -> Bool {
+        guard running.withLock({ busy in
+            defer { busy = true }
+            return !busy
+        }) else { return false }
+        let thread = Thread { [self] in
+            let outcome = replay(query)
+            running.withLock { $0 = false }
+            inbox.answered(WriterInbox.AnsweredAside(asker: asker, command: CommandName.replayRun.rawValue, user: user,
+                                                     messageId: messageId, outcome: outcome))
+        }
+        thread.name = "switchboard replay"
+        thread.start()
+        return true
+    }
+
+    static let busy = CommandError(.conflict, "a replay is running; one runs at a time, try again when it has answered")
+
+    private func replay(_ query: ReplayQuery) -> Result<CommandResult, CommandError> {
+        do {
+            let day = try StoreReader(location: location).recordedDay(since: query.since, until: query.until)
+            let changes: ReplayChanges
+            switch ReplayChanges.parse(query.changes, operators: Set(day.operators.map(\.id)), sources: Set(day.sources.map(\.id))) {
+            case let .success(parsed): changes = parsed
+            case let .failure(error):
+                return .failure(.validation(error.details.map { FieldProblem(field: "changes.\($0.field)", problem: $0.problem) }))
+            }
+            return .success(.replay(try Replay.run(day, changes: changes, seed: query.seed, awayAfterMissed: awayAfterMissed)))
+        } catch let error as CommandError {
+            return .failure(error)
+        } catch {
+            return .failure(CommandError(.internalError, "the replay failed: \(error)"))
+        }
+    }
+}
