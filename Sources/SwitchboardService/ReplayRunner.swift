@@ -11,12 +11,15 @@ import SwitchboardStore
 final class ReplayRunner: Sendable {
     private let location: StoreLocation
     private let awayAfterMissed: Int
+    /// The service's own seed: a replay given none draws as the service does.
+    private let serviceSeed: UInt64?
     private let inbox: WriterInbox
     private let running = Mutex(false)
 
-    init(location: StoreLocation, awayAfterMissed: Int, inbox: WriterInbox) {
+    init(location: StoreLocation, awayAfterMissed: Int, serviceSeed: UInt64?, inbox: WriterInbox) {
         self.location = location
         self.awayAfterMissed = awayAfterMissed
+        self.serviceSeed = serviceSeed
         self.inbox = inbox
     }
 
@@ -48,7 +51,8 @@ final class ReplayRunner: Sendable {
             case let .failure(error):
                 return .failure(.validation(error.details.map { FieldProblem(field: "changes.\($0.field)", problem: $0.problem) }))
             }
-            return .success(.replay(try Replay.run(day, changes: changes, seed: query.seed, awayAfterMissed: awayAfterMissed)))
+            return .success(.replay(try Replay.run(day, changes: changes, seed: query.seed ?? serviceSeed ?? ReplayQuery.defaultSeed,
+                                                 awayAfterMissed: awayAfterMissed)))
         } catch let error as CommandError {
             return .failure(error)
         } catch {

@@ -25,7 +25,7 @@ struct Switchboardctl: ParsableCommand {
             """,
         subcommands: [
             OperatorCommand.self, SourceCommand.self, RequestCommand.self, StatsCommand.self, WatchCommand.self,
-            HealthCommand.self, PrefixCommand.self, AuditCommand.self, EventsCommand.self,
+            HealthCommand.self, PrefixCommand.self, AuditCommand.self, EventsCommand.self, ReplayCommand.self,
         ])
 
     static func main() {

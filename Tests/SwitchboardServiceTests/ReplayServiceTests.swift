@@ -82,3 +82,36 @@ struct ReplayServiceTests {
         try await running.finish()
     }
 }
+
+@Suite struct ReplayCommandLineTests {
+    @Test func switchboardctlReplayPrintsBothRunsSideBySideAndWritesAPage() async throws {
+        let running = await RunningService(label: "replay-cli")
+        try await withClient(running.prefix, watching: nil) { client, _ in
+            let p = running.prefix
+            let since = Timestamp(milliseconds: Timestamp.now().milliseconds - 1_000)
+            for n in 1...2 { try client.ok("operator.create", ["name": .string("op\(n)"), "max_load_limit": 1]) }
+            try client.ok("source.create", ["name": "Chat", "identifier": "chat"])
+            try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg([(1, 10), (2, 10)])])
+            try client.sendIntake(intakeBatch(0..<6, label: "cli").map { (Array(String(decoding: $0.body, as: UTF8.self)
+                .replacingOccurrences(of: "telegram", with: "chat").utf8), $0.messageId) })
+            #expect(try client.waitForCount(6, timeout: .seconds(10)) == 6)
+            let until = Timestamp(milliseconds: Timestamp.now().milliseconds + 1_000)
+            let changes = NSTemporaryDirectory() + "\(p).changes.json", page = NSTemporaryDirectory() + "\(p).replay.html"
+            try Data(#"{"operators": {"1": {"max_load_limit": 4}}}"#.utf8).write(to: URL(fileURLWithPath: changes))
+            defer { try? FileManager.default.removeItem(atPath: changes); try? FileManager.default.removeItem(atPath: page) }
+            let window = ["--since", since.description, "--until", until.description]
+            let table = try ctl(["replay"] + window + ["--changes", changes, "--html", page], prefix: p)
+            #expect(table.status == 0, "\(table.stderr)")
+            let lines = table.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.contains { $0.hasPrefix("assigned") && $0.hasSuffix("+3") }, "op1 with room for four: five assigned, not two: \(table.stdout)")
+            #expect(lines.contains { $0.hasPrefix("still waiting at the end") })
+            let html = try String(contentsOfFile: page, encoding: .utf8)
+            #expect(html.contains("<svg") && html.contains("polyline") && !html.contains("<script") && !html.contains("http"))
+            let json = try ctlJSON(["replay", "--json"] + window, prefix: p)
+            #expect(json["requests"]?.int == 6 && json["as_it_was"] == json["with_changes"], "no changes: both runs alike")
+            let refused = try ctl(["replay"] + window + ["--changes", "/nonexistent/changes.json"], prefix: p)
+            #expect(refused.status == 2 && refused.stderr.contains("cannot read the changes file"))
+        }
+        try await running.finish()
+    }
+}

@@ -4,13 +4,14 @@ public struct ReplayQuery: Sendable, Equatable {
     public var since: Timestamp
     public var until: Timestamp
     public var changes: JSONValue
-    public var seed: UInt64
+    /// nil: the service's own seed (SWITCHBOARD_RANDOM_SEED), else ``defaultSeed``.
+    public var seed: UInt64?
 
     /// The longest window replayed at once: a month of a busy floor fits the replay's memory.
     public static let longestWindowMilliseconds: Int64 = 31 * 86_400_000
     public static let defaultSeed: UInt64 = 1
 
-    public init(since: Timestamp, until: Timestamp, changes: JSONValue = .object([:]), seed: UInt64 = defaultSeed) {
+    public init(since: Timestamp, until: Timestamp, changes: JSONValue = .object([:]), seed: UInt64? = nil) {
         self.since = since
         self.until = until
         self.changes = changes
@@ -27,7 +28,7 @@ public struct ReplayQuery: Sendable, Equatable {
             }
         }
         let changes = r.object("changes").map(JSONValue.object) ?? .object([:])
-        let seed = r.integer("seed", in: 0...Int.max, required: false).map(UInt64.init) ?? defaultSeed
+        let seed = r.integer("seed", in: 0...Int.max, required: false).map(UInt64.init)
         guard let since, let until else { return nil }
         return ReplayQuery(since: since, until: until, changes: changes, seed: seed)
     }
