@@ -19,7 +19,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Requests for the memory run.") var memoryRequests = 200_000
     @Option(help: "Requests stored before the scaling run.") var history = 1_000_000
     @Option(help: "quorum or classic.") var queueType = "quorum"
-    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http, httpintake, cluster, retention, days, routing, postgres, refused, competencies, floorsday.")
+    @Option(help: "Which parts: all, throughput, latency, memory, scale, offers, roles, http, httpintake, cluster, retention, days, routing, postgres, refused, competencies, floorsday, replay.")
     var only = "all"
     @Option(help: "A switchboard executable built from an earlier commit: the routing part compares it with this build.")
     var baseline: String?
@@ -33,7 +33,7 @@ struct Bench: ParsableCommand {
         defer { run.finish() }
         // In this order: a later part must not find the broker busy with an earlier one's leftovers.
         for part in [run.throughputAndLatency, run.postgres, run.offers, run.roles, run.http, run.httpIntake, run.memory, run.scale,
-                     run.routing, run.competencies, run.floorsDay, run.retention, run.days, run.refused, run.cluster] {
+                     run.routing, run.competencies, run.floorsDay, run.replay, run.retention, run.days, run.refused, run.cluster] {
             try part()
         }
         if let json {

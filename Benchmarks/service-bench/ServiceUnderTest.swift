@@ -84,6 +84,13 @@ final class ServiceUnderTest {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
+    /// The most resident memory a process has had, from /proc (VmHWM).
+    static func peakKiB(_ pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
     /// Median wall time of `repeat` round trips of one command, in milliseconds.
     func time(_ command: String, _ args: [String: JSONValue] = [:], repeat count: Int = 30) throws -> Double {
         var samples: [Double] = []
