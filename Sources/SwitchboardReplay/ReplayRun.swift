@@ -23,8 +23,9 @@ final class ReplayRun {
     /// The models' draws (offer answers), apart from the store's own so that the routing
     /// draws the same numbers as the service did.
     private var random: SplitMix64
-    private var requests: [Int64: Int] = [:]
-    private var madeFor: [Int: Int64] = [:]
+    /// Scratch request id → its arrival's index, and back.
+    private var arrivalOf: [Int64: Int] = [:]
+    private var requestOf: [Int: Int64] = [:]
     private var answers: [Int64: OfferAnswers] = [:]
     private let usualAnswers: OfferAnswers
     /// Outbox rows of the last step, dropped with the next: no broker reads this store.
@@ -37,6 +38,7 @@ final class ReplayRun {
         store = try SwitchboardStore(location: .file(path: path), random: SplitMix64(seed: seed), now: { clock.now },
                                      makeEventId: nil, awayAfterMissed: awayAfterMissed, scratch: true)
         floor = try ReplayFloor.build(day, changes: changes, in: store)
+        // Any fixed constant: a second stream from the same seed, which the store never draws from.
         random = SplitMix64(seed: seed ^ 0x5EED_0F_0FFE45)
         usualAnswers = OfferAnswers.median(of: day.offerAnswers.values)
         for (recorded, behaviour) in day.offerAnswers {
@@ -92,7 +94,7 @@ final class ReplayRun {
     var assignments: [Int64: Int64] {
         var found: [Int64: Int64] = [:]
         for (request, op) in measures.lastAssignee {
-            guard let arrival = requests[request], let recorded = floor.recordedOperator(op) else { continue }
+            guard let arrival = arrivalOf[request], let recorded = floor.recordedOperator(op) else { continue }
             found[day.arrivals[arrival].requestId] = recorded
         }
         return found
@@ -112,7 +114,7 @@ final class ReplayRun {
         case let .close(request):
             try step([.command(.requestClose(id: request))])
         case let .abandon(index):
-            if let request = madeFor[index] { try step([.command(.requestClose(id: request))]) }
+            if let request = requestOf[index] { try step([.command(.requestClose(id: request))]) }
         case let .answer(request, op, accept):
             try step([.command(accept ? .requestAccept(id: request, operatorId: op) : .requestReject(id: request, operatorId: op, reason: nil))])
         case let .presence(op, presence, requeue):
@@ -127,13 +129,13 @@ final class ReplayRun {
         let applied = try store.apply(items, settling: OutboxSettlement(settledRows: published.sorted()))
         published = Set(applied.events.map(\.id))
         if let arrival, case let .intake(outcome)? = applied.results.first, let request = outcome.requestId {
-            requests[request] = arrival
-            madeFor[arrival] = request
+            arrivalOf[request] = arrival
+            requestOf[arrival] = request
         }
         for event in applied.events {
             switch measures.note(event, at: clock.milliseconds) {
             case let .firstAssigned(request)?:
-                guard let arrival = requests[request], let handle = day.arrivals[arrival].handleMilliseconds else { continue }
+                guard let arrival = arrivalOf[request], let handle = day.arrivals[arrival].handleMilliseconds else { continue }
                 queue.schedule(.close(request), at: clock.milliseconds + handle)
             case let .offered(request, op)?:
                 switch (answers[op] ?? usualAnswers).draw(using: &random) {
@@ -179,7 +181,7 @@ final class ReplayRun {
             return row
         }.sorted { ($0.operatorId ?? 0) < ($1.operatorId ?? 0) }
         if var oldest = level.waiting.oldest {
-            oldest.id = requests[oldest.id].map { day.arrivals[$0].requestId } ?? oldest.id
+            oldest.id = arrivalOf[oldest.id].map { day.arrivals[$0].requestId } ?? oldest.id
             oldest.sourceId = floor.recordedSource(oldest.sourceId) ?? oldest.sourceId
             level.waiting.oldest = oldest
         }

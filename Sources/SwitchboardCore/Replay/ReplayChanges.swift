@@ -125,7 +125,7 @@ public struct ReplayChanges: Sendable, Equatable {
         case .clear?, nil: schedule = nil
         }
         var weights: [Int64: Int] = [:]
-        for (key, value) in reader.object("weights") ?? [:] {
+        for (key, value) in (reader.object("weights") ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard let id = Int64(key), sources.contains(id) else {
                 reader.problem("weights.\(key)", "no source with id \(key)")
                 continue
