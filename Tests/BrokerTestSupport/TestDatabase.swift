@@ -52,8 +52,9 @@ extension TestDatabase {
 extension TestDatabase {
     /// How late after its deadline an offer may expire or a request escalate in the service
     /// tests, in milliseconds. 250 is the promise for a service that is not saturated, and
-    /// holds on SQLite with the whole suite running. On PostgreSQL every test's writer also
-    /// waits on one server working for all the others; there the same tests, run alone,
-    /// stay under 250 ms too, but under the whole suite they were seen 268 and 324 ms late.
-    public static let deadlineSlackMilliseconds: Int64 = isPostgres ? 1_000 : 250
+    /// the tests run alone stay under it on both stores. Under the whole suite on two cores
+    /// every test's service shares the CPU with the rest: on SQLite an escalation was seen
+    /// 315 ms late while the in-process replay tests ran beside it; on PostgreSQL, where every
+    /// writer also waits on one server working for all the others, 268 and 324 ms.
+    public static let deadlineSlackMilliseconds: Int64 = isPostgres ? 1_000 : 500
 }
