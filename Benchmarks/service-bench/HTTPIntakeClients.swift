@@ -35,7 +35,7 @@ struct HTTPIntakeClients {
                         if due > now { usleep(UInt32((due - now) / 1_000)) }
                         stamp = due
                     }
-                    let body = #"{"user_identifier":"bench-user-\#(seq % 1000)","source":"\#(source)","message":"Benchmark request \#(seq)"}"#
+                    let body = Producer.intakeBody(seq: seq, source: source)
                     do {
                         let answer = try connection.get().call("POST", "/api/v1/requests", body: body, headers: ["Idempotency-Key": "\(run)-\(seq)-\(stamp)"])
                         guard answer.status == 201 else {

@@ -125,6 +125,11 @@ struct Producer {
     var queue: String
     var source: String
 
+    /// The bench's intake message number `seq`: 1,000 users in turn. Both doors send these.
+    static func intakeBody(seq: Int, source: String) -> String {
+        #"{"user_identifier":"bench-user-\#(seq % 1000)","source":"\#(source)","message":"Benchmark request \#(seq)"}"#
+    }
+
     func publish(count: Int, run: String, ratePerSecond: Double?, onFirstSend: (UInt64) -> Void) throws {
         let connection = try AMQPConnection(url: url, options: .init(connectionName: "bench producer"))
         defer { connection.close() }
@@ -145,7 +150,7 @@ struct Producer {
                 while nowNanos() < due { usleep(20) }
                 stamp = due
             }
-            let body = Array(#"{"user_identifier":"bench-user-\#(seq % 1000)","source":"\#(source)","message":"Benchmark request \#(seq)"}"#.utf8)
+            let body = Array(Self.intakeBody(seq: seq, source: source).utf8)
             try connection.publish(
                 exchange: "", routingKey: queue, body: body,
                 properties: AMQPProperties(contentType: "application/json", persistent: true, messageId: "\(run)-\(seq)-\(stamp)"))
