@@ -13,6 +13,8 @@ enum Happening: Sendable, Equatable {
     case answer(request: Int64, operator: Int64, accept: Bool)
     /// An operator's presence changes, as recorded or as an added one's schedule says.
     case presence(operator: Int64, Presence, requeue: Bool)
+    /// A recorded transfer (its index in the day's transfers) of a scratch request.
+    case transfer(request: Int64, Int)
 }
 
 /// The replay's agenda on its simulated clock: earliest first, and at one time in the order

@@ -27,6 +27,8 @@ final class ReplayRun {
     private var arrivalOf: [Int64: Int] = [:]
     private var requestOf: [Int: Int64] = [:]
     private var answers: [Int64: OfferAnswers] = [:]
+    /// Recorded request id → its transfers' indices in the day's.
+    private var transfersOf: [Int64: [Int]] = [:]
     private let usualAnswers: OfferAnswers
     /// Outbox rows of the last step, dropped with the next: no broker reads this store.
     private var published: Set<Int64> = []
@@ -49,6 +51,7 @@ final class ReplayRun {
 
     private func scheduleTheRecord() {
         for (index, arrival) in day.arrivals.enumerated() { queue.schedule(.arrival(index), at: arrival.at.milliseconds) }
+        for (index, transfer) in day.transfers.enumerated() { transfersOf[transfer.requestId, default: []].append(index) }
         for change in day.presenceChanges {
             // Missed offers set an operator away in the replay by the store's own rule.
             guard change.reason != .missedOffers, let op = floor.scratchOperator(change.operatorId) else { continue }
@@ -119,6 +122,18 @@ final class ReplayRun {
             try step([.command(accept ? .requestAccept(id: request, operatorId: op) : .requestReject(id: request, operatorId: op, reason: nil))])
         case let .presence(op, presence, requeue):
             try step([.command(.operatorSetPresence(id: op, presence: presence, requeue: requeue))])
+        case let .transfer(request, index):
+            let transfer = day.transfers[index]
+            let target: TransferTarget
+            switch transfer.to {
+            case let .operator(recorded):
+                // A colleague the changes leave out is not there to take it: the request stays.
+                guard let op = floor.scratchOperator(recorded) else { return }
+                target = .operator(op)
+            case .requirements: target = transfer.to
+            }
+            // Refused (closed by then, or the colleague full) as the service would refuse it.
+            try step([.command(.requestTransfer(id: request, to: target, reason: transfer.reason))])
         }
     }
 
@@ -135,7 +150,11 @@ final class ReplayRun {
         for event in applied.events {
             switch measures.note(event, at: clock.milliseconds) {
             case let .firstAssigned(request)?:
-                guard let arrival = arrivalOf[request], let handle = day.arrivals[arrival].handleMilliseconds else { continue }
+                guard let arrival = arrivalOf[request] else { continue }
+                for index in transfersOf[day.arrivals[arrival].requestId] ?? [] {
+                    queue.schedule(.transfer(request: request, index), at: clock.milliseconds + day.transfers[index].afterAssignmentMilliseconds)
+                }
+                guard let handle = day.arrivals[arrival].handleMilliseconds else { continue }
                 queue.schedule(.close(request), at: clock.milliseconds + handle)
             case let .offered(request, op)?:
                 switch (answers[op] ?? usualAnswers).draw(using: &random) {

@@ -35,9 +35,12 @@ extension SwitchboardStore {
             firstChange[row[0]] = PresenceChange(operatorId: row[0], presence: presence, previous: previous.flatMap(Presence.init(rawValue:)),
                                                  reason: reason, at: Timestamp(milliseconds: row[4]))
         }
+        // In a fixed order: the replay draws from these lists by index, and the same seed must
+        // draw the same answers on either store.
         var answers: [Int64: OfferAnswers] = [:]
         for row in try SQLRow.fetchAll(db, sql: """
             SELECT operator_id, outcome, ended_at - offered_at FROM offers WHERE offered_at >= ? AND offered_at < ? AND outcome IS NOT NULL
+            ORDER BY request_id, round
             """, arguments: [since.milliseconds, until.milliseconds]) {
             let operatorId: Int64 = row[0], outcome: String = row[1], after: Int64? = row[2]
             switch outcome {
@@ -50,7 +53,26 @@ extension SwitchboardStore {
         return RecordedDay(
             since: since, until: until, operators: operators, sources: sources, arrivals: arrivals,
             presenceAtStart: RecordedDay.presenceAtStart(operators: operators, firstChangeSince: firstChange),
-            presenceChanges: try presenceChanges(since: since, until: until, db), offerAnswers: answers)
+            presenceChanges: try presenceChanges(since: since, until: until, db), offerAnswers: answers,
+            transfers: try transfers(since: since, until: until, of: arrivals, db))
+    }
+
+    /// The window's transfers, read from the audit trail (the one durable record of where a
+    /// transfer went), parsed by the command's own rule; those of requests that arrived
+    /// before the window are not replayed, as their requests are not.
+    static func transfers(since: Timestamp, until: Timestamp, of arrivals: [RecordedDay.Arrival],
+                          _ db: any SQLDatabase) throws -> [RecordedDay.Transfer] {
+        let firstAssigned = Dictionary(arrivals.compactMap { a in a.firstAssignedAt.map { (a.requestId, $0.milliseconds) } },
+                                       uniquingKeysWith: { a, _ in a })
+        return try SQLRow.fetchAll(db, sql: """
+            SELECT at, args FROM audit WHERE command = ? AND outcome = 'ok' AND at >= ? AND at < ? ORDER BY id
+            """, arguments: [CommandName.requestTransfer.rawValue, since.milliseconds, until.milliseconds]).compactMap { row in
+            let at: Int64 = row[0], args: String = row[1]
+            guard case let .object(fields)? = try? JSONParser.parse(Array(args.utf8)),
+                  case let .success(.requestTransfer(id, target, reason)) = Command.parse(name: CommandName.requestTransfer.rawValue, args: fields),
+                  let assigned = firstAssigned[id] else { return nil }
+            return RecordedDay.Transfer(requestId: id, afterAssignmentMilliseconds: max(0, at - assigned), to: target, reason: reason)
+        }
     }
 }
 

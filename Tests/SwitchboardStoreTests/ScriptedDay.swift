@@ -20,9 +20,21 @@ struct ScriptedDay {
         var presence: Presence
     }
 
+    /// How an operator answers the offers it gets: accepts this share of them, each answer
+    /// a uniform draw of 1 to `slowestSeconds` after the offer.
+    struct OfferHabit {
+        var acceptShare: Double
+        var slowestSeconds: Int
+    }
+
     var start: Int64
     var arrivals: [Arrival] = []
     var presence: [PresenceStep] = []
+    /// By operator; an operator without one never answers (its offers expire).
+    var offerHabits: [Int64: OfferHabit] = [:]
+    /// By arrival's index: handed to a colleague this long after its first assignment, by a
+    /// console's `request.transfer` (so the audit trail keeps it as sent).
+    var transfers: [Int: (afterMilliseconds: Int64, to: Int64)] = [:]
 
     /// `count` requests a mean `gap` apart (exponential), each handled for 1 to `longest`
     /// seconds, from `sources` in turn; drawn with `seed`.
@@ -42,7 +54,10 @@ struct ScriptedDay {
 
     /// Lives the day on `store`, whose clock is `clock`.
     func play(on store: SwitchboardStore, clock: Clock) throws {
-        enum Next { case arrival(Int), close(Int64), presence(Int) }
+        enum Next {
+            case arrival(Int), close(Int64), presence(Int), answer(request: Int64, operatorId: Int64, accept: Bool)
+            case transfer(request: Int64, to: Int64)
+        }
         var agenda: [(at: Int64, order: Int, next: Next)] = []
         var order = 0
         func schedule(_ next: Next, at time: Int64) {
@@ -55,14 +70,24 @@ struct ScriptedDay {
         for (index, step) in presence.enumerated() { schedule(.presence(index), at: step.at) }
         var arrivalOf: [Int64: Int] = [:]
         var assigned: Set<Int64> = []
+        var random = SplitMix64(seed: UInt64(start))
         func closeLater(_ events: [OutboxEvent]) throws {
-            for event in events where event.routingKey == EventName.requestAssigned.rawValue {
+            for event in events {
+                if event.routingKey == EventName.requestOffered.rawValue {
+                    let request = try JSONDecoder().decode(Event.self, from: Data(event.body)).request.request
+                    guard let op = request.operatorId, let habit = offerHabits[op] else { continue }
+                    let accept = Double.random(in: 0..<1, using: &random) < habit.acceptShare
+                    let after = Int64.random(in: 1_000...Int64(habit.slowestSeconds) * 1000, using: &random)
+                    schedule(.answer(request: request.id, operatorId: op, accept: accept), at: clock.milliseconds + after)
+                }
+                guard event.routingKey == EventName.requestAssigned.rawValue else { continue }
                 let request = try JSONDecoder().decode(Event.self, from: Data(event.body)).request.request.id
                 guard assigned.insert(request).inserted, let arrival = arrivalOf[request] else { continue }
+                if let transfer = transfers[arrival] { schedule(.transfer(request: request, to: transfer.to), at: clock.milliseconds + transfer.afterMilliseconds) }
                 schedule(.close(request), at: clock.milliseconds + arrivals[arrival].handleMilliseconds)
             }
         }
-        for _ in 0..<(4 * (arrivals.count + presence.count) + 10) {
+        for _ in 0..<(8 * (arrivals.count + presence.count) + 10) {
             guard !agenda.isEmpty else { return }
             let (at, _, next) = agenda.removeFirst()
             clock.move(to: at)
@@ -78,6 +103,14 @@ struct ScriptedDay {
             case let .presence(index):
                 let step = presence[index]
                 try closeLater(try store.execute(.operatorSetPresence(id: step.operatorId, presence: step.presence, requeue: false)).1)
+            case let .answer(request, op, accept):
+                // Too late (the offer expired or went elsewhere) is refused, as for a console.
+                let command: Command = accept ? .requestAccept(id: request, operatorId: op) : .requestReject(id: request, operatorId: op, reason: nil)
+                try closeLater(try store.execute(command).1)
+            case let .transfer(request, to):
+                let console = CommandSender(user: "console", args: ["id": .integer(request), "operator_id": .integer(to), "reason": "billing"])
+                let applied = try store.apply([.command(.requestTransfer(id: request, to: .operator(to), reason: "billing"), sender: console)])
+                try closeLater(applied.events)
             }
         }
     }

@@ -36,6 +36,23 @@ public struct RecordedDay: Sendable, Equatable {
         }
     }
 
+    /// A transfer as recorded (a `request.transfer` that succeeded, from the audit trail).
+    public struct Transfer: Sendable, Equatable {
+        public var requestId: Int64
+        /// From the request's first assignment: the replay transfers it as long after its
+        /// first assignment there.
+        public var afterAssignmentMilliseconds: Int64
+        public var to: TransferTarget
+        public var reason: String?
+
+        public init(requestId: Int64, afterAssignmentMilliseconds: Int64, to: TransferTarget, reason: String?) {
+            self.requestId = requestId
+            self.afterAssignmentMilliseconds = afterAssignmentMilliseconds
+            self.to = to
+            self.reason = reason
+        }
+    }
+
     public var since: Timestamp
     public var until: Timestamp
     /// Settings as they stand (limits, skills, capacities, weights, hours): the replay's
@@ -50,9 +67,12 @@ public struct RecordedDay: Sendable, Equatable {
     public var presenceChanges: [PresenceChange]
     /// How each operator answered the offers it got in the window.
     public var offerAnswers: [Int64: OfferAnswers]
+    /// Oldest first.
+    public var transfers: [Transfer]
 
     public init(since: Timestamp, until: Timestamp, operators: [Operator], sources: [Source], arrivals: [Arrival],
-                presenceAtStart: [Int64: Presence], presenceChanges: [PresenceChange], offerAnswers: [Int64: OfferAnswers]) {
+                presenceAtStart: [Int64: Presence], presenceChanges: [PresenceChange], offerAnswers: [Int64: OfferAnswers],
+                transfers: [Transfer] = []) {
         self.since = since
         self.until = until
         self.operators = operators
@@ -61,6 +81,7 @@ public struct RecordedDay: Sendable, Equatable {
         self.presenceAtStart = presenceAtStart
         self.presenceChanges = presenceChanges
         self.offerAnswers = offerAnswers
+        self.transfers = transfers
     }
 
     /// Presence at the window's start from the record: the presence before an operator's
