@@ -71,7 +71,8 @@ final class Pipeline {
         self.figures = figures
         self.feed = feed
         self.inbox = inbox
-        self.replays = ReplayRunner(location: configuration.storeLocation, awayAfterMissed: configuration.awayAfterMissed,
+        self.replays = ReplayRunner(location: configuration.storeLocation, archiveDirectory: configuration.archiveDirectory,
+                                    awayAfterMissed: configuration.awayAfterMissed,
                                     serviceSeed: configuration.randomSeed, inbox: inbox)
         self.logger = logger
         self.retries = EventRetries(retryFor: configuration.eventRetryFor)

@@ -10,14 +10,17 @@ import SwitchboardStore
 /// which logs, counts and delivers it as any command's.
 final class ReplayRunner: Sendable {
     private let location: StoreLocation
+    /// Where retention purges to: the replay reads the window's purged requests back from it.
+    private let archiveDirectory: String
     private let awayAfterMissed: Int
     /// The service's own seed: a replay given none draws as the service does.
     private let serviceSeed: UInt64?
     private let inbox: WriterInbox
     private let running = Mutex(false)
 
-    init(location: StoreLocation, awayAfterMissed: Int, serviceSeed: UInt64?, inbox: WriterInbox) {
+    init(location: StoreLocation, archiveDirectory: String?, awayAfterMissed: Int, serviceSeed: UInt64?, inbox: WriterInbox) {
         self.location = location
+        self.archiveDirectory = archiveDirectory ?? SwitchboardStore.defaultArchiveDirectory(for: location)
         self.awayAfterMissed = awayAfterMissed
         self.serviceSeed = serviceSeed
         self.inbox = inbox
@@ -49,7 +52,8 @@ final class ReplayRunner: Sendable {
 
     private func replay(_ query: ReplayQuery) -> Result<CommandResult, CommandError> {
         do {
-            let day = try StoreReader(location: location).recordedDay(since: query.since, until: query.until)
+            let day = try StoreReader(location: location).recordedDay(since: query.since, until: query.until,
+                                                                   archiveDirectory: archiveDirectory)
             let changes: ReplayChanges
             switch ReplayChanges.parse(query.changes, operators: Set(day.operators.map(\.id)), sources: Set(day.sources.map(\.id))) {
             case let .success(parsed): changes = parsed

@@ -6,7 +6,8 @@ import SwitchboardCore
 import Testing
 
 /// `replay.run` against the real service: a day it lived, replayed beside its writer over
-/// either door, telling the day as it went; bad input refused naming the field.
+/// either door, telling the day as it went, before and after its purge; bad input refused
+/// naming the field.
 @Suite(.serialized)
 struct ReplayServiceTests {
     static let token = "ops-token-0123456789abcdef"
@@ -56,6 +57,11 @@ struct ReplayServiceTests {
                                                    headers: ["Authorization": "Bearer \(Self.token)"])
             #expect(status == 200 && overHTTP == report)
             #expect(try client.call("replay.run", window, timeout: .seconds(60)).result == report, "the same seed, the same result")
+
+            // Purged to the archive, the closed requests are read back from it.
+            let purged = try client.ok("request.purge", ["closed_before": .string(Timestamp.now().description)])
+            #expect(purged["purged"]?.int == 240)
+            #expect(try client.call("replay.run", window, timeout: .seconds(60)).result == report, "the same from the archive")
         }
     }
 
