@@ -68,7 +68,8 @@ compose-check: setup
 	docker-compose config -q
 	docker-compose --profile ha config -q
 
-# The README's picture of the dashboard, taken by the browser test.
+# The README's pictures, the dashboard and a replay's report, taken by the browser tests.
 screenshot: broker
 	$(SWIFT) build --build-tests
 	SWITCHBOARD_SCREENSHOT=$(CURDIR)/docs/dashboard.png $(SWIFT) test --skip-build --filter DashboardBrowserTests
+	SWITCHBOARD_REPLAY_SCREENSHOT=$(CURDIR)/docs/replay.png $(SWIFT) test --skip-build --filter ReplayPageBrowserTests

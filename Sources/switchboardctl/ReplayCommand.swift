@@ -13,8 +13,10 @@ struct ReplayCommand: ParsableCommand {
             service changes. See docs/replay.md.
             """)
     @OptionGroup var options: GlobalOptions
-    @Option(help: "Start of the window (RFC 3339), e.g. 2026-12-07T08:00:00Z.") var since: String
-    @Option(help: "End of the window (RFC 3339), after --since and at most 31 days later.") var until: String
+    @Option(help: "Start of the window (RFC 3339), e.g. 2026-12-07T08:00:00Z.") var since: String?
+    @Option(help: "End of the window (RFC 3339), after --since and at most 31 days later.") var until: String?
+    @Option(help: "Show a report saved earlier with --json instead of asking the service (no --since, --until).")
+    var report: String?
     @Option(help: "A JSON file of changes (default: none).") var changes: String?
     @Option(help: "Seed of the replay's draws (default: the service's SWITCHBOARD_RANDOM_SEED, else 1).") var seed: UInt64?
     @Option(help: "Also write a self-contained HTML report to this file.") var html: String?
@@ -22,15 +24,17 @@ struct ReplayCommand: ParsableCommand {
 
     func validate() throws {
         guard wait > 0 else { throw ValidationError("--wait must be positive") }
+        if report != nil {
+            guard since == nil, until == nil, changes == nil, seed == nil else {
+                throw ValidationError("--report shows a saved report: give it without --since, --until, --changes or --seed")
+            }
+        } else if since == nil || until == nil {
+            throw ValidationError("give --since and --until (the window to replay), or --report FILE (a report saved with --json)")
+        }
     }
 
     func run() throws {
-        var args: [String: JSONValue] = ["since": .string(since), "until": .string(until)]
-        if let seed { args["seed"] = .integer(Int64(clamping: seed)) }
-        if let changes { args["changes"] = try Self.readChanges(changes) }
-        var waiting = options
-        waiting.timeout = max(options.timeout, wait)
-        let result = try waiting.call(.replayRun, args)
+        let result = try report.map(Self.readReport) ?? replay()
         let report = try JSONDecoder().decode(ReplayReport.self, from: JSONEncoder().encode(result))
         if let html {
             do {
@@ -40,6 +44,29 @@ struct ReplayCommand: ParsableCommand {
             }
         }
         try options.show(result, as: ReplayReport.self) { ReplayTables($0).rendered + (html.map { "\n\nReport written to \($0)." } ?? "") }
+    }
+
+    private func replay() throws -> JSONValue {
+        var args: [String: JSONValue] = ["since": .string(since ?? ""), "until": .string(until ?? "")]
+        if let seed { args["seed"] = .integer(Int64(clamping: seed)) }
+        if let changes { args["changes"] = try Self.readChanges(changes) }
+        var waiting = options
+        waiting.timeout = max(options.timeout, wait)
+        return try waiting.call(.replayRun, args)
+    }
+
+    /// A report saved with `--json`.
+    static func readReport(_ path: String) throws -> JSONValue {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIFailure(message: "error: cannot read the report \(path)", status: 2)
+        }
+        do {
+            let value = try JSONParser.parse(Array(data))
+            _ = try JSONDecoder().decode(ReplayReport.self, from: data)
+            return value
+        } catch {
+            throw CLIFailure(message: "error: \(path) is not a report saved with switchboardctl replay --json: \(error)", status: 2)
+        }
     }
 
     /// The changes file as JSON; the service names each bad field in it.
