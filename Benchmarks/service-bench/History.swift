@@ -22,14 +22,16 @@ enum History {
                 """)
             let firstUser = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM users WHERE identifier LIKE 'history-user-%'") ?? 1
             try db.execute(sql: """
-                INSERT INTO requests (user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at, closed_at)
+                INSERT INTO requests (user_id, source_id, operator_id, message, status, message_id, created_at, assigned_at,
+                                      first_assigned_at, closed_at)
                 WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?)
                 SELECT ? + x % 10000, 1, (SELECT MIN(id) FROM operators) + x % ?,
                        'Historical request ' || x, 'closed', 'history-' || (? + x), 1700000000000 + (? + x) * ?,
-                       1700000000000 + (? + x) * ? + 2000 + x % 90000, 1700000000000 + (? + x) * ? + 240000 + x % 600000
+                       1700000000000 + (? + x) * ? + 2000 + x % 90000, 1700000000000 + (? + x) * ? + 2000 + x % 90000,
+                       1700000000000 + (? + x) * ? + 240000 + x % 600000
                 FROM n
                 """, arguments: [count, firstUser, operators, start, start, spacingMilliseconds, start, spacingMilliseconds,
-                                 start, spacingMilliseconds])
+                                 start, spacingMilliseconds, start, spacingMilliseconds])
             try db.execute(sql: """
                 INSERT INTO processed_messages (message_id, request_id, processed_at)
                 SELECT message_id, id, created_at FROM requests WHERE id > ? AND message_id IS NOT NULL

@@ -53,6 +53,9 @@ public struct SwitchboardServiceConfiguration: Sendable {
     public var archiveDirectory: String?
     /// How long an event the broker refuses is published again before it is set aside.
     public var eventRetryFor: Duration = .seconds(15 * 60)
+    /// The executable each `replay.run` starts as its worker (``ReplayWorker``): this very
+    /// one. A test that runs the service inside its own process names the built `switchboard`.
+    public var replayWorkerExecutable = "/proc/self/exe"
 
     /// Where the store is: never log ``databasePath`` itself, which may hold a password.
     public var storeLocation: StoreLocation { StoreLocation(databasePath) }

@@ -72,7 +72,7 @@ final class Pipeline {
         self.feed = feed
         self.inbox = inbox
         self.replays = ReplayRunner(location: configuration.storeLocation, archiveDirectory: configuration.archiveDirectory,
-                                    awayAfterMissed: configuration.awayAfterMissed,
+                                    worker: configuration.replayWorkerExecutable, awayAfterMissed: configuration.awayAfterMissed,
                                     serviceSeed: configuration.randomSeed, inbox: inbox)
         self.logger = logger
         self.retries = EventRetries(retryFor: configuration.eventRetryFor)

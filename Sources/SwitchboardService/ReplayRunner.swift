@@ -4,22 +4,25 @@ import SwitchboardCore
 import SwitchboardReplay
 import SwitchboardStore
 
-/// Runs `replay.run` beside the writer, one at a time, on a thread of its own: it reads the
-/// window from a snapshot through a read connection of its own (the writer never waits for
-/// it), replays it in scratch stores, and hands the answer to the writer through the inbox,
-/// which logs, counts and delivers it as any command's.
+/// Runs `replay.run` beside the writer, one at a time, in a worker process waited for on a
+/// thread of its own: the worker reads the window from a snapshot through a read connection
+/// of its own (the writer never waits for it) and replays it in scratch stores; the answer
+/// goes to the writer through the inbox, which logs, counts and delivers it as any command's.
 final class ReplayRunner: Sendable {
     private let location: StoreLocation
     /// Where retention purges to: the replay reads the window's purged requests back from it.
     private let archiveDirectory: String
+    private let worker: String
     private let awayAfterMissed: Int
     /// The service's own seed: a replay given none draws as the service does.
     private let serviceSeed: UInt64?
     private let inbox: WriterInbox
     private let running = Mutex(false)
 
-    init(location: StoreLocation, archiveDirectory: String?, awayAfterMissed: Int, serviceSeed: UInt64?, inbox: WriterInbox) {
+    init(location: StoreLocation, archiveDirectory: String?, worker: String, awayAfterMissed: Int, serviceSeed: UInt64?,
+         inbox: WriterInbox) {
         self.location = location
+        self.worker = worker
         self.archiveDirectory = archiveDirectory ?? SwitchboardStore.defaultArchiveDirectory(for: location)
         self.awayAfterMissed = awayAfterMissed
         self.serviceSeed = serviceSeed
@@ -33,11 +36,6 @@ final class ReplayRunner: Sendable {
             return !busy
         }) else { return false }
         let thread = Thread { [self] in
-            // The lowest priority for this thread alone (on Linux, `who` 0 is the calling
-            // thread): on a machine the writer shares with the broker, a replay takes what the
-            // hot path leaves. At nice 0 the intake's p99 rose 1.4-7x during a replay
-            // (switchboard-bench --only replay).
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
             let outcome = replay(query)
             running.withLock { $0 = false }
             inbox.answered(WriterInbox.AnsweredAside(asker: asker, command: CommandName.replayRun.rawValue, user: user,
@@ -50,22 +48,14 @@ final class ReplayRunner: Sendable {
 
     static let busy = CommandError(.conflict, "a replay is running; one runs at a time, try again when it has answered")
 
+    /// In a worker process (``ReplayWorker``), which this thread waits for.
     private func replay(_ query: ReplayQuery) -> Result<CommandResult, CommandError> {
-        do {
-            let day = try StoreReader(location: location).recordedDay(since: query.since, until: query.until,
-                                                                   archiveDirectory: archiveDirectory)
-            let changes: ReplayChanges
-            switch ReplayChanges.parse(query.changes, operators: Set(day.operators.map(\.id)), sources: Set(day.sources.map(\.id))) {
-            case let .success(parsed): changes = parsed
-            case let .failure(error):
-                return .failure(.validation(error.details.map { FieldProblem(field: "changes.\($0.field)", problem: $0.problem) }))
-            }
-            return .success(.replay(try Replay.run(day, changes: changes, seed: query.seed ?? serviceSeed ?? ReplayQuery.defaultSeed,
-                                                 awayAfterMissed: awayAfterMissed)))
-        } catch let error as CommandError {
-            return .failure(error)
-        } catch {
-            return .failure(CommandError(.internalError, "the replay failed: \(error)"))
+        let db = switch location {
+        case let .file(path): path
+        case let .postgres(url): url
         }
+        return ReplayWorker.run(executable: worker, ReplayWorker.Job(
+            db: db, archiveDirectory: archiveDirectory, awayAfterMissed: awayAfterMissed, since: query.since.milliseconds,
+            until: query.until.milliseconds, changes: query.changes, seed: String(query.seed ?? serviceSeed ?? ReplayQuery.defaultSeed)))
     }
 }

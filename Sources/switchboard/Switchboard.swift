@@ -28,8 +28,11 @@ struct Switchboard: AsyncParsableCommand {
     @Option(name: .long, help: "Unacked deliveries the broker may send ahead (SWITCHBOARD_PREFETCH).") var prefetch: Int?
     @Option(name: .long, help: "AMQP heartbeat in seconds, 0 disables (SWITCHBOARD_HEARTBEAT).") var heartbeat: Int?
     @Option(name: .long, help: "Log level (SWITCHBOARD_LOG_LEVEL).") var logLevel: String?
+    /// The service starts itself with it for each `replay.run` (ReplayWorker).
+    @Flag(name: .customLong(String(ReplayWorker.flag.dropFirst(2))), help: .hidden) var replayWorker = false
 
     func run() async throws {
+        if replayWorker { Foundation.exit(ReplayWorker.main()) }
         var environment = ProcessEnvironment.current
         environment["SWITCHBOARD_AMQP_URL"] = amqpURL ?? environment["SWITCHBOARD_AMQP_URL"]
         environment["SWITCHBOARD_DB"] = db ?? environment["SWITCHBOARD_DB"]

@@ -45,6 +45,7 @@ final class RunningService: Sendable {
         configuration.access = access
         configuration.eventRetryFor = eventRetryFor
         configuration.archiveDirectory = TestDatabase.archiveDirectory(for: self.databasePath)
+        configuration.replayWorkerExecutable = SwitchboardProcess.executable.path
         service = SwitchboardService(configuration: configuration, logger: logger)
         service.start()
         await service.waitUntilReady()

@@ -36,7 +36,11 @@ struct ReplayServiceTests {
             let until = Timestamp(milliseconds: Timestamp.now().milliseconds + 1_000)
             let window: [String: JSONValue] = ["since": .string(since.description), "until": .string(until.description), "seed": 42]
 
+            // The worker lowers its own session's priority, never the service's.
+            let group = "/proc/\(service.process.processIdentifier)/autogroup"
+            let groupBefore = try? String(contentsOfFile: group, encoding: .utf8)
             let reply = try client.call("replay.run", window, timeout: .seconds(60))
+            #expect((try? String(contentsOfFile: group, encoding: .utf8)) == groupBefore, "the service's scheduling group is as it was")
             let report = try #require(reply.result, "replay.run failed: \(String(describing: reply.error))")
             #expect(report["requests"]?.int == 600)
             let recorded = try client.ok("stats.service_level", ["since": .string(since.description), "until": .string(until.description)])
