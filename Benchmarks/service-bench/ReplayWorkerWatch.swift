@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// The service's replay worker (a child process for each `replay.run`), watched from the
+/// The service's replay worker (a process for each `replay.run`), watched from the
 /// bench: its pid, to stop and continue it between paced blocks, and its peak resident
 /// memory, sampled every 20 ms while it lives (VmHWM is a high-water mark, so only what it
 /// gains in its last 20 ms can be missed).
@@ -34,7 +34,7 @@ final class ReplayWorkerWatch: @unchecked Sendable {
             // Bounded: a replay answers within the bench's 30-minute call timeout.
             for _ in 0..<(30 * 60 * 50) {
                 if lock.withLock({ done }) { return }
-                let found = lock.withLock({ pid }) ?? Self.children(of: service).first
+                let found = lock.withLock({ pid }) ?? Self.worker(under: service)
                 if let found {
                     let kib = ServiceUnderTest.peakKiB(found)
                     lock.withLock {
@@ -50,6 +50,15 @@ final class ReplayWorkerWatch: @unchecked Sendable {
     }
 
     func stop() { lock.withLock { done = true } }
+
+    /// The worker: the `switchboard` among the service's children and theirs (it runs under
+    /// setsid(1), which the service starts).
+    static func worker(under service: Int32) -> Int32? {
+        let descendants = children(of: service).flatMap { [$0] + children(of: $0) }
+        return descendants.first { pid in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"))?.hasSuffix("/switchboard") ?? false
+        }
+    }
 
     /// A process's children, from every thread's /proc children list.
     static func children(of pid: Int32) -> [Int32] {

@@ -13,12 +13,12 @@ struct ReplayMeasures {
     }
 
     private var waiting: Set<Int64> = []
-    private var assignedOnce: Set<Int64> = []
+    private var assignedOnce = ByRequestId(none: false)
     /// Who holds each assigned request, since when (simulated ms).
     private var holders: [Int64: (operatorId: Int64, since: Int64)] = [:]
     private(set) var heldMilliseconds: [Int64: Int64] = [:]
-    /// The last operator each request was assigned to (scratch ids).
-    private(set) var lastAssignee: [Int64: Int64] = [:]
+    /// The last operator each request was assigned to (scratch ids; 0: none).
+    private(set) var lastAssignee = ByRequestId<Int64>(none: 0)
     /// The most requests waiting in each minute with an event, and how many at its end, by
     /// the minute's start.
     private(set) var waitingByMinute: [Int64: (most: Int, last: Int)] = [:]
@@ -43,7 +43,10 @@ struct ReplayMeasures {
         if status == RequestStatus.assigned.rawValue, let operatorId { lastAssignee[id] = operatorId }
         let minute = now - now % 60_000
         waitingByMinute[minute] = (max(waitingByMinute[minute]?.most ?? 0, waiting.count), waiting.count)
-        if kind == .requestAssigned, assignedOnce.insert(id).inserted { return .firstAssigned(request: id) }
+        if kind == .requestAssigned, !assignedOnce[id] {
+            assignedOnce[id] = true
+            return .firstAssigned(request: id)
+        }
         if kind == .requestOffered, let operatorId { return .offered(request: id, operator: operatorId) }
         return nil
     }

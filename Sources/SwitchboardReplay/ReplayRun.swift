@@ -23,9 +23,12 @@ final class ReplayRun {
     /// The models' draws (offer answers), apart from the store's own so that the routing
     /// draws the same numbers as the service did.
     private var random: SplitMix64
-    /// Scratch request id → its arrival's index, and back.
-    private var arrivalOf: [Int64: Int] = [:]
-    private var requestOf: [Int: Int64] = [:]
+    /// Scratch request id → its arrival's index (-1: none), and back (0: none).
+    private var arrivalOf = ByRequestId(none: -1)
+    private var requestOf: [Int64]
+    /// The next recorded arrival: they are in time order already, so they are taken from the
+    /// day as they fall due rather than all put on the agenda (48 MB for a million).
+    private var nextArrival = 0
     private var answers: [Int64: OfferAnswers] = [:]
     /// Recorded request id → its transfers' indices in the day's.
     private var transfersOf: [Int64: [Int]] = [:]
@@ -35,6 +38,7 @@ final class ReplayRun {
 
     init(_ day: RecordedDay, changes: ReplayChanges, seed: UInt64, awayAfterMissed: Int, path: String) throws {
         self.day = day
+        requestOf = Array(repeating: 0, count: day.arrivals.count)
         let clock = SimulatedClock(day.since)
         self.clock = clock
         store = try SwitchboardStore(location: .file(path: path), random: SplitMix64(seed: seed), now: { clock.now },
@@ -50,7 +54,6 @@ final class ReplayRun {
     }
 
     private func scheduleTheRecord() {
-        for (index, arrival) in day.arrivals.enumerated() { queue.schedule(.arrival(index), at: arrival.at.milliseconds) }
         for (index, transfer) in day.transfers.enumerated() { transfersOf[transfer.requestId, default: []].append(index) }
         for change in day.presenceChanges {
             // Missed offers set an operator away in the replay by the store's own rule.
@@ -77,18 +80,26 @@ final class ReplayRun {
         let mostSteps = 64 * (day.arrivals.count + day.presenceChanges.count) + 100_000
         var sameInstant = 0
         for _ in 0..<mostSteps {
-            let event = queue.nextTime
-            if let due = try store.nextDeadline()?.milliseconds, due < until, due <= event ?? .max {
+            let arrivalAt = nextArrival < day.arrivals.count ? day.arrivals[nextArrival].at.milliseconds : Int64.max
+            let event = min(queue.nextTime ?? .max, arrivalAt)
+            if let due = try store.nextDeadline()?.milliseconds, due < until, due <= event {
                 sameInstant = due <= clock.milliseconds ? sameInstant + 1 : 0
                 if sameInstant > 8 { throw ReplayError.stuck(at: clock.now) }
                 clock.milliseconds = max(clock.milliseconds, due)
                 try step([])
                 continue
             }
-            guard let (at, what) = queue.next(), at < until else { return try outcome() }
+            guard event < until else { return try outcome() }
             sameInstant = 0
-            clock.milliseconds = max(clock.milliseconds, at)
-            try happen(what)
+            clock.milliseconds = max(clock.milliseconds, event)
+            // An arrival goes first at its instant, as when every arrival was on the agenda
+            // before anything else.
+            if arrivalAt == event {
+                nextArrival += 1
+                try happen(.arrival(nextArrival - 1))
+            } else if let (_, what) = queue.next() {
+                try happen(what)
+            }
         }
         throw ReplayError.stuck(at: clock.now)
     }
@@ -96,8 +107,9 @@ final class ReplayRun {
     /// Who each recorded request went to last in this run, in the record's ids.
     var assignments: [Int64: Int64] {
         var found: [Int64: Int64] = [:]
-        for (request, op) in measures.lastAssignee {
-            guard let arrival = arrivalOf[request], let recorded = floor.recordedOperator(op) else { continue }
+        measures.lastAssignee.forEach { request, op in
+            let arrival = arrivalOf[request]
+            guard arrival >= 0, let recorded = floor.recordedOperator(op) else { return }
             found[day.arrivals[arrival].requestId] = recorded
         }
         return found
@@ -117,7 +129,7 @@ final class ReplayRun {
         case let .close(request):
             try step([.command(.requestClose(id: request))])
         case let .abandon(index):
-            if let request = requestOf[index] { try step([.command(.requestClose(id: request))]) }
+            if requestOf[index] != 0 { try step([.command(.requestClose(id: requestOf[index]))]) }
         case let .answer(request, op, accept):
             try step([.command(accept ? .requestAccept(id: request, operatorId: op) : .requestReject(id: request, operatorId: op, reason: nil))])
         case let .presence(op, presence, requeue):
@@ -150,7 +162,8 @@ final class ReplayRun {
         for event in applied.events {
             switch measures.note(event, at: clock.milliseconds) {
             case let .firstAssigned(request)?:
-                guard let arrival = arrivalOf[request] else { continue }
+                let arrival = arrivalOf[request]
+                guard arrival >= 0 else { continue }
                 for index in transfersOf[day.arrivals[arrival].requestId] ?? [] {
                     queue.schedule(.transfer(request: request, index), at: clock.milliseconds + day.transfers[index].afterAssignmentMilliseconds)
                 }
@@ -200,7 +213,8 @@ final class ReplayRun {
             return row
         }.sorted { ($0.operatorId ?? 0) < ($1.operatorId ?? 0) }
         if var oldest = level.waiting.oldest {
-            oldest.id = arrivalOf[oldest.id].map { day.arrivals[$0].requestId } ?? oldest.id
+            let arrival = arrivalOf[oldest.id]
+            oldest.id = arrival >= 0 ? day.arrivals[arrival].requestId : oldest.id
             oldest.sourceId = floor.recordedSource(oldest.sourceId) ?? oldest.sourceId
             level.waiting.oldest = oldest
         }

@@ -31,19 +31,23 @@ extension SwitchboardStore {
                 abandonedAt: isClosed && firstAssigned == nil ? closed.map(Timestamp.init(milliseconds:)) : nil,
                 operatorId: operatorId, firstAssignedAt: firstAssigned.map(Timestamp.init(milliseconds:)))
         }
-        var arrivals = try SQLRow.fetchAll(db, sql: """
+        // Row by row: a month of a busy floor is a million rows, which fetched at once as
+        // generic rows took several times the memory of the arrivals made from them.
+        var arrivals: [RecordedDay.Arrival] = []
+        try db.forEachRow(sql: """
             SELECT id, source_id, user_id, priority, requires, created_at, first_assigned_at, closed_at, operator_id, status
             FROM requests WHERE created_at >= ? AND created_at < ?
-            """, arguments: [since.milliseconds, until.milliseconds]).map { row in
-            arrival(row[0], source: row[1], user: row[2], priority: row[3], requires: CompetencyColumns.requirements(row[4]),
-                    at: row[5], firstAssigned: row[6], closed: row[7],
-                    isClosed: (row[9] as String) == RequestStatus.closed.rawValue, operatorId: row[8])
+            """, arguments: [since.milliseconds, until.milliseconds]) { row in
+            arrivals.append(arrival(row[0], source: row[1], user: row[2], priority: row[3], requires: CompetencyColumns.requirements(row[4]),
+                                    at: row[5], firstAssigned: row[6], closed: row[7],
+                                    isClosed: (row[9] as String) == RequestStatus.closed.rawValue, operatorId: row[8]))
         }
-        var offers = try SQLRow.fetchAll(db, sql: """
+        var offers: [OfferRow] = []
+        try db.forEachRow(sql: """
             SELECT request_id, round, operator_id, outcome, ended_at - offered_at FROM offers
             WHERE offered_at >= ? AND offered_at < ? AND outcome IS NOT NULL
-            """, arguments: [since.milliseconds, until.milliseconds]).map {
-            OfferRow(requestId: $0[0], round: $0[1], operatorId: $0[2], outcome: $0[3], afterMilliseconds: $0[4])
+            """, arguments: [since.milliseconds, until.milliseconds]) {
+            offers.append(OfferRow(requestId: $0[0], round: $0[1], operatorId: $0[2], outcome: $0[3], afterMilliseconds: $0[4]))
         }
         if let archiveDirectory {
             try ArchiveReading.eachRequest(in: archiveDirectory, fromDayOf: since, db) { archived in
