@@ -20,13 +20,9 @@ struct ReplayFloor {
     static func build(_ day: RecordedDay, changes: ReplayChanges, in store: SwitchboardStore) throws -> ReplayFloor {
         var floor = ReplayFloor()
         for op in day.operators.sorted(by: { $0.id < $1.id }) {
-            var args: [String: JSONValue] = [
-                "name": .string(op.name), "max_load_limit": .integer(Int64(op.maxLoadLimit)), "is_active": .bool(op.isActive),
-                // One created in the window is not there until its recorded creation.
-                "presence": .string((day.presenceAtStart[op.id] ?? .offline).rawValue),
-                "skills": try json(op.skills), "capacity": try json(op.capacity),
-            ]
-            args.merge(changes.operators[op.id] ?? [:]) { $1 }
+            var args = try settings(of: op, changes: changes)
+            // One created in the window is not there until its recorded creation.
+            args["presence"] = .string((day.presenceAtStart[op.id] ?? .offline).rawValue)
             let made = try floor.createOperator(args, store)
             floor.map(operator: op.id, to: made)
         }
@@ -39,15 +35,52 @@ struct ReplayFloor {
             floor.schedules.append((made.id, added.schedule))
         }
         for source in day.sources.sorted(by: { $0.id < $1.id }) {
-            guard case var .object(args) = try json(source) else { continue }
-            for key in ["id", "created_at", "weights", "open_now", "next_change_at"] { args[key] = nil }
-            args.merge(changes.sources[source.id] ?? [:]) { $1 }
+            let args = try settings(of: source, changes: changes)
             guard case let .source(made) = try run("source.create", args, store) else { throw ReplayError.setUp("source \(source.id)") }
             floor.sources[source.id] = made.id
             floor.recordedSources[made.id] = source.id
             try floor.setWeights(of: source, changes: changes, store)
         }
         return floor
+    }
+
+    /// An operator's settings as `operator.create` and `operator.update` take them, with the
+    /// proposed changes over them: they hold the whole window, recorded changes or not.
+    private static func settings(of op: Operator, changes: ReplayChanges) throws -> [String: JSONValue] {
+        var args: [String: JSONValue] = [
+            "name": .string(op.name), "max_load_limit": .integer(Int64(op.maxLoadLimit)), "is_active": .bool(op.isActive),
+            "skills": try json(op.skills), "capacity": try json(op.capacity),
+        ]
+        args.merge(changes.operators[op.id] ?? [:]) { $1 }
+        return args
+    }
+
+    /// A source's settings as `source.create` and `source.update` take them (weights apart),
+    /// with the proposed changes over them.
+    private static func settings(of source: Source, changes: ReplayChanges) throws -> [String: JSONValue] {
+        guard case var .object(args) = try json(source) else { throw ReplayError.setUp("source \(source.id)") }
+        for key in ["id", "created_at", "weights", "open_now", "next_change_at"] { args[key] = nil }
+        args.merge(changes.sources[source.id] ?? [:]) { $1 }
+        return args
+    }
+
+    /// The scratch store's commands that make a recorded change of settings, in scratch ids.
+    func commands(for change: SettingChange, changes: ReplayChanges) throws -> [Command] {
+        switch change.subject {
+        case let .operator(_, after):
+            guard let id = operators[after.id] else { return [] }
+            var args = try Self.settings(of: after, changes: changes)
+            args["id"] = .integer(id)
+            return [try Command.parse(name: "operator.update", args: args).get()]
+        case let .source(_, after):
+            guard let id = sources[after.id] else { return [] }
+            var args = try Self.settings(of: after, changes: changes)
+            args["id"] = .integer(id)
+            args["identifier"] = nil  // named once, at creation
+            return [try Command.parse(name: "source.update", args: args).get()] + (try weights(of: after, changes: changes).map {
+                [try Command.parse(name: "source.set_weights", args: $0).get()]
+            } ?? [])
+        }
     }
 
     func scratchOperator(_ recorded: Int64) -> Int64? { operators[recorded] }
@@ -66,8 +99,14 @@ struct ReplayFloor {
         recordedOperators[made.id] = recorded
     }
 
-    /// The recorded weights (or the changes' own), in scratch ids, with the added operators'.
     private func setWeights(of source: Source, changes: ReplayChanges, _ store: SwitchboardStore) throws {
+        guard let args = weights(of: source, changes: changes) else { return }
+        _ = try Self.run("source.set_weights", args, store)
+    }
+
+    /// `source.set_weights`' args: the recorded weights (or the changes' own), in scratch ids,
+    /// with the added operators'; nil when there are none.
+    private func weights(of source: Source, changes: ReplayChanges) -> [String: JSONValue]? {
         var weights: [(Int64, Int)] = source.weights.map { ($0.operatorId, $0.weight) }
         if case let .array(items)? = changes.sourceWeights[source.id] {
             weights = items.compactMap { item in
@@ -82,8 +121,8 @@ struct ReplayFloor {
             guard let weight = added.weights[source.id] else { continue }
             scratch.append(.object(["operator_id": .integer(schedules[index].operatorId), "weight": .integer(Int64(weight))]))
         }
-        guard let id = sources[source.id], !scratch.isEmpty else { return }
-        _ = try Self.run("source.set_weights", ["source_id": .integer(id), "weights": .array(scratch)], store)
+        guard let id = sources[source.id], !scratch.isEmpty else { return nil }
+        return ["source_id": .integer(id), "weights": .array(scratch)]
     }
 
     /// Runs a command on the scratch store; the changes were checked against these same

@@ -15,6 +15,8 @@ enum Happening: Sendable, Equatable {
     case presence(operator: Int64, Presence, requeue: Bool)
     /// A recorded transfer (its index in the day's transfers) of a scratch request.
     case transfer(request: Int64, Int)
+    /// A recorded change of settings (its index in the day's).
+    case setting(Int)
 }
 
 /// The replay's agenda on its simulated clock: earliest first, and at one time in the order

@@ -18,6 +18,7 @@ final class ReplayRun {
     private let store: SwitchboardStore
     private let clock: SimulatedClock
     private let floor: ReplayFloor
+    private let changes: ReplayChanges
     private var queue = ReplayQueue()
     private var measures = ReplayMeasures()
     /// The models' draws (offer answers), apart from the store's own so that the routing
@@ -44,6 +45,7 @@ final class ReplayRun {
         store = try SwitchboardStore(location: .file(path: path), random: SplitMix64(seed: seed), now: { clock.now },
                                      makeEventId: nil, awayAfterMissed: awayAfterMissed, scratch: true)
         floor = try ReplayFloor.build(day, changes: changes, in: store)
+        self.changes = changes
         // Any fixed constant: a second stream from the same seed, which the store never draws from.
         random = SplitMix64(seed: seed ^ 0x5EED_0F_0FFE45)
         usualAnswers = OfferAnswers.median(of: day.offerAnswers.values)
@@ -55,6 +57,7 @@ final class ReplayRun {
 
     private func scheduleTheRecord() {
         for (index, transfer) in day.transfers.enumerated() { transfersOf[transfer.requestId, default: []].append(index) }
+        for (index, change) in day.settingChanges.enumerated() { queue.schedule(.setting(index), at: change.at.milliseconds) }
         for change in day.presenceChanges {
             // Missed offers set an operator away in the replay by the store's own rule.
             guard change.reason != .missedOffers, let op = floor.scratchOperator(change.operatorId) else { continue }
@@ -146,6 +149,8 @@ final class ReplayRun {
             }
             // Refused (closed by then, or the colleague full) as the service would refuse it.
             try step([.command(.requestTransfer(id: request, to: target, reason: transfer.reason))])
+        case let .setting(index):
+            try step(floor.commands(for: day.settingChanges[index], changes: changes).map { .command($0) })
         }
     }
 

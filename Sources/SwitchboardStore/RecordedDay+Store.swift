@@ -16,9 +16,10 @@ extension SwitchboardStore {
     }
 
     static func recordedDay(since: Timestamp, until: Timestamp, archiveDirectory: String?, _ db: any SQLDatabase) throws -> RecordedDay {
-        let operators = try Records.fetchOperators(db)
         let sourceIds = try Int64.fetchAll(db, sql: "SELECT id FROM sources ORDER BY id")
-        let sources = try sourceIds.compactMap { try Records.fetchSource($0, db) }
+        let floor = RecordedDay.settingsAtStart(operators: try Records.fetchOperators(db), sources: try sourceIds.compactMap { try Records.fetchSource($0, db) },
+                                                changesSince: try settingChanges(since: since, db), until: until)
+        let (operators, sources) = (floor.operators, floor.sources)
         let sourceRequires = Dictionary(uniqueKeysWithValues: sources.map { ($0.id, $0.requires) })
         func arrival(_ id: Int64, source: Int64, user: Int64, priority: Int, requires: [Requirement], at: Int64,
                      firstAssigned: Int64?, closed: Int64?, isClosed: Bool, operatorId: Int64?) -> RecordedDay.Arrival {
@@ -90,7 +91,7 @@ extension SwitchboardStore {
             since: since, until: until, operators: operators, sources: sources, arrivals: arrivals,
             presenceAtStart: RecordedDay.presenceAtStart(operators: operators, firstChangeSince: firstChange),
             presenceChanges: try presenceChanges(since: since, until: until, db), offerAnswers: answers,
-            transfers: try transfers(since: since, until: until, of: arrivals, db))
+            transfers: try transfers(since: since, until: until, of: arrivals, db), settingChanges: floor.inWindow)
     }
 
     /// The window's transfers, read from the audit trail (the one durable record of where a

@@ -27,11 +27,16 @@ extension SwitchboardStore {
     }
 
     /// Forgets, oldest first, up to `limit` presence changes recorded more than `retention`
-    /// ago: the presence record is kept as long as the audit trail. Returns how many.
+    /// ago: the presence record is kept as long as the audit trail. Returns how many. The
+    /// settings record goes with it, uncounted: a change of settings is an audited command,
+    /// counted with the audit rows.
     public func forgetPresenceChanges(olderThan retention: Duration, limit: Int) throws -> Int {
         let cutoff = self.cutoff(olderThan: retention)
         defer { commitsSinceCheckpoint += 1 }
-        return try transaction { try Self.deleteOldest(of: "presence_changes", timedBy: "at", before: cutoff, limit: limit, $0) }
+        return try transaction {
+            _ = try Self.deleteOldest(of: "setting_changes", timedBy: "at", before: cutoff, limit: limit, $0)
+            return try Self.deleteOldest(of: "presence_changes", timedBy: "at", before: cutoff, limit: limit, $0)
+        }
     }
 
     /// The time before which a row kept for `period` is due to go: the one rule of every

@@ -254,7 +254,10 @@ public final class SwitchboardStore {
             outcome = .failure(refusal)
         } else {
             switch parsed {
-            case let .success(command): outcome = try execute(command, db, events: &events)
+            case let .success(command):
+                let settings = try Self.settingsBefore(command, db)
+                outcome = try execute(command, db, events: &events)
+                if case .success = outcome, let settings { try recordSettingChange(settings, db) }
             case let .failure(error): outcome = .failure(error)
             }
         }

@@ -119,7 +119,8 @@ import SwitchboardCore
                             "v5-store-id", "v6-events-set-aside", "v7-presence-and-offers",
                             "v8-processed-commands-in-arrival-order", "v9-audit", "v10-message-ids-by-age", "v11-retention",
                             "v12-priority-escalation-sticky", "v13-writer-epochs", "v14-event-retries", "v15-competencies",
-                            "v16-wrap-up", "v17-working-hours", "v18-transfer", "v19-audit-via", "v20-presence-changes"])
+                            "v16-wrap-up", "v17-working-hours", "v18-transfer", "v19-audit-via", "v20-presence-changes",
+                            "v21-setting-changes"])
         let mode = try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         #expect(try store.read { try Int.fetchOne($0, sql: "PRAGMA auto_vacuum") } == 2, "INCREMENTAL: purged pages can go back")

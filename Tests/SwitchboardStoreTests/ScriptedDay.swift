@@ -35,6 +35,8 @@ struct ScriptedDay {
     /// By arrival's index: handed to a colleague this long after its first assignment, by a
     /// console's `request.transfer` (so the audit trail keeps it as sent).
     var transfers: [Int: (afterMilliseconds: Int64, to: Int64)] = [:]
+    /// Commands an admin runs at given times (a change of limits, of weights).
+    var commands: [(at: Int64, command: Command)] = []
 
     /// `count` requests a mean `gap` apart (exponential), each handled for 1 to `longest`
     /// seconds, from `sources` in turn; drawn with `seed`.
@@ -57,6 +59,7 @@ struct ScriptedDay {
         enum Next {
             case arrival(Int), close(Int64), presence(Int), answer(request: Int64, operatorId: Int64, accept: Bool)
             case transfer(request: Int64, to: Int64)
+            case command(Int)
         }
         var agenda: [(at: Int64, order: Int, next: Next)] = []
         var order = 0
@@ -68,6 +71,7 @@ struct ScriptedDay {
         }
         for (index, arrival) in arrivals.enumerated() { schedule(.arrival(index), at: arrival.at) }
         for (index, step) in presence.enumerated() { schedule(.presence(index), at: step.at) }
+        for (index, step) in commands.enumerated() { schedule(.command(index), at: step.at) }
         var arrivalOf: [Int64: Int] = [:]
         var assigned: Set<Int64> = []
         var random = SplitMix64(seed: UInt64(start))
@@ -87,7 +91,7 @@ struct ScriptedDay {
                 schedule(.close(request), at: clock.milliseconds + arrivals[arrival].handleMilliseconds)
             }
         }
-        for _ in 0..<(8 * (arrivals.count + presence.count) + 10) {
+        for _ in 0..<(8 * (arrivals.count + presence.count + commands.count) + 10) {
             guard !agenda.isEmpty else { return }
             let (at, _, next) = agenda.removeFirst()
             clock.move(to: at)
@@ -107,6 +111,8 @@ struct ScriptedDay {
                 // Too late (the offer expired or went elsewhere) is refused, as for a console.
                 let command: Command = accept ? .requestAccept(id: request, operatorId: op) : .requestReject(id: request, operatorId: op, reason: nil)
                 try closeLater(try store.execute(command).1)
+            case let .command(index):
+                try closeLater(try store.execute(commands[index].command).1)
             case let .transfer(request, to):
                 let console = CommandSender(user: "console", args: ["id": .integer(request), "operator_id": .integer(to), "reason": "billing"])
                 let applied = try store.apply([.command(.requestTransfer(id: request, to: .operator(to), reason: "billing"), sender: console)])

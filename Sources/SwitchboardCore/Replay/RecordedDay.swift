@@ -55,8 +55,8 @@ public struct RecordedDay: Sendable, Equatable {
 
     public var since: Timestamp
     public var until: Timestamp
-    /// Settings as they stand (limits, skills, capacities, weights, hours): the replay's
-    /// "as it was" floor, which the changes then edit.
+    /// Settings (limits, skills, capacities, weights, hours) as they stood at `since`: the
+    /// replay's "as it was" floor, which the changes then edit. Presence is as it is now.
     public var operators: [Operator]
     public var sources: [Source]
     /// Oldest first.
@@ -69,10 +69,13 @@ public struct RecordedDay: Sendable, Equatable {
     public var offerAnswers: [Int64: OfferAnswers]
     /// Oldest first.
     public var transfers: [Transfer]
+    /// Changes of settings in the window, oldest first; `operators` and `sources` are as
+    /// they stood at its start.
+    public var settingChanges: [SettingChange]
 
     public init(since: Timestamp, until: Timestamp, operators: [Operator], sources: [Source], arrivals: [Arrival],
                 presenceAtStart: [Int64: Presence], presenceChanges: [PresenceChange], offerAnswers: [Int64: OfferAnswers],
-                transfers: [Transfer] = []) {
+                transfers: [Transfer] = [], settingChanges: [SettingChange] = []) {
         self.since = since
         self.until = until
         self.operators = operators
@@ -82,6 +85,27 @@ public struct RecordedDay: Sendable, Equatable {
         self.presenceChanges = presenceChanges
         self.offerAnswers = offerAnswers
         self.transfers = transfers
+        self.settingChanges = settingChanges
+    }
+
+    /// The floor as it stood at `since`: each operator and source its first change from then
+    /// on found it (presence left as it is, which the presence record tells), and the
+    /// changes in the window.
+    public static func settingsAtStart(operators: [Operator], sources: [Source], changesSince: [SettingChange], until: Timestamp)
+        -> (operators: [Operator], sources: [Source], inWindow: [SettingChange]) {
+        var operatorsThen: [Int64: Operator] = [:], sourcesThen: [Int64: Source] = [:]
+        for change in changesSince {
+            switch change.subject {
+            case let .operator(before, _): if operatorsThen[before.id] == nil { operatorsThen[before.id] = before }
+            case let .source(before, _): if sourcesThen[before.id] == nil { sourcesThen[before.id] = before }
+            }
+        }
+        let atStart = operators.map { now -> Operator in
+            guard var then = operatorsThen[now.id] else { return now }
+            then.presence = now.presence
+            return then
+        }
+        return (atStart, sources.map { sourcesThen[$0.id] ?? $0 }, changesSince.filter { $0.at < until })
     }
 
     /// Presence at the window's start from the record: the presence before an operator's

@@ -1,0 +1,71 @@
+import AMQP
+import BrokerTestSupport
+import Foundation
+import SwitchboardClient
+import SwitchboardCore
+import Testing
+
+/// The replay's worker process: started for a `replay.run`, in a session of its own, and
+/// gone with the service however the service ends.
+@Suite(.serialized)
+struct ReplayWorkerTests {
+    /// The `switchboard --replay-worker` under a service (setsid(1) between them).
+    static func worker(under service: Int32) -> Int32? {
+        func children(_ pid: Int32) -> [Int32] {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            return tasks.flatMap { task in
+                ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? "")
+                    .split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            }
+        }
+        return children(service).flatMap { [$0] + children($0) }.first { pid in
+            let arguments = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
+            return String(decoding: arguments, as: UTF8.self).split(separator: "\0").last == "--replay-worker"
+                && (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"))?.hasSuffix("/switchboard") == true
+        }
+    }
+
+    /// Gone, or a zombie nobody has reaped yet: either way it runs no more.
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let state = stat.split(separator: ")").last?.split(separator: " ").first else { return false }
+        return state != "Z" && state != "X"
+    }
+
+    @Test func aReplaysWorkerLeadsItsOwnSessionAndEndsWhenTheServiceIsKilled() async throws {
+        try await DedicatedThread.run {
+            let (service, client, _, prefix) = try HTTPAPITests.start("replay-kill")
+            defer { client.close(); _ = service.terminate(timeout: .seconds(10)); try? deleteTopologyNow(prefix) }
+            let since = Timestamp.now()
+            for n in 1...10 { try client.ok("operator.create", ["name": .string("op\(n)"), "max_load_limit": 10_000]) }
+            try client.ok("source.create", ["name": "Telegram", "identifier": "telegram"])
+            try client.ok("source.set_weights", ["source_id": 1, "weights": weightsArg((1...10).map { (Int64($0), 10) })])
+            // Enough for a replay of some seconds in a debug build.
+            try client.sendIntake(intakeBatch(0..<20_000, label: "kill"))
+            #expect(try client.waitForCount(20_000, timeout: .seconds(120)) == 20_000)
+            let window: [String: JSONValue] = ["since": .string(since.description),
+                                               "until": .string(Timestamp(milliseconds: Timestamp.now().milliseconds + 1_000).description)]
+            // Its answer never comes: the service is killed first.
+            let asking = Thread {
+                let asker = ControlClient(url: brokerURL, prefix: prefix)
+                defer { asker.close() }
+                _ = try? asker.call("replay.run", window, timeout: .seconds(20))
+            }
+            asking.start()
+
+            let pid = service.process.processIdentifier
+            let worker = try eventually(within: .seconds(20), "the replay's worker under the service") { _ in Self.worker(under: pid) }
+            #expect(getsid(worker) == worker, "it leads a session of its own")
+            let group = try String(contentsOfFile: "/proc/\(worker)/autogroup", encoding: .utf8)
+            #expect(group.hasSuffix("nice 19\n") || !FileManager.default.fileExists(atPath: "/proc/sys/kernel/sched_autogroup_enabled"),
+                    "its own scheduling group at the lowest priority: \(group)")
+            #expect(try String(contentsOfFile: "/proc/\(pid)/autogroup", encoding: .utf8) != group, "the service's is another")
+
+            service.kill9()
+            try eventually(within: .seconds(15), "the worker to end with the service") { seen in
+                seen = "worker \(worker) running: \(Self.isRunning(worker))"
+                return Self.isRunning(worker) ? nil : true
+            }
+        }
+    }
+}
