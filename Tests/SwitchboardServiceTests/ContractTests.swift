@@ -11,17 +11,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// Runs one of the project's scripts and returns its exit status and its output (standard
 /// output and error together).
 func runScript(_ name: String, _ arguments: [String] = [], environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [repositoryRoot.appendingPathComponent("scripts/\(name)").path] + arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, output)
+    try runTool(URL(fileURLWithPath: "/usr/bin/env"), [repositoryRoot.appendingPathComponent("scripts/\(name)").path] + arguments,
+                environment: extra)
 }
 
 /// Runs scripts/check-contracts (Python's jsonschema, draft 2020-12).
