@@ -88,7 +88,9 @@ private struct ReplayFloorProbe {
     let changes: ReplayChanges
 
     init(_ day: RecordedDay, changes: ReplayChanges) {
-        let store = try! SwitchboardStore(location: .file(path: temporaryDatabasePath()), random: SplitMix64(seed: 1), now: { day.since },
+        // A scratch file, as the replay's own, whichever store the suite tests.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID().uuidString).sqlite").path
+        let store = try! SwitchboardStore(location: .file(path: path), random: SplitMix64(seed: 1), now: { day.since },
                                           makeEventId: nil, awayAfterMissed: 3, scratch: true)
         floor = try! ReplayFloor.build(day, changes: changes, in: store)
         self.changes = changes
