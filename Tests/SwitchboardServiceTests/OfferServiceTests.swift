@@ -67,8 +67,8 @@ extension EventWatcher {
         try await running.finish()
     }
 
-    /// Nobody answers: the offer expires within 250 ms of its deadline (on PostgreSQL under the
-    /// whole suite, a second: ``TestDatabase/deadlineSlackMilliseconds``), moves to the other
+    /// Nobody answers: the offer expires within 250 ms of its deadline (under the whole suite
+    /// on two cores, a second: ``TestDatabase/deadlineSlackMilliseconds``), moves to the other
     /// operator, expires again, and the request waits.
     @Test func unansweredOffersExpireOnTimeMoveOnAndThenWait() async throws {
         let running = await RunningService(label: "expire")
