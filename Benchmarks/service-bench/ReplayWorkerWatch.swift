@@ -1,3 +1,4 @@
+import BrokerTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -34,7 +35,7 @@ final class ReplayWorkerWatch: @unchecked Sendable {
             // Bounded: a replay answers within the bench's 30-minute call timeout.
             for _ in 0..<(30 * 60 * 50) {
                 if lock.withLock({ done }) { return }
-                let found = lock.withLock({ pid }) ?? Self.worker(under: service)
+                let found = lock.withLock({ pid }) ?? ProcessTree.replayWorker(under: service)
                 if let found {
                     let kib = ServiceUnderTest.peakKiB(found)
                     lock.withLock {
@@ -50,22 +51,4 @@ final class ReplayWorkerWatch: @unchecked Sendable {
     }
 
     func stop() { lock.withLock { done = true } }
-
-    /// The worker: the `switchboard` among the service's children and theirs (it runs under
-    /// setsid(1), which the service starts).
-    static func worker(under service: Int32) -> Int32? {
-        let descendants = children(of: service).flatMap { [$0] + children(of: $0) }
-        return descendants.first { pid in
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"))?.hasSuffix("/switchboard") ?? false
-        }
-    }
-
-    /// A process's children, from every thread's /proc children list.
-    static func children(of pid: Int32) -> [Int32] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        return tasks.flatMap { task in
-            ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? "")
-                .split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        }
-    }
 }

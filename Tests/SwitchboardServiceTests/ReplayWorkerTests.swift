@@ -9,22 +9,6 @@ import Testing
 /// gone with the service however the service ends.
 @Suite(.serialized)
 struct ReplayWorkerTests {
-    /// The `switchboard --replay-worker` under a service (setsid(1) between them).
-    static func worker(under service: Int32) -> Int32? {
-        func children(_ pid: Int32) -> [Int32] {
-            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-            return tasks.flatMap { task in
-                ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? "")
-                    .split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            }
-        }
-        return children(service).flatMap { [$0] + children($0) }.first { pid in
-            let arguments = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
-            return String(decoding: arguments, as: UTF8.self).split(separator: "\0").last == "--replay-worker"
-                && (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"))?.hasSuffix("/switchboard") == true
-        }
-    }
-
     /// Gone, or a zombie nobody has reaped yet: either way it runs no more.
     static func isRunning(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -54,7 +38,7 @@ struct ReplayWorkerTests {
             asking.start()
 
             let pid = service.process.processIdentifier
-            let worker = try eventually(within: .seconds(20), "the replay's worker under the service") { _ in Self.worker(under: pid) }
+            let worker = try eventually(within: .seconds(20), "the replay's worker under the service") { _ in ProcessTree.replayWorker(under: pid) }
             // It lowers its group's priority first thing, a moment after it starts.
             if FileManager.default.fileExists(atPath: "/proc/\(worker)/autogroup") {
                 let group = try eventually(within: .seconds(10), "the worker's own scheduling group at nice 19") { seen in
