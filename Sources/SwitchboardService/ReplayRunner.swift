@@ -50,12 +50,8 @@ final class ReplayRunner: Sendable {
 
     /// In a worker process (``ReplayWorker``), which this thread waits for.
     private func replay(_ query: ReplayQuery) -> Result<CommandResult, CommandError> {
-        let db = switch location {
-        case let .file(path): path
-        case let .postgres(url): url
-        }
-        return ReplayWorker.run(executable: worker, ReplayWorker.Job(
-            db: db, archiveDirectory: archiveDirectory, awayAfterMissed: awayAfterMissed, since: query.since.milliseconds,
+        ReplayWorker.run(executable: worker, ReplayWorker.Job(
+            db: location.setting, archiveDirectory: archiveDirectory, awayAfterMissed: awayAfterMissed, since: query.since.milliseconds,
             until: query.until.milliseconds, changes: query.changes, seed: String(query.seed ?? serviceSeed ?? ReplayQuery.defaultSeed)))
     }
 }

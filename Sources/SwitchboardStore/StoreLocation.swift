@@ -11,6 +11,15 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         self = setting.hasPrefix("postgres://") || setting.hasPrefix("postgresql://") ? .postgres(url: setting) : .file(path: setting)
     }
 
+    /// The setting it was read from (`SWITCHBOARD_DB`), password and all: for a process of
+    /// the service's own, never for a log.
+    public var setting: String {
+        switch self {
+        case let .file(path): path
+        case let .postgres(url): url
+        }
+    }
+
     /// The path, or the URL with its password hidden: for logs and messages.
     public var description: String {
         switch self {
