@@ -7,17 +7,19 @@ import Testing
 
 extension RawHTTP {
     /// A call with a JSON body (or none), closing after the answer.
-    func call(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) throws -> (status: Int, body: String) {
+    func call(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:],
+              timeout: Duration = .seconds(20)) throws -> (status: Int, body: String) {
         var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
-        let (status, text) = try exchange(Array((request + "\r\n" + (body ?? "")).utf8), timeout: .seconds(20))
+        let (status, text) = try exchange(Array((request + "\r\n" + (body ?? "")).utf8), timeout: timeout)
         let parts = text.components(separatedBy: "\r\n\r\n")
         return (status ?? 0, parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
 
-    func json(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) throws -> (Int, JSONValue) {
-        let answer = try call(method, path, body: body, headers: headers)
+    func json(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:],
+              timeout: Duration = .seconds(20)) throws -> (Int, JSONValue) {
+        let answer = try call(method, path, body: body, headers: headers, timeout: timeout)
         return (answer.status, (try? JSONParser.parse(Array(answer.body.utf8))) ?? .null)
     }
 }
